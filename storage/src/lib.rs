@@ -394,18 +394,28 @@ fn feed_state_from_row(r: &Row<'_>) -> rusqlite::Result<FeedState> {
 
 const FEED_COLS: &str = "feed, url, fetch_state, baseline_done, last_poll_at, last_success_at, last_error, consecutive_failures, next_poll_at, paused_reason";
 
-/// Insert one delivery row of a new job; its `seq` is its own id.
-fn insert_job(
-    tx: &rusqlite::Transaction<'_>,
+/// A new job for one (article, target).
+struct NewJob<'a> {
     article_id: i64,
-    target: &str,
+    target: &'a str,
     action: Action,
     revision: i64,
     state: State,
-    reason: Option<&str>,
+    reason: Option<&'a str>,
     not_before: Option<Millis>,
-    now: Millis,
-) -> rusqlite::Result<i64> {
+}
+
+/// Insert one delivery row of a new job; its `seq` is its own id.
+fn insert_job(tx: &rusqlite::Transaction<'_>, j: NewJob<'_>, now: Millis) -> rusqlite::Result<i64> {
+    let NewJob {
+        article_id,
+        target,
+        action,
+        revision,
+        state,
+        reason,
+        not_before,
+    } = j;
     let op = match action {
         Action::Post => Op::Send,
         Action::Edit => Op::Edit,
@@ -651,13 +661,15 @@ impl Store {
                 if exists == 0 {
                     insert_job(
                         &tx,
-                        article_id,
-                        &t,
-                        Action::Delete,
-                        revision,
-                        State::Pending,
-                        None,
-                        None,
+                        NewJob {
+                            article_id,
+                            target: &t,
+                            action: Action::Delete,
+                            revision,
+                            state: State::Pending,
+                            reason: None,
+                            not_before: None,
+                        },
                         now,
                     )?;
                     queued.push(t);
@@ -1208,13 +1220,15 @@ fn ingest_one(
             for r in routes {
                 insert_job(
                     tx,
-                    article_id,
-                    &r.target,
-                    Action::Post,
-                    0,
-                    r.state,
-                    r.reason.as_deref(),
-                    r.not_before,
+                    NewJob {
+                        article_id,
+                        target: &r.target,
+                        action: Action::Post,
+                        revision: 0,
+                        state: r.state,
+                        reason: r.reason.as_deref(),
+                        not_before: r.not_before,
+                    },
                     now,
                 )?;
             }
@@ -1258,13 +1272,15 @@ fn ingest_one(
                 )?;
                 insert_job(
                     tx,
-                    article_id,
-                    t,
-                    Action::Edit,
-                    revision,
-                    State::Pending,
-                    None,
-                    None,
+                    NewJob {
+                        article_id,
+                        target: t,
+                        action: Action::Edit,
+                        revision,
+                        state: State::Pending,
+                        reason: None,
+                        not_before: None,
+                    },
                     now,
                 )?;
             }
