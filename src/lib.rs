@@ -1,1 +1,4 @@
-pub fn placeholder() {}
+//! Crier's core: configuration, sources, the delivery pipeline and engine,
+//! commands and the command line. See ARCHITECTURE.md.
+
+pub mod config;

@@ -1,0 +1,836 @@
+//! `config.toml`: loading, `${VAR}` substitution and validation.
+//!
+//! Every error names the file, the key (as a path such as
+//! `feeds[1].targets[0]`) and, where TOML gives it, the line. Unknown keys
+//! are errors. Loading never panics.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// A configuration error, ready to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// The key path, e.g. `feeds[0].interval`; empty for file-level errors.
+    pub key: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, ": {}", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Several errors found in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+// ------------------------------------------------------------ value types
+
+/// A string with `${VAR}` replaced from the environment at load time.
+/// `$${` is a literal `${`.
+#[derive(Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Str(pub String);
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for Str {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Expand `${VAR}` from `lookup`. Errors name the first missing variable.
+pub fn expand_env(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos..];
+        if let Some(lit) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = lit;
+        } else if let Some(body) = after.strip_prefix("${") {
+            let end = body
+                .find('}')
+                .ok_or_else(|| format!("unterminated `${{` in {raw:?}"))?;
+            let name = &body[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!(
+                    "`${{{name}}}` is not a valid environment variable name"
+                ));
+            }
+            match lookup(name) {
+                Some(v) => out.push_str(&v),
+                None => return Err(format!("environment variable `{name}` is not set")),
+            }
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+impl<'de> Deserialize<'de> for Str {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        expand_env(&raw, |k| std::env::var(k).ok())
+            .map(Str)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A duration written as `"90s"`, `"5m"`, `"1h 30m"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dur(pub Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Str::deserialize(d)?;
+        humantime::parse_duration(s.trim()).map(Dur).map_err(|e| {
+            de::Error::custom(format!(
+                "invalid duration {:?} ({e}); write it like \"90s\", \"5m\" or \"1h 30m\"",
+                s.0
+            ))
+        })
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+/// An absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl(pub Url);
+
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Str::deserialize(d)?;
+        let url = Url::parse(s.trim())
+            .map_err(|e| de::Error::custom(format!("invalid URL {:?}: {e}", s.0)))?;
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(de::Error::custom(format!(
+                "invalid URL {:?}: only http and https are supported",
+                s.0
+            )));
+        }
+        Ok(HttpUrl(url))
+    }
+}
+
+impl Serialize for HttpUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+/// A Telegram or Discord numeric id (user, role, chat, channel).
+pub type Id = i64;
+
+// --------------------------------------------------------------- sections
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Path of the SQLite database, relative to the config file's folder.
+    #[serde(default = "default_db_path")]
+    pub path: Str,
+}
+
+fn default_db_path() -> Str {
+    Str("crier.db".into())
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            path: default_db_path(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// Bot token (use `${TELEGRAM_TOKEN}`); required when a telegram target exists.
+    #[serde(default, skip_serializing)]
+    pub token: Option<Str>,
+    #[serde(default = "default_telegram_api")]
+    pub api_url: HttpUrl,
+    #[serde(default)]
+    pub admins: Vec<Id>,
+    #[serde(default)]
+    pub editors: Vec<Id>,
+}
+
+fn default_telegram_api() -> HttpUrl {
+    HttpUrl(Url::parse("https://api.telegram.org").expect("static URL"))
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// Bot token (use `${DISCORD_TOKEN}`); required when a discord (bot) target exists.
+    #[serde(default, skip_serializing)]
+    pub token: Option<Str>,
+    #[serde(default = "default_discord_api")]
+    pub api_url: HttpUrl,
+    #[serde(default)]
+    pub application_id: Option<Id>,
+    #[serde(default)]
+    pub admins: Vec<Id>,
+    #[serde(default)]
+    pub editors: Vec<Id>,
+    /// Role ids whose members are admins / editors.
+    #[serde(default)]
+    pub admin_roles: Vec<Id>,
+    #[serde(default)]
+    pub editor_roles: Vec<Id>,
+}
+
+fn default_discord_api() -> HttpUrl {
+    HttpUrl(Url::parse("https://discord.com/api").expect("static URL"))
+}
+
+/// What to do with a send whose outcome is unknown (a timeout after the
+/// request left, a crash while sending) on targets that cannot de-duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AmbiguousPolicy {
+    /// Send again: never lose a post, at the risk of a duplicate (recorded).
+    #[default]
+    Resend,
+    /// Assume it arrived: never duplicate, at the risk of a lost post (recorded).
+    AssumeSent,
+}
+
+/// What a target does after a delivery failed for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Go on with the next articles.
+    #[default]
+    Continue,
+    /// Hold the line until the failed delivery is retried (strict order).
+    Hold,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Attempts before a delivery becomes `failed`.
+    pub max_attempts: u32,
+    /// First retry delay; doubled each attempt (with jitter).
+    pub retry_base: Dur,
+    /// Longest retry delay.
+    pub retry_max: Dur,
+    pub ambiguous: AmbiguousPolicy,
+    /// Default for targets' `on_failure`.
+    pub on_failure: OnFailure,
+    /// How long a graceful shutdown waits for in-flight sends.
+    pub shutdown_grace: Dur,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            max_attempts: 8,
+            retry_base: Dur(Duration::from_secs(5)),
+            retry_max: Dur(Duration::from_secs(30 * 60)),
+            ambiguous: AmbiguousPolicy::Resend,
+            on_failure: OnFailure::Continue,
+            shutdown_grace: Dur(Duration::from_secs(10)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesConfig {
+    /// Default User-Agent for fetching feeds and pages.
+    pub user_agent: Str,
+    pub connect_timeout: Dur,
+    pub timeout: Dur,
+    /// Largest body accepted, in bytes.
+    pub body_cap: u64,
+    /// Concurrent requests to one host.
+    pub per_host_concurrency: usize,
+    /// Concurrent polls in total.
+    pub concurrency: usize,
+    /// Consecutive failures after which a feed is paused.
+    pub pause_after_failures: u32,
+    /// Shortest poll interval (a feed's `ttl` cannot push below it).
+    pub min_interval: Dur,
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        SourcesConfig {
+            user_agent: Str(format!(
+                "Crier/{} (+https://github.com/crier-bot/crier)",
+                env!("CARGO_PKG_VERSION")
+            )),
+            connect_timeout: Dur(Duration::from_secs(10)),
+            timeout: Dur(Duration::from_secs(30)),
+            body_cap: 10 * 1024 * 1024,
+            per_host_concurrency: 4,
+            concurrency: 64,
+            pause_after_failures: 10,
+            min_interval: Dur(Duration::from_secs(1)),
+        }
+    }
+}
+
+/// How a feed is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    /// A feed; a WordPress site is detected and read through its REST API.
+    #[default]
+    Auto,
+    /// RSS / Atom / JSON Feed only.
+    Feed,
+    /// A WordPress site, through `/wp-json/wp/v2/posts`.
+    Wordpress,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    pub name: Str,
+    /// An http(s) URL, a `file://` URL, or a path relative to the config file.
+    pub url: Str,
+    #[serde(default = "default_interval")]
+    pub interval: Dur,
+    pub targets: Vec<Str>,
+    #[serde(default)]
+    pub kind: FeedKind,
+    /// How many existing items to post when the feed is first seen (0: none).
+    #[serde(default)]
+    pub backfill: usize,
+    #[serde(default)]
+    pub user_agent: Option<Str>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Str>,
+    /// Body cap override, in bytes.
+    #[serde(default)]
+    pub body_cap: Option<u64>,
+    /// Extra CSS selectors dropped from this feed's articles.
+    #[serde(default)]
+    pub drop_selectors: Vec<Str>,
+    /// Extra text patterns (regular expressions): paragraphs matching are dropped.
+    #[serde(default)]
+    pub drop_patterns: Vec<Str>,
+    /// Discord embed colour, `"#RRGGBB"`.
+    #[serde(default)]
+    pub color: Option<Str>,
+}
+
+fn default_interval() -> Dur {
+    Dur(Duration::from_secs(600))
+}
+
+/// Where a target posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Telegram,
+    Discord,
+    DiscordWebhook,
+    Console,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Telegram => "telegram",
+            Platform::Discord => "discord",
+            Platform::DiscordWebhook => "discord_webhook",
+            Platform::Console => "console",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    pub name: Str,
+    pub platform: Platform,
+    /// Telegram: chat id (`-100…`) or `@username`.
+    #[serde(default)]
+    pub chat: Option<Str>,
+    /// Telegram: forum topic id.
+    #[serde(default)]
+    pub thread: Option<i64>,
+    /// Discord: channel id.
+    #[serde(default)]
+    pub channel: Option<Id>,
+    /// Discord webhook URL.
+    #[serde(default, skip_serializing)]
+    pub webhook_url: Option<HttpUrl>,
+    /// Post without notification.
+    #[serde(default)]
+    pub silent: bool,
+    /// Message template (minijinja).
+    #[serde(default)]
+    pub template: Option<Str>,
+    /// Override of `[delivery] on_failure`.
+    #[serde(default)]
+    pub on_failure: Option<OnFailure>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub telegram: Option<TelegramConfig>,
+    #[serde(default)]
+    pub discord: Option<DiscordConfig>,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+    #[serde(default)]
+    pub sources: SourcesConfig,
+    #[serde(default)]
+    pub feeds: Vec<FeedConfig>,
+    #[serde(default)]
+    pub targets: Vec<TargetConfig>,
+    /// The folder relative paths are resolved against (the config file's).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+// --------------------------------------------------------------- loading
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Where a key path's value sits in the text (best effort, for semantic
+/// errors that serde did not raise): the line of `key = ` inside the n-th
+/// `[[section]]`.
+fn locate(text: &str, section: &str, index: usize, key: &str) -> Option<usize> {
+    let header = format!("[[{section}]]");
+    let mut seen = 0usize;
+    let mut inside = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with('[') {
+            if line == header {
+                inside = seen == index;
+                seen += 1;
+                if inside && key.is_empty() {
+                    return Some(i + 1);
+                }
+            } else {
+                inside = false;
+            }
+            continue;
+        }
+        if inside && !key.is_empty() {
+            if let Some(rest) = line.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+impl Config {
+    /// Read, parse and validate a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: path.to_path_buf(),
+                key: String::new(),
+                line: None,
+                message: format!("cannot read the file: {e}"),
+            }])
+        })?;
+        Config::from_str(&text, path)
+    }
+
+    /// Parse and validate config text; `path` is used in messages and to
+    /// resolve relative paths.
+    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
+        let err = |key: String, line: Option<usize>, message: String| ConfigError {
+            file: path.to_path_buf(),
+            key,
+            line,
+            message,
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| {
+            ConfigErrors(vec![err(
+                String::new(),
+                e.span().map(|s| line_of(text, s.start)),
+                e.message().trim().to_string(),
+            )])
+        })?;
+        let mut cfg: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            ConfigErrors(vec![err(
+                if key == "." { String::new() } else { key },
+                inner.span().map(|s| line_of(text, s.start)),
+                inner.message().trim().to_string(),
+            )])
+        })?;
+        cfg.file = path.to_path_buf();
+        cfg.base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        let errors = cfg.validate(text);
+        if errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    fn validate(&self, text: &str) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let mut push = |section: &str, i: usize, key: &str, message: String| {
+            let path = if key.is_empty() {
+                format!("{section}[{i}]")
+            } else {
+                format!("{section}[{i}].{key}")
+            };
+            let bare = key.split('[').next().unwrap_or(key);
+            errors.push(ConfigError {
+                file: self.file.clone(),
+                key: path,
+                line: locate(text, section, i, bare).or_else(|| locate(text, section, i, "")),
+                message,
+            });
+        };
+
+        let mut target_names = HashSet::new();
+        for (i, t) in self.targets.iter().enumerate() {
+            if t.name.trim().is_empty() {
+                push(
+                    "targets",
+                    i,
+                    "name",
+                    "a target needs a non-empty name".into(),
+                );
+            } else if !target_names.insert(t.name.0.clone()) {
+                push(
+                    "targets",
+                    i,
+                    "name",
+                    format!("another target is already named {:?}", t.name.0),
+                );
+            }
+            let needs: &[&str] = match t.platform {
+                Platform::Telegram => &["chat"],
+                Platform::Discord => &["channel"],
+                Platform::DiscordWebhook => &["webhook_url"],
+                Platform::Console => &[],
+            };
+            let has = |k: &str| match k {
+                "chat" => t.chat.is_some(),
+                "thread" => t.thread.is_some(),
+                "channel" => t.channel.is_some(),
+                "webhook_url" => t.webhook_url.is_some(),
+                _ => false,
+            };
+            for k in needs {
+                if !has(k) {
+                    push(
+                        "targets",
+                        i,
+                        "",
+                        format!(
+                            "target {:?} (platform {}) needs `{k}`",
+                            t.name.0,
+                            t.platform.as_str()
+                        ),
+                    );
+                }
+            }
+            let allowed: &[&str] = match t.platform {
+                Platform::Telegram => &["chat", "thread"],
+                Platform::Discord => &["channel"],
+                Platform::DiscordWebhook => &["webhook_url"],
+                Platform::Console => &[],
+            };
+            for k in ["chat", "thread", "channel", "webhook_url"] {
+                if has(k) && !allowed.contains(&k) {
+                    push(
+                        "targets",
+                        i,
+                        k,
+                        format!(
+                            "`{k}` is not used by platform {} (target {:?})",
+                            t.platform.as_str(),
+                            t.name.0
+                        ),
+                    );
+                }
+            }
+            if let Some(chat) = &t.chat {
+                let c = chat.trim();
+                let ok = c.parse::<i64>().is_ok()
+                    || (c.starts_with('@')
+                        && c.len() > 1
+                        && c[1..]
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_'));
+                if !ok {
+                    push(
+                        "targets",
+                        i,
+                        "chat",
+                        format!("{:?} is neither a numeric chat id nor an @username", chat.0),
+                    );
+                }
+            }
+            match t.platform {
+                Platform::Telegram if self.telegram_token().is_none() => push(
+                    "targets",
+                    i,
+                    "platform",
+                    format!(
+                        "target {:?} posts to Telegram but [telegram] has no `token`",
+                        t.name.0
+                    ),
+                ),
+                Platform::Discord if self.discord_token().is_none() => push(
+                    "targets",
+                    i,
+                    "platform",
+                    format!(
+                        "target {:?} posts to Discord as a bot but [discord] has no `token`",
+                        t.name.0
+                    ),
+                ),
+                _ => {}
+            }
+        }
+
+        let mut feed_names = HashSet::new();
+        for (i, f) in self.feeds.iter().enumerate() {
+            if f.name.trim().is_empty() {
+                push("feeds", i, "name", "a feed needs a non-empty name".into());
+            } else if !feed_names.insert(f.name.0.clone()) {
+                push(
+                    "feeds",
+                    i,
+                    "name",
+                    format!("another feed is already named {:?}", f.name.0),
+                );
+            }
+            if let Err(e) = self.feed_location(f) {
+                push("feeds", i, "url", e);
+            }
+            if f.interval.0 < self.sources.min_interval.0 {
+                push(
+                    "feeds",
+                    i,
+                    "interval",
+                    format!(
+                        "{} is shorter than the minimum poll interval ({})",
+                        humantime::format_duration(f.interval.0),
+                        humantime::format_duration(self.sources.min_interval.0)
+                    ),
+                );
+            }
+            if f.targets.is_empty() {
+                push(
+                    "feeds",
+                    i,
+                    "targets",
+                    "a feed needs at least one target".into(),
+                );
+            }
+            for (j, t) in f.targets.iter().enumerate() {
+                if !self.targets.iter().any(|x| x.name == *t) {
+                    let known: Vec<&str> = self.targets.iter().map(|x| x.name.0.as_str()).collect();
+                    push(
+                        "feeds",
+                        i,
+                        &format!("targets[{j}]"),
+                        format!(
+                            "no target named {:?} (targets: {})",
+                            t.0,
+                            if known.is_empty() {
+                                "none defined".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    );
+                }
+            }
+            if let Some(c) = &f.color {
+                if parse_color(c).is_none() {
+                    push(
+                        "feeds",
+                        i,
+                        "color",
+                        format!("{:?} is not a colour like \"#1d9bf0\"", c.0),
+                    );
+                }
+            }
+            for (j, p) in f.drop_patterns.iter().enumerate() {
+                if let Err(e) = regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+                    push(
+                        "feeds",
+                        i,
+                        &format!("drop_patterns[{j}]"),
+                        format!("invalid pattern: {e}"),
+                    );
+                }
+            }
+        }
+        errors
+    }
+
+    pub fn telegram_token(&self) -> Option<&str> {
+        self.telegram
+            .as_ref()
+            .and_then(|t| t.token.as_deref())
+            .filter(|t| !t.trim().is_empty())
+    }
+
+    pub fn discord_token(&self) -> Option<&str> {
+        self.discord
+            .as_ref()
+            .and_then(|t| t.token.as_deref())
+            .filter(|t| !t.trim().is_empty())
+    }
+
+    /// A feed's URL: http(s) as given, `file://` as given, or a path
+    /// resolved against the config file's folder.
+    pub fn feed_location(&self, f: &FeedConfig) -> Result<Url, String> {
+        resolve_location(&f.url, &self.base_dir)
+    }
+
+    /// The database path, resolved against the config file's folder.
+    pub fn db_path(&self) -> PathBuf {
+        let p = Path::new(self.storage.path.as_ref() as &str);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    pub fn target(&self, name: &str) -> Option<&TargetConfig> {
+        self.targets.iter().find(|t| t.name.0 == name)
+    }
+
+    pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
+        self.feeds.iter().find(|f| f.name.0 == name)
+    }
+}
+
+/// Resolve a feed location: an http(s) or file URL, or a local path.
+pub fn resolve_location(raw: &str, base_dir: &Path) -> Result<Url, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("empty URL".into());
+    }
+    if raw.contains("://") {
+        let url = Url::parse(raw).map_err(|e| format!("invalid URL {raw:?}: {e}"))?;
+        return match url.scheme() {
+            "http" | "https" if url.host().is_some() => Ok(url),
+            "http" | "https" => Err(format!("invalid URL {raw:?}: no host")),
+            "file" => Ok(url),
+            other => Err(format!(
+                "invalid URL {raw:?}: scheme {other:?} is not supported (http, https, file)"
+            )),
+        };
+    }
+    let p = Path::new(raw);
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        let base = if base_dir.is_absolute() {
+            base_dir.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| format!("cannot resolve {raw:?}: {e}"))?
+                .join(base_dir)
+        };
+        base.join(p)
+    };
+    Url::from_file_path(&abs).map_err(|()| format!("cannot use {raw:?} as a file path"))
+}
+
+/// `"#1d9bf0"` or `"1d9bf0"` → 0x1d9bf0.
+pub fn parse_color(s: &str) -> Option<u32> {
+    let h = s.trim().trim_start_matches('#');
+    if h.len() != 6 {
+        return None;
+    }
+    u32::from_str_radix(h, 16).ok()
+}
+
+#[cfg(test)]
+mod tests;

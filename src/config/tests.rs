@@ -1,0 +1,214 @@
+use super::*;
+
+const GOOD: &str = r#"
+[storage]
+path = "data/crier.db"
+
+[telegram]
+token = "${CRIER_TEST_TG_TOKEN}"
+api_url = "http://127.0.0.1:9/"
+admins = [1]
+
+[[feeds]]
+name = "news"
+url = "https://example.com/feed.xml"
+interval = "5m"
+targets = ["tg", "console"]
+
+[[targets]]
+name = "tg"
+platform = "telegram"
+chat = "@channel"
+thread = 7
+silent = true
+
+[[targets]]
+name = "console"
+platform = "console"
+"#;
+
+fn load(text: &str) -> Result<Config, ConfigErrors> {
+    Config::from_str(text, Path::new("/etc/crier/config.toml"))
+}
+
+fn one_error(text: &str) -> ConfigError {
+    match load(text) {
+        Ok(_) => panic!("expected an error"),
+        Err(ConfigErrors(mut v)) => {
+            assert_eq!(v.len(), 1, "expected one error, got {v:?}");
+            v.remove(0)
+        }
+    }
+}
+
+// Tests that read the environment use distinct variable names, set once.
+fn set_token() {
+    // SAFETY: tests set only variables no other test reads or writes.
+    unsafe { std::env::set_var("CRIER_TEST_TG_TOKEN", "123:abc") };
+}
+
+#[test]
+fn a_good_config_loads_with_env_and_relative_paths() {
+    set_token();
+    let c = load(GOOD).expect("loads");
+    assert_eq!(c.telegram_token(), Some("123:abc"));
+    assert_eq!(c.db_path(), PathBuf::from("/etc/crier/data/crier.db"));
+    assert_eq!(c.feeds[0].interval.0, Duration::from_secs(300));
+    assert_eq!(c.targets[0].thread, Some(7));
+    assert_eq!(c.feeds[0].targets[1].0, "console");
+}
+
+#[test]
+fn missing_env_var_is_named_with_key_and_line() {
+    let e = one_error(&GOOD.replace("CRIER_TEST_TG_TOKEN", "CRIER_TEST_NOT_SET_EVER"));
+    assert_eq!(e.key, "telegram.token");
+    assert_eq!(e.line, Some(6));
+    assert!(
+        e.message.contains("`CRIER_TEST_NOT_SET_EVER` is not set"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.to_string()
+            .starts_with("/etc/crier/config.toml:6: telegram.token: ")
+    );
+}
+
+#[test]
+fn unknown_key_is_an_error_with_its_line() {
+    set_token();
+    let e = one_error(&GOOD.replace("interval = \"5m\"", "intervall = \"5m\""));
+    assert_eq!(e.line, Some(13));
+    assert!(
+        e.message.contains("unknown field `intervall`"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.key, "feeds[0].intervall");
+}
+
+#[test]
+fn unknown_target_name_is_reported() {
+    set_token();
+    let e = one_error(&GOOD.replace(r#"["tg", "console"]"#, r#"["tg", "consol"]"#));
+    assert_eq!(e.key, "feeds[0].targets[1]");
+    assert_eq!(e.line, Some(14));
+    assert!(
+        e.message.contains(r#"no target named "consol""#),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("tg, console"), "{}", e.message);
+}
+
+#[test]
+fn bad_duration_and_bad_url_are_reported() {
+    set_token();
+    let e = one_error(&GOOD.replace("\"5m\"", "\"5 parsecs\""));
+    assert_eq!(e.key, "feeds[0].interval");
+    assert_eq!(e.line, Some(13));
+    assert!(e.message.contains("invalid duration"), "{}", e.message);
+
+    let e = one_error(&GOOD.replace("http://127.0.0.1:9/", "not a url"));
+    assert_eq!(e.key, "telegram.api_url");
+    assert_eq!(e.line, Some(7));
+    assert!(e.message.contains("invalid URL"), "{}", e.message);
+
+    let e = one_error(&GOOD.replace("https://example.com/feed.xml", "gopher://x/feed"));
+    assert_eq!(e.key, "feeds[0].url");
+    assert_eq!(e.line, Some(12));
+    assert!(e.message.contains("not supported"), "{}", e.message);
+}
+
+#[test]
+fn missing_token_for_a_platform_in_use() {
+    let text = GOOD.replace("token = \"${CRIER_TEST_TG_TOKEN}\"\n", "");
+    let e = one_error(&text);
+    assert_eq!(e.key, "targets[0].platform");
+    assert!(
+        e.message.contains("[telegram] has no `token`"),
+        "{}",
+        e.message
+    );
+    // Without any [telegram] section too.
+    let text = r#"
+[[targets]]
+name = "tg"
+platform = "telegram"
+chat = "-1001"
+"#;
+    let e = one_error(text);
+    assert!(
+        e.message.contains("[telegram] has no `token`"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn platform_specific_keys_are_checked() {
+    set_token();
+    // Two problems, both reported: the missing chat and the foreign key.
+    let errs = load(&GOOD.replace("chat = \"@channel\"", "channel = 123"))
+        .err()
+        .expect("errors")
+        .0;
+    assert!(errs.iter().any(|e| e.message.contains("needs `chat`")));
+    assert!(
+        errs.iter().any(|e| e.key == "targets[0].channel"
+            && e.message.contains("not used by platform telegram"))
+    );
+    let e = one_error(&GOOD.replace("\"@channel\"", "\"my channel\""));
+    assert_eq!(e.key, "targets[0].chat");
+}
+
+#[test]
+fn unknown_platform_lists_the_choices() {
+    set_token();
+    let e = one_error(&GOOD.replace("platform = \"console\"", "platform = \"irc\""));
+    assert_eq!(e.key, "targets[1].platform");
+    assert_eq!(e.line, Some(25));
+    assert!(e.message.contains("unknown variant `irc`"), "{}", e.message);
+}
+
+#[test]
+fn syntax_errors_have_a_line() {
+    let e = one_error("[storage\npath = 1");
+    assert_eq!(e.line, Some(1));
+    assert!(e.key.is_empty());
+}
+
+#[test]
+fn duplicate_names_are_rejected() {
+    set_token();
+    let text = format!("{GOOD}\n[[targets]]\nname = \"tg\"\nplatform = \"console\"\n");
+    let e = one_error(&text);
+    assert_eq!(e.key, "targets[2].name");
+    assert!(e.message.contains("already named"));
+}
+
+#[test]
+fn env_expansion_rules() {
+    let env = |k: &str| (k == "A").then(|| "x".to_string());
+    assert_eq!(expand_env("a${A}b", env).as_deref(), Ok("axb"));
+    assert_eq!(expand_env("$${A}", env).as_deref(), Ok("${A}"));
+    assert_eq!(expand_env("cost $5", env).as_deref(), Ok("cost $5"));
+    assert!(
+        expand_env("${B}", env)
+            .unwrap_err()
+            .contains("`B` is not set")
+    );
+    assert!(expand_env("${A", env).unwrap_err().contains("unterminated"));
+    assert!(
+        expand_env("${A-B}", env)
+            .unwrap_err()
+            .contains("not a valid")
+    );
+}
+
+#[test]
+fn local_paths_resolve_against_the_config_folder() {
+    let u = resolve_location("examples/feed.xml", Path::new("/srv/crier")).expect("url");
+    assert_eq!(u.as_str(), "file:///srv/crier/examples/feed.xml");
+    assert!(resolve_location("ftp://x/y", Path::new("/")).is_err());
+}
