@@ -1,4 +1,12 @@
 //! Crier's core: configuration, sources, the delivery pipeline and engine,
 //! commands and the command line. See ARCHITECTURE.md.
 
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod db;
+pub mod engine;
+pub mod pipeline;
+pub mod poller;
+pub mod sources;
+pub mod targets;

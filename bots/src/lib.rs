@@ -10,3 +10,4 @@ pub mod target;
 
 pub use model::{DigestItem, Post};
 pub use target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
+pub mod console;

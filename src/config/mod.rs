@@ -488,12 +488,12 @@ fn locate(text: &str, section: &str, index: usize, key: &str) -> Option<usize> {
             }
             continue;
         }
-        if inside && !key.is_empty() {
-            if let Some(rest) = line.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return Some(i + 1);
-                }
-            }
+        if inside
+            && !key.is_empty()
+            && let Some(rest) = line.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(i + 1);
         }
     }
     None
@@ -727,15 +727,15 @@ impl Config {
                     );
                 }
             }
-            if let Some(c) = &f.color {
-                if parse_color(c).is_none() {
-                    push(
-                        "feeds",
-                        i,
-                        "color",
-                        format!("{:?} is not a colour like \"#1d9bf0\"", c.0),
-                    );
-                }
+            if let Some(c) = &f.color
+                && parse_color(c).is_none()
+            {
+                push(
+                    "feeds",
+                    i,
+                    "color",
+                    format!("{:?} is not a colour like \"#1d9bf0\"", c.0),
+                );
             }
             for (j, p) in f.drop_patterns.iter().enumerate() {
                 if let Err(e) = regex::RegexBuilder::new(p).size_limit(1 << 20).build() {

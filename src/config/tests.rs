@@ -150,8 +150,7 @@ fn platform_specific_keys_are_checked() {
     set_token();
     // Two problems, both reported: the missing chat and the foreign key.
     let errs = load(&GOOD.replace("chat = \"@channel\"", "channel = 123"))
-        .err()
-        .expect("errors")
+        .expect_err("errors")
         .0;
     assert!(errs.iter().any(|e| e.message.contains("needs `chat`")));
     assert!(

@@ -35,6 +35,9 @@ pub enum Error {
     NoSuchDelivery(i64),
     #[error("no article with id {0}")]
     NoSuchArticle(i64),
+    /// The task running a storage call failed (a panic in the caller's closure).
+    #[error("storage task failed: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -240,7 +243,7 @@ pub struct Delivery {
 impl Delivery {
     /// True when this row still needs rendering/planning before it can be sent.
     pub fn needs_plan(&self) -> bool {
-        self.payload.is_none() && self.op != Op::Delete
+        self.payload.is_none() && self.ref_message.is_none()
     }
 }
 

@@ -1,1 +1,6 @@
-fn main() {}
+//! Crier's integration tests: one test binary (see the platform notes on
+//! link times), one module per area. Everything runs on loopback or in a
+//! temporary folder; nothing reaches the internet.
+
+mod spine;
+mod support;

@@ -1,0 +1,137 @@
+//! `crier run`: open the log, take the single-instance lock, start the
+//! delivery workers and the feed watchers, stop gracefully.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use crier_storage::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::engine::Engine;
+use crate::poller::Poller;
+use crate::sources::{Fetcher, FetcherConfig};
+use crate::targets::{self, BuildOptions};
+
+/// Holds `<db>.lock` locked for as long as it lives: a second `crier run`
+/// on the same database refuses to start.
+pub struct InstanceLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+impl InstanceLock {
+    pub fn acquire(db_path: &Path) -> anyhow::Result<InstanceLock> {
+        ensure_db_dir(db_path)?;
+        let mut name = db_path.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(InstanceLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another crier is already running on {} (lock file {} is held); two instances would post twice",
+                db_path.display(),
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+}
+
+fn ensure_db_dir(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Open (creating folders as needed) the configured database.
+pub fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    let path = cfg.db_path();
+    ensure_db_dir(&path)?;
+    Store::open(&path).with_context(|| format!("cannot open the database {}", path.display()))
+}
+
+pub fn fetcher_for(cfg: &Config) -> anyhow::Result<Fetcher> {
+    Fetcher::new(FetcherConfig {
+        connect_timeout: cfg.sources.connect_timeout.0,
+        total_timeout: cfg.sources.timeout.0,
+        max_redirects: 10,
+        per_host_concurrency: cfg.sources.per_host_concurrency,
+        default_user_agent: cfg.sources.user_agent.0.clone(),
+    })
+    .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))
+}
+
+/// Run until `shutdown` is cancelled.
+pub async fn run(
+    cfg: Config,
+    opts: BuildOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let cfg = Arc::new(cfg);
+    let lock = InstanceLock::acquire(&cfg.db_path())?;
+    let db = Db::new(open_store(&cfg)?);
+    tracing::info!(database = %cfg.db_path().display(), lock = %lock.path.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
+
+    let runtimes = targets::build(&cfg, &opts)?;
+    for (name, rt) in &runtimes {
+        let n = name.clone();
+        if let Some(st) = db.call(move |s| s.target_state(&n)).await? {
+            if let Some(addr) = &st.address_override {
+                rt.target.set_address(addr);
+            }
+            if let Some(reason) = &st.disabled_reason {
+                tracing::warn!(target_name = %name, reason = %reason, "target is disabled; its deliveries wait (crier retry --target {name} re-enables it)");
+            }
+        }
+    }
+    let engine = Engine::new(
+        db.clone(),
+        runtimes,
+        targets::feed_formats(&cfg),
+        cfg.delivery.clone(),
+    );
+    engine.recover().await?;
+    let fetcher = Arc::new(fetcher_for(&cfg)?);
+    let poller = Poller::new(db.clone(), fetcher, engine.clone(), cfg.clone());
+    poller.resume_paused().await?;
+
+    let mut workers = engine.spawn_workers(shutdown.clone());
+    let mut watchers = poller.spawn(shutdown.clone());
+
+    shutdown.cancelled().await;
+    tracing::info!("shutting down: no new work; finishing deliveries in flight");
+    let grace = cfg.delivery.shutdown_grace.0;
+    let finished = tokio::time::timeout(grace, async {
+        while workers.join_next().await.is_some() {}
+        while watchers.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            ?grace,
+            "deliveries still in flight after the grace period; the next start resumes them"
+        );
+        workers.abort_all();
+        watchers.abort_all();
+    }
+    drop(engine);
+    drop(poller);
+    drop(db);
+    drop(lock);
+    tracing::info!("stopped");
+    Ok(())
+}

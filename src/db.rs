@@ -1,0 +1,70 @@
+//! The async face of the storage crate: every call runs on tokio's blocking
+//! pool behind one mutex (SQLite likes one writer), and busy/locked errors
+//! are retried a few times before they surface.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crier_storage::Store;
+
+pub use crier_storage::Error as StoreError;
+
+/// Shared handle to the store.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Mutex<Store>>,
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Db {
+    pub fn new(store: Store) -> Db {
+        Db {
+            inner: Arc::new(Mutex::new(store)),
+        }
+    }
+
+    /// Run `f` against the store on the blocking pool. Transient errors
+    /// (database busy or locked, disk full, I/O) are retried with a short
+    /// backoff, then returned: the caller decides, nothing is dropped here.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Store) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let mut delay = Duration::from_millis(50);
+        let mut attempt = 0;
+        loop {
+            let inner = self.inner.clone();
+            let f = f.clone();
+            let res = tokio::task::spawn_blocking(move || {
+                let mut store = inner.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut store)
+            })
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Internal(e.to_string())));
+            match res {
+                Err(e) if e.is_transient() && attempt < 4 => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "storage busy; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Run `f` synchronously (CLI commands outside the runtime).
+    pub fn blocking<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut store = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut store)
+    }
+}

@@ -1,0 +1,516 @@
+//! The delivery engine: one worker per target works through the target's
+//! queue in the delivery log, in order, one row at a time.
+//!
+//! For every row: plan it if needed (render the post into parts, or work out
+//! which messages an edit or a retraction touches), mark it `sending`, call
+//! the target, record the outcome. Nothing is sent without a row marked
+//! `sending` first, and a row marked `sent` is never picked again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crier_bots::format::FeedFormat;
+use crier_bots::{DeliveryError, MessageRef, Part, Post, SendCtx, Sent, Target};
+use crier_storage::{Action, Delivery, Op, PlannedPart, QueueHead};
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{AmbiguousPolicy, DeliveryConfig, OnFailure};
+use crate::db::{Db, StoreError, now_ms};
+
+/// A configured target and its delivery policy.
+pub struct TargetRuntime {
+    pub target: Arc<dyn Target>,
+    pub on_failure: OnFailure,
+    notify: Notify,
+}
+
+impl TargetRuntime {
+    pub fn new(target: Arc<dyn Target>, on_failure: OnFailure) -> TargetRuntime {
+        TargetRuntime {
+            target,
+            on_failure,
+            notify: Notify::new(),
+        }
+    }
+}
+
+/// Longest a worker sleeps before looking at its queue again, so that
+/// changes made by another process (`crier retry`) are noticed.
+const IDLE_RECHECK: Duration = Duration::from_secs(30);
+/// Pause after a storage error before trying again.
+const STORAGE_RETRY: Duration = Duration::from_secs(5);
+
+pub struct Engine {
+    db: Db,
+    targets: BTreeMap<String, TargetRuntime>,
+    feed_formats: HashMap<String, FeedFormat>,
+    policy: DeliveryConfig,
+}
+
+enum Step {
+    /// Look at the queue again now.
+    Again,
+    /// Nothing to do until this long has passed (or a wake-up).
+    Sleep(Duration),
+}
+
+impl Engine {
+    pub fn new(
+        db: Db,
+        targets: BTreeMap<String, TargetRuntime>,
+        feed_formats: HashMap<String, FeedFormat>,
+        policy: DeliveryConfig,
+    ) -> Arc<Engine> {
+        Arc::new(Engine {
+            db,
+            targets,
+            feed_formats,
+            policy,
+        })
+    }
+
+    pub fn target_names(&self) -> impl Iterator<Item = &str> {
+        self.targets.keys().map(String::as_str)
+    }
+
+    /// Wake a target's worker (new rows were queued).
+    pub fn wake(&self, target: &str) {
+        if let Some(t) = self.targets.get(target) {
+            t.notify.notify_one();
+        }
+    }
+
+    pub fn wake_all(&self) {
+        for t in self.targets.values() {
+            t.notify.notify_one();
+        }
+    }
+
+    /// Resolve rows a previous run left `sending` (it crashed or was
+    /// killed mid-send). Returns how many were resolved.
+    pub async fn recover(&self) -> Result<usize, StoreError> {
+        let stale = self.db.call(|s| s.stale_sending()).await?;
+        let mut resolved = 0;
+        for d in stale {
+            let Some(rt) = self.targets.get(&d.target) else {
+                tracing::warn!(delivery = d.id, target = %d.target, "delivery left sending for a target no longer configured");
+                continue;
+            };
+            let now = now_ms();
+            let id = d.id;
+            if d.op != Op::Send || rt.target.idempotent_send() {
+                let note = if d.op == Op::Send {
+                    "interrupted mid-send; resent with the same idempotency key"
+                } else {
+                    "interrupted mid-operation; repeated"
+                };
+                self.db
+                    .call(move |s| s.resend_ambiguous(id, note, now))
+                    .await?;
+            } else {
+                match self.policy.ambiguous {
+                    AmbiguousPolicy::Resend => {
+                        self.db
+                            .call(move |s| {
+                                s.resend_ambiguous(
+                                    id,
+                                    "interrupted mid-send; outcome unknown, resent (a duplicate is possible)",
+                                    now,
+                                )
+                            })
+                            .await?
+                    }
+                    AmbiguousPolicy::AssumeSent => {
+                        self.db
+                            .call(move |s| {
+                                s.mark_sent(
+                                    id,
+                                    None,
+                                    None,
+                                    Some("interrupted mid-send; outcome unknown, assumed sent"),
+                                    now,
+                                )
+                            })
+                            .await?
+                    }
+                }
+            }
+            resolved += 1;
+        }
+        if resolved > 0 {
+            tracing::warn!(
+                resolved,
+                "resolved deliveries left in flight by an interrupted run"
+            );
+        }
+        Ok(resolved)
+    }
+
+    /// Start one worker per target. They stop taking new work when
+    /// `shutdown` is cancelled; a send in progress is finished first.
+    pub fn spawn_workers(
+        self: &Arc<Self>,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinSet<()> {
+        let mut set = tokio::task::JoinSet::new();
+        for name in self.targets.keys() {
+            let me = self.clone();
+            let name = name.clone();
+            let shutdown = shutdown.clone();
+            set.spawn(async move { me.worker(name, shutdown).await });
+        }
+        set
+    }
+
+    async fn worker(self: Arc<Self>, name: String, shutdown: CancellationToken) {
+        let Some(rt) = self.targets.get(&name) else {
+            return;
+        };
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let step = match self.step(&name, rt).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(target_name = %name, error = %e, "storage error in the delivery worker; will retry");
+                    Step::Sleep(STORAGE_RETRY)
+                }
+            };
+            if let Step::Sleep(d) = step {
+                tokio::select! {
+                    _ = rt.notify.notified() => {}
+                    _ = tokio::time::sleep(d.min(IDLE_RECHECK)) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+        }
+        tracing::debug!(target_name = %name, "delivery worker stopped");
+    }
+
+    async fn step(&self, name: &str, rt: &TargetRuntime) -> Result<Step, StoreError> {
+        let n = name.to_string();
+        let state = self.db.call(move |s| s.target_state(&n)).await?;
+        if state.as_ref().is_some_and(|s| s.disabled_reason.is_some()) {
+            return Ok(Step::Sleep(IDLE_RECHECK));
+        }
+        let now = now_ms();
+        let hold = rt.on_failure == OnFailure::Hold;
+        let n = name.to_string();
+        let head = self.db.call(move |s| s.queue_head(&n, now, hold)).await?;
+        let d = match head {
+            QueueHead::Empty { next_due } => {
+                return Ok(Step::Sleep(
+                    next_due
+                        .map(|t| ms_to_duration(t - now))
+                        .unwrap_or(IDLE_RECHECK),
+                ));
+            }
+            QueueHead::Blocked(_) => return Ok(Step::Sleep(IDLE_RECHECK)),
+            QueueHead::Ready(d) => d,
+        };
+        if d.next_attempt_at > now {
+            return Ok(Step::Sleep(ms_to_duration(d.next_attempt_at - now)));
+        }
+        if d.needs_plan() {
+            self.plan(rt, &d).await?;
+            return Ok(Step::Again);
+        }
+        self.execute(rt, &d).await?;
+        Ok(Step::Again)
+    }
+
+    /// Turn a job row into the parts to send / edit / delete.
+    async fn plan(&self, rt: &TargetRuntime, d: &Delivery) -> Result<(), StoreError> {
+        let id = d.id;
+        let article_id = d.article_id;
+        let Some(article) = self.db.call(move |s| s.article(article_id)).await? else {
+            return self
+                .db
+                .call(move |s| s.mark_failed(id, "the article is missing from the log", now_ms()))
+                .await;
+        };
+        let post: Post = match serde_json::from_str(&article.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                let msg = format!("stored article cannot be read: {e}");
+                return self
+                    .db
+                    .call(move |s| s.mark_failed(id, &msg, now_ms()))
+                    .await;
+            }
+        };
+        let default_format = FeedFormat::default();
+        let ff = self
+            .feed_formats
+            .get(&article.feed)
+            .unwrap_or(&default_format);
+        let target = d.target.clone();
+        let posted = self
+            .db
+            .call(move |s| s.posted_messages(article_id, &target))
+            .await?;
+
+        let render = || -> Result<Vec<PlannedPart>, String> {
+            let parts = rt
+                .target
+                .render(&post, ff)
+                .map_err(|e| format!("cannot render the post: {e}"))?;
+            parts
+                .into_iter()
+                .map(|p| {
+                    Ok(PlannedPart {
+                        op: Op::Send,
+                        payload: Some(
+                            serde_json::to_string(&p.payload).map_err(|e| e.to_string())?,
+                        ),
+                        summary: p.summary,
+                        ref_message: None,
+                    })
+                })
+                .collect()
+        };
+        let planned = match d.action {
+            Action::Post => render(),
+            Action::Edit => render().map(|new| {
+                let mut plan = Vec::new();
+                for i in 0..new.len().max(posted.len()) {
+                    match (new.get(i), posted.get(i)) {
+                        (Some(n), Some(old)) => plan.push(PlannedPart {
+                            op: Op::Edit,
+                            ref_message: Some(old.message_id.clone()),
+                            ..n.clone()
+                        }),
+                        (Some(n), None) => plan.push(n.clone()),
+                        (None, Some(old)) => plan.push(PlannedPart {
+                            op: Op::Delete,
+                            payload: None,
+                            summary: format!("delete surplus part {}", old.part),
+                            ref_message: Some(old.message_id.clone()),
+                        }),
+                        (None, None) => {}
+                    }
+                }
+                if posted.is_empty() { Vec::new() } else { plan }
+            }),
+            Action::Delete => Ok(posted
+                .iter()
+                .map(|m| PlannedPart {
+                    op: Op::Delete,
+                    payload: None,
+                    summary: format!("delete part {}", m.part),
+                    ref_message: Some(m.message_id.clone()),
+                })
+                .collect()),
+        };
+        match planned {
+            Ok(parts) => {
+                let empty = match d.action {
+                    Action::Post => "the post rendered to nothing",
+                    Action::Edit => "nothing was delivered to edit",
+                    Action::Delete => "nothing was delivered to delete",
+                };
+                self.db
+                    .call(move |s| s.plan_job(id, &parts, empty, now_ms()))
+                    .await
+            }
+            Err(msg) => {
+                tracing::error!(delivery = id, target_name = %d.target, error = %msg, "render failed");
+                self.db
+                    .call(move |s| s.mark_failed(id, &msg, now_ms()))
+                    .await
+            }
+        }
+    }
+
+    async fn execute(&self, rt: &TargetRuntime, d: &Delivery) -> Result<(), StoreError> {
+        let id = d.id;
+        let attempt = self.db.call(move |s| s.mark_sending(id, now_ms())).await?;
+        let article_id = d.article_id;
+        let target = d.target.clone();
+        let posted = if d.op == Op::Send {
+            Vec::new()
+        } else {
+            self.db
+                .call(move |s| s.posted_messages(article_id, &target))
+                .await?
+        };
+        let reference = d.ref_message.as_ref().map(|mid| {
+            let known = posted.iter().find(|m| &m.message_id == mid);
+            (
+                MessageRef {
+                    id: mid.clone(),
+                    url: known.and_then(|m| m.message_url.clone()),
+                },
+                known.map(|m| m.sent_at),
+            )
+        });
+        let ctx = SendCtx {
+            delivery_id: d.id,
+            attempt,
+            article: format!("article #{}", d.article_id),
+            sent_at: reference
+                .as_ref()
+                .and_then(|(_, t)| *t)
+                .and_then(chrono::DateTime::from_timestamp_millis),
+        };
+        let part = match &d.payload {
+            Some(raw) => match serde_json::from_str(raw) {
+                Ok(payload) => Some(Part {
+                    payload,
+                    summary: d.summary.clone().unwrap_or_default(),
+                }),
+                Err(e) => {
+                    let msg = format!("stored payload cannot be read: {e}");
+                    return self
+                        .db
+                        .call(move |s| s.mark_failed(id, &msg, now_ms()))
+                        .await;
+                }
+            },
+            None => None,
+        };
+        let result: Result<Sent, DeliveryError> = match (d.op, &part, &reference) {
+            (Op::Send, Some(p), _) => rt.target.send(p, &ctx).await,
+            (Op::Edit, Some(p), Some((m, _))) => rt.target.edit(m, p, &ctx).await,
+            (Op::Delete, _, Some((m, _))) => {
+                rt.target.delete(m, &ctx).await.map(|()| Sent::default())
+            }
+            _ => Err(DeliveryError::Rejected(format!(
+                "malformed {} row (payload or message reference missing)",
+                d.op
+            ))),
+        };
+        match result {
+            Ok(sent) => {
+                let (mid, url) = sent
+                    .message
+                    .map(|m| (Some(m.id), m.url))
+                    .unwrap_or((None, None));
+                if let Some(note) = &sent.note {
+                    tracing::warn!(delivery = id, target_name = %d.target, note = %note, "delivered with a fallback");
+                }
+                tracing::info!(delivery = id, target_name = %d.target, op = %d.op, part = d.part, "delivered");
+                self.db
+                    .call(move |s| {
+                        s.mark_sent(
+                            id,
+                            mid.as_deref(),
+                            url.as_deref(),
+                            sent.note.as_deref(),
+                            now_ms(),
+                        )
+                    })
+                    .await
+            }
+            Err(e) => self.failed(rt, d, attempt, e).await,
+        }
+    }
+
+    fn retry_delay(&self, attempt: u32) -> Duration {
+        let base = self.policy.retry_base.0.as_millis() as f64;
+        let max = self.policy.retry_max.0.as_millis() as f64;
+        let exp = base * 2f64.powi(attempt.saturating_sub(1).min(30) as i32);
+        let jitter = rand::rng().random_range(0.75..1.25);
+        Duration::from_millis((exp.min(max) * jitter) as u64)
+    }
+
+    async fn failed(
+        &self,
+        rt: &TargetRuntime,
+        d: &Delivery,
+        attempt: u32,
+        e: DeliveryError,
+    ) -> Result<(), StoreError> {
+        let id = d.id;
+        let name = d.target.clone();
+        let now = now_ms();
+        let msg = e.to_string();
+        let max = self.policy.max_attempts.max(1);
+        let retry_or_fail = |ambiguous: bool| {
+            let msg = msg.clone();
+            let next = now + self.retry_delay(attempt).as_millis() as i64;
+            move |s: &mut crier_storage::Store| {
+                if attempt >= max {
+                    s.mark_failed(id, &format!("{msg} (after {attempt} attempts)"), now)
+                } else {
+                    s.mark_retry(id, &msg, next, ambiguous, now)
+                }
+            }
+        };
+        match e {
+            DeliveryError::RateLimited { retry_after } => {
+                tracing::warn!(target_name = %name, ?retry_after, "rate limited by the platform; waiting");
+                let next = now + retry_after.as_millis() as i64;
+                self.db.call(move |s| s.defer(id, next, &msg, now)).await
+            }
+            DeliveryError::Transient(_) => {
+                tracing::warn!(delivery = id, target_name = %name, attempt, error = %msg, "delivery failed; will retry");
+                if attempt >= max {
+                    tracing::error!(delivery = id, target_name = %name, error = %msg, "delivery failed for good");
+                }
+                self.db.call(retry_or_fail(false)).await
+            }
+            DeliveryError::Ambiguous(_) => {
+                let idempotent = d.op != Op::Send || rt.target.idempotent_send();
+                if idempotent || self.policy.ambiguous == AmbiguousPolicy::Resend {
+                    tracing::warn!(delivery = id, target_name = %name, error = %msg, "send outcome unknown; will resend");
+                    self.db.call(retry_or_fail(!idempotent)).await
+                } else {
+                    tracing::warn!(delivery = id, target_name = %name, error = %msg, "send outcome unknown; assumed sent (policy)");
+                    let note = format!("{msg}; outcome unknown, assumed sent");
+                    self.db
+                        .call(move |s| s.mark_sent(id, None, None, Some(&note), now))
+                        .await
+                }
+            }
+            DeliveryError::TargetGone(reason) => {
+                let n = name.clone();
+                let r = reason.clone();
+                let changed = self
+                    .db
+                    .call(move |s| s.set_target_disabled(&n, Some(&r), now))
+                    .await?;
+                if changed {
+                    tracing::error!(target_name = %name, reason = %reason, "target disabled; its deliveries wait until it is re-enabled (crier retry --target)");
+                }
+                self.db.call(move |s| s.defer(id, now, &msg, now)).await
+            }
+            DeliveryError::TargetMoved(addr) => {
+                tracing::warn!(target_name = %name, new_address = %addr, "target moved; updating its address");
+                rt.target.set_address(&addr);
+                let n = name.clone();
+                let a = addr.clone();
+                self.db
+                    .call(move |s| s.set_target_address(&n, &a, now))
+                    .await?;
+                self.db.call(move |s| s.defer(id, now, &msg, now)).await
+            }
+            DeliveryError::Rejected(_) => {
+                tracing::error!(delivery = id, target_name = %name, error = %msg, "delivery rejected by the platform");
+                self.db.call(move |s| s.mark_failed(id, &msg, now)).await
+            }
+            DeliveryError::MessageGone(_) => {
+                if d.op == Op::Delete {
+                    let note = format!("already gone: {msg}");
+                    self.db
+                        .call(move |s| s.mark_sent(id, None, None, Some(&note), now))
+                        .await
+                } else {
+                    self.db.call(move |s| s.mark_skipped(id, &msg, now)).await
+                }
+            }
+            DeliveryError::NotDeletable(_) => {
+                tracing::warn!(delivery = id, target_name = %name, error = %msg, "message could not be deleted");
+                self.db.call(move |s| s.mark_skipped(id, &msg, now)).await
+            }
+        }
+    }
+}
+
+fn ms_to_duration(ms: i64) -> Duration {
+    Duration::from_millis(ms.max(0) as u64)
+}
