@@ -11,3 +11,5 @@ pub mod target;
 pub use model::{DigestItem, Post};
 pub use target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
 pub mod console;
+pub mod discord;
+pub mod telegram;

@@ -1,0 +1,4 @@
+//! The Discord adapter.
+
+pub mod ratelimit;
+pub mod rest;

@@ -1,0 +1,481 @@
+//! A small REST layer for the few Discord endpoints delivery needs, with
+//! Crier's own rate limiter in front of every request.
+//!
+//! Why not serenity's `Http`: with serenity's rate limiter on, its proxy
+//! setting is ignored (serenity#1739), so tests could not point it at a
+//! fake; with the limiter off, a 429's headers and `retry_after` are not
+//! exposed. Owning these calls keeps one rate-limit code path for tests and
+//! production. serenity stays the library for the gateway and models.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use url::Url;
+
+use super::ratelimit::{Blocked, RateLimiter, RouteKey, Settings};
+
+/// A failed REST call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestError {
+    /// The request never reached Discord (connection refused, DNS…), or it
+    /// may have: `sent` tells whether the outcome is unknown.
+    Network { sent: bool, message: String },
+    /// Discord answered with an error.
+    Status {
+        status: u16,
+        /// Discord's JSON error code (10003 Unknown Channel…), when given.
+        code: Option<u64>,
+        message: String,
+        errors: Option<Value>,
+        retry_after: Option<f64>,
+        global: bool,
+    },
+    /// The invalid-request guard stopped the request.
+    Guard { count: u32, wait: Duration },
+    /// A success answer we could not read.
+    Decode(String),
+}
+
+impl std::fmt::Display for RestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestError::Network { sent, message } => write!(
+                f,
+                "network error{}: {message}",
+                if *sent { " (outcome unknown)" } else { "" }
+            ),
+            RestError::Status {
+                status,
+                code,
+                message,
+                errors,
+                ..
+            } => {
+                write!(f, "HTTP {status}")?;
+                if let Some(c) = code {
+                    write!(f, " code {c}")?;
+                }
+                write!(f, ": {message}")?;
+                if let Some(e) = errors {
+                    write!(f, " {e}")?;
+                }
+                Ok(())
+            }
+            RestError::Guard { count, wait } => write!(
+                f,
+                "invalid-request guard: {count} invalid requests in 10 minutes; sending paused for {}s",
+                wait.as_secs()
+            ),
+            RestError::Decode(m) => write!(f, "cannot read Discord's answer: {m}"),
+        }
+    }
+}
+
+/// A webhook, parsed from its URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: String,
+    pub token: String,
+    /// `scheme://host[:port]/api`.
+    pub api: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a secret: never print it.
+        write!(f, "Webhook({} at {})", self.id, self.api)
+    }
+}
+
+impl Webhook {
+    /// Parse `https://discord.com/api[/vN]/webhooks/{id}/{token}`.
+    pub fn parse(url: &Url) -> Result<Webhook, String> {
+        let segs: Vec<&str> = url
+            .path_segments()
+            .map(|s| s.filter(|p| !p.is_empty()).collect())
+            .unwrap_or_default();
+        let pos = segs
+            .iter()
+            .position(|s| *s == "webhooks")
+            .ok_or("not a webhook URL (no /webhooks/ in the path)")?;
+        let (Some(id), Some(token)) = (segs.get(pos + 1), segs.get(pos + 2)) else {
+            return Err("not a webhook URL (expected /webhooks/ID/TOKEN)".into());
+        };
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err("the webhook id is not numeric".into());
+        }
+        let host = url.host_str().ok_or("the webhook URL has no host")?;
+        let mut api = format!("{}://{}", url.scheme(), host);
+        if let Some(port) = url.port() {
+            api.push_str(&format!(":{port}"));
+        }
+        api.push_str("/api");
+        Ok(Webhook {
+            id: id.to_string(),
+            token: token.to_string(),
+            api,
+        })
+    }
+}
+
+/// What a created or edited message is known by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedMessage {
+    pub id: String,
+    pub channel_id: String,
+    pub guild_id: Option<String>,
+}
+
+pub struct RestClient {
+    http: reqwest::Client,
+    api: String,
+    token: Option<String>,
+    limiter: RateLimiter,
+}
+
+impl std::fmt::Debug for RestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RestClient({})", self.api)
+    }
+}
+
+fn message_from(v: &Value) -> Result<CreatedMessage, RestError> {
+    let s = |k: &str| -> Option<String> {
+        match v.get(k)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    Ok(CreatedMessage {
+        id: s("id").ok_or_else(|| RestError::Decode("no message id".into()))?,
+        channel_id: s("channel_id").unwrap_or_default(),
+        guild_id: s("guild_id"),
+    })
+}
+
+impl RestClient {
+    /// `api_url` is the base (`https://discord.com/api`); `/v10` is appended.
+    pub fn new(
+        api_url: &Url,
+        token: Option<String>,
+        settings: Settings,
+        timeout: Duration,
+    ) -> Result<RestClient, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!(
+                "DiscordBot (https://github.com/crier-bot/crier, ",
+                env!("CARGO_PKG_VERSION"),
+                ")"
+            ))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(RestClient {
+            http,
+            api: api_url.as_str().trim_end_matches('/').to_string(),
+            token,
+            limiter: RateLimiter::new(settings),
+        })
+    }
+
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        url: String,
+        route: RouteKey,
+        body: Option<&Value>,
+        bot_auth: bool,
+    ) -> Result<Option<Value>, RestError> {
+        if let Err(Blocked::Guard { count, wait }) = self.limiter.acquire(&route).await {
+            return Err(RestError::Guard { count, wait });
+        }
+        let mut req = self.http.request(method, &url);
+        if bot_auth && let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bot {t}"));
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| RestError::Network {
+            // A refused connection never delivered anything; anything later may have.
+            sent: !(e.is_connect() || e.is_builder()),
+            message: redact(&e.without_url().to_string()),
+        })?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.map_err(|e| RestError::Network {
+            sent: true,
+            message: redact(&e.without_url().to_string()),
+        })?;
+        let json: Option<Value> = if text.trim().is_empty() {
+            None
+        } else {
+            serde_json::from_str(&text).ok()
+        };
+        let retry_after = json
+            .as_ref()
+            .and_then(|j| j.get("retry_after"))
+            .and_then(Value::as_f64);
+        let global = json
+            .as_ref()
+            .and_then(|j| j.get("global"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        self.limiter
+            .update(&route, status.as_u16(), &headers, retry_after, global);
+        if status.is_success() {
+            return Ok(json);
+        }
+        let code = json
+            .as_ref()
+            .and_then(|j| j.get("code"))
+            .and_then(Value::as_u64);
+        let message = json
+            .as_ref()
+            .and_then(|j| j.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                status
+                    .canonical_reason()
+                    .unwrap_or("unknown error")
+                    .to_string()
+            });
+        Err(RestError::Status {
+            status: status.as_u16(),
+            code,
+            message,
+            errors: json.as_ref().and_then(|j| j.get("errors")).cloned(),
+            retry_after: retry_after.or_else(|| {
+                (status == StatusCode::TOO_MANY_REQUESTS)
+                    .then(|| headers.get("retry-after")?.to_str().ok()?.parse().ok())
+                    .flatten()
+            }),
+            global,
+        })
+    }
+
+    fn channel_route(template: &'static str, channel: &str) -> RouteKey {
+        RouteKey {
+            template,
+            major: channel.to_string(),
+        }
+    }
+
+    pub async fn create_message(
+        &self,
+        channel: &str,
+        body: &Value,
+    ) -> Result<CreatedMessage, RestError> {
+        let url = format!("{}/v10/channels/{channel}/messages", self.api);
+        let v = self
+            .call(
+                Method::POST,
+                url,
+                Self::channel_route("POST /channels/{}/messages", channel),
+                Some(body),
+                true,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
+        message_from(&v)
+    }
+
+    pub async fn edit_message(
+        &self,
+        channel: &str,
+        message: &str,
+        body: &Value,
+    ) -> Result<CreatedMessage, RestError> {
+        let url = format!("{}/v10/channels/{channel}/messages/{message}", self.api);
+        let v = self
+            .call(
+                Method::PATCH,
+                url,
+                Self::channel_route("PATCH /channels/{}/messages/{}", channel),
+                Some(body),
+                true,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
+        message_from(&v)
+    }
+
+    pub async fn delete_message(&self, channel: &str, message: &str) -> Result<(), RestError> {
+        let url = format!("{}/v10/channels/{channel}/messages/{message}", self.api);
+        self.call(
+            Method::DELETE,
+            url,
+            Self::channel_route("DELETE /channels/{}/messages/{}", channel),
+            None,
+            true,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn crosspost(&self, channel: &str, message: &str) -> Result<(), RestError> {
+        let url = format!(
+            "{}/v10/channels/{channel}/messages/{message}/crosspost",
+            self.api
+        );
+        self.call(
+            Method::POST,
+            url,
+            Self::channel_route("POST /channels/{}/messages/{}/crosspost", channel),
+            None,
+            true,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    fn webhook_url(w: &Webhook, tail: &str, thread: Option<&str>, wait: bool) -> String {
+        let mut url = format!("{}/v10/webhooks/{}/{}{tail}", w.api, w.id, w.token);
+        let mut q = Vec::new();
+        if wait {
+            q.push("wait=true".to_string());
+        }
+        if let Some(t) = thread {
+            q.push(format!("thread_id={t}"));
+        }
+        if !q.is_empty() {
+            url.push('?');
+            url.push_str(&q.join("&"));
+        }
+        url
+    }
+
+    fn webhook_route(template: &'static str, w: &Webhook) -> RouteKey {
+        RouteKey {
+            template,
+            major: w.id.clone(),
+        }
+    }
+
+    /// Execute a webhook with `?wait=true`, so the message can be edited
+    /// and deleted later.
+    pub async fn execute_webhook(
+        &self,
+        w: &Webhook,
+        body: &Value,
+        thread: Option<&str>,
+    ) -> Result<CreatedMessage, RestError> {
+        let v = self
+            .call(
+                Method::POST,
+                Self::webhook_url(w, "", thread, true),
+                Self::webhook_route("POST /webhooks/{}/{}", w),
+                Some(body),
+                false,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer to ?wait=true".into()))?;
+        message_from(&v)
+    }
+
+    pub async fn edit_webhook_message(
+        &self,
+        w: &Webhook,
+        message: &str,
+        body: &Value,
+        thread: Option<&str>,
+    ) -> Result<CreatedMessage, RestError> {
+        let v = self
+            .call(
+                Method::PATCH,
+                Self::webhook_url(w, &format!("/messages/{message}"), thread, false),
+                Self::webhook_route("PATCH /webhooks/{}/{}/messages/{}", w),
+                Some(body),
+                false,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
+        message_from(&v)
+    }
+
+    pub async fn delete_webhook_message(
+        &self,
+        w: &Webhook,
+        message: &str,
+        thread: Option<&str>,
+    ) -> Result<(), RestError> {
+        self.call(
+            Method::DELETE,
+            Self::webhook_url(w, &format!("/messages/{message}"), thread, false),
+            Self::webhook_route("DELETE /webhooks/{}/{}/messages/{}", w),
+            None,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+/// Webhook tokens travel in URLs: keep them out of error texts.
+fn redact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("/webhooks/") {
+        let (head, tail) = rest.split_at(i + "/webhooks/".len());
+        out.push_str(head);
+        // keep the id, hide the token
+        let id_end = tail.find('/').unwrap_or(tail.len());
+        out.push_str(&tail[..id_end]);
+        let after = &tail[id_end..];
+        if let Some(stripped) = after.strip_prefix('/') {
+            let tok_end = stripped
+                .find(|c: char| c == '/' || c == '?' || c.is_whitespace() || c == ')')
+                .unwrap_or(stripped.len());
+            out.push_str("/***");
+            rest = &stripped[tok_end..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_urls_parse_with_or_without_version() {
+        let u = Url::parse("https://discord.com/api/webhooks/123456789012345678/abcDEF_tok-en")
+            .expect("url");
+        let w = Webhook::parse(&u).expect("webhook");
+        assert_eq!(w.id, "123456789012345678");
+        assert_eq!(w.token, "abcDEF_tok-en");
+        assert_eq!(w.api, "https://discord.com/api");
+        let u = Url::parse("http://127.0.0.1:8080/api/v10/webhooks/1/t").expect("url");
+        assert_eq!(
+            Webhook::parse(&u).expect("w").api,
+            "http://127.0.0.1:8080/api"
+        );
+        assert!(
+            Webhook::parse(&Url::parse("https://discord.com/api/channels/1").expect("u")).is_err()
+        );
+        assert!(
+            format!("{w:?}").find("abcDEF").is_none(),
+            "Debug hides the token"
+        );
+    }
+
+    #[test]
+    fn tokens_are_redacted_from_errors() {
+        let s = redact(
+            "error sending request for url (https://discord.com/api/v10/webhooks/123/SECRETTOKEN?wait=true)",
+        );
+        assert!(!s.contains("SECRETTOKEN"), "{s}");
+        assert!(s.contains("/webhooks/123/***?wait=true"), "{s}");
+    }
+}

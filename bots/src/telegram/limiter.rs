@@ -1,0 +1,194 @@
+//! Telegram flood limits, honoured by design rather than discovered by
+//! 429s: a minimum gap per chat, a per-minute cap per group or channel and
+//! a per-second cap for the whole bot. State lives in memory; after a
+//! restart the first sends are still paced because the caps are small.
+//!
+//! A 429 for one chat (`penalize`) blocks only that chat.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The limits (Telegram does not publish exact numbers; these are the
+/// documented approximations, configurable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Minimum gap between two messages to the same chat.
+    pub per_chat_gap: Duration,
+    /// Messages per minute to one group or channel.
+    pub per_group_per_minute: u32,
+    /// Messages per second for the whole bot.
+    pub global_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_chat_gap: Duration::from_secs(1),
+            per_group_per_minute: 20,
+            global_per_second: 30,
+        }
+    }
+}
+
+#[derive(Default)]
+struct ChatState {
+    last: Option<Instant>,
+    minute: VecDeque<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+#[derive(Default)]
+struct State {
+    second: VecDeque<Instant>,
+    chats: HashMap<String, ChatState>,
+}
+
+pub struct Limiter {
+    limits: Limits,
+    state: Mutex<State>,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+const SECOND: Duration = Duration::from_secs(1);
+
+impl Limiter {
+    pub fn new(limits: Limits) -> Limiter {
+        Limiter {
+            limits,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// When a message to `chat` may be sent, or `None` if it may be sent
+    /// now (in which case the send is recorded).
+    fn try_take(&self, chat: &str, group_or_channel: bool, now: Instant) -> Option<Instant> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while st
+            .second
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= SECOND)
+        {
+            st.second.pop_front();
+        }
+        let mut ready = now;
+        if st.second.len() as u32 >= self.limits.global_per_second.max(1)
+            && let Some(first) = st.second.front()
+        {
+            ready = ready.max(*first + SECOND);
+        }
+        let c = st.chats.entry(chat.to_string()).or_default();
+        while c
+            .minute
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= MINUTE)
+        {
+            c.minute.pop_front();
+        }
+        if let Some(b) = c.blocked_until {
+            ready = ready.max(b);
+        }
+        if let Some(last) = c.last {
+            ready = ready.max(last + self.limits.per_chat_gap);
+        }
+        if group_or_channel
+            && c.minute.len() as u32 >= self.limits.per_group_per_minute.max(1)
+            && let Some(first) = c.minute.front()
+        {
+            ready = ready.max(*first + MINUTE);
+        }
+        if ready > now {
+            return Some(ready);
+        }
+        c.last = Some(now);
+        c.minute.push_back(now);
+        c.blocked_until = None;
+        st.second.push_back(now);
+        None
+    }
+
+    /// Wait until a message to `chat` may be sent, and count it.
+    pub async fn acquire(&self, chat: &str, group_or_channel: bool) {
+        loop {
+            match self.try_take(chat, group_or_channel, Instant::now()) {
+                None => return,
+                Some(at) => tokio::time::sleep_until(at).await,
+            }
+        }
+    }
+
+    /// Telegram answered 429 for `chat`: nothing goes to it for `retry_after`.
+    pub fn penalize(&self, chat: &str, retry_after: Duration) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let until = Instant::now() + retry_after;
+        let c = st.chats.entry(chat.to_string()).or_default();
+        c.blocked_until = Some(c.blocked_until.map_or(until, |b| b.max(until)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter() -> Limiter {
+        Limiter::new(Limits::default())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_message_per_second_per_chat() {
+        let l = limiter();
+        let start = Instant::now();
+        for _ in 0..3 {
+            l.acquire("-1001", true).await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn twenty_per_minute_per_channel() {
+        let l = limiter();
+        let start = Instant::now();
+        for _ in 0..21 {
+            l.acquire("@news", true).await;
+        }
+        // 20 spaced a second apart, then the 21st waits for the first to age out.
+        assert_eq!(start.elapsed(), Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn private_chats_have_no_minute_cap() {
+        let l = limiter();
+        let start = Instant::now();
+        for _ in 0..21 {
+            l.acquire("42", false).await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn thirty_per_second_for_the_bot() {
+        let l = limiter();
+        let start = Instant::now();
+        for i in 0..31 {
+            l.acquire(&format!("-100{i}"), true).await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_blocks_only_its_chat() {
+        let l = limiter();
+        l.penalize("-1001", Duration::from_secs(30));
+        let start = Instant::now();
+        l.acquire("-1002", true).await;
+        assert_eq!(start.elapsed(), Duration::ZERO, "other chats go on");
+        l.acquire("-1001", true).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+}

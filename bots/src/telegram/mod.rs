@@ -1,0 +1,3 @@
+//! The Telegram adapter.
+
+pub mod limiter;
