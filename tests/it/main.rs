@@ -2,5 +2,6 @@
 //! link times), one module per area. Everything runs on loopback or in a
 //! temporary folder; nothing reaches the internet.
 
+mod engine;
 mod spine;
 mod support;
