@@ -20,10 +20,25 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{AmbiguousPolicy, DeliveryConfig, OnFailure};
 use crate::db::{Db, StoreError, now_ms};
 
+/// How fast a target may receive new posts (edits and deletions are not
+/// paced here; the platform limiters pace every request).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pacing {
+    pub max_posts_per_hour: Option<u32>,
+    pub min_gap: Option<Duration>,
+    /// Combine a burst beyond `max_posts_per_hour` into one digest post.
+    pub digest: bool,
+}
+
+/// Most articles one digest post lists.
+const DIGEST_MAX_ITEMS: usize = 50;
+const HOUR_MS: i64 = 3_600_000;
+
 /// A configured target and its delivery policy.
 pub struct TargetRuntime {
     pub target: Arc<dyn Target>,
     pub on_failure: OnFailure,
+    pub pacing: Pacing,
     notify: Notify,
 }
 
@@ -32,9 +47,23 @@ impl TargetRuntime {
         TargetRuntime {
             target,
             on_failure,
+            pacing: Pacing::default(),
             notify: Notify::new(),
         }
     }
+
+    pub fn with_pacing(mut self, pacing: Pacing) -> TargetRuntime {
+        self.pacing = pacing;
+        self
+    }
+}
+
+/// What pacing allows for the post at the head of a queue.
+enum Paced {
+    Go,
+    Wait(Duration),
+    /// Send it as a digest with these later rows.
+    Digest(Vec<Delivery>),
 }
 
 /// Longest a worker sleeps before looking at its queue again, so that
@@ -216,11 +245,129 @@ impl Engine {
             return Ok(Step::Sleep(ms_to_duration(d.next_attempt_at - now)));
         }
         if d.needs_plan() {
+            if d.action == Action::Post {
+                match self.pace(rt, &d, now).await? {
+                    Paced::Go => {}
+                    Paced::Wait(w) => return Ok(Step::Sleep(w)),
+                    Paced::Digest(rest) => {
+                        self.plan_digest(rt, &d, rest).await?;
+                        return Ok(Step::Again);
+                    }
+                }
+            }
             self.plan(rt, &d).await?;
             return Ok(Step::Again);
         }
         self.execute(rt, &d).await?;
         Ok(Step::Again)
+    }
+
+    /// Apply the target's pacing to the post at the head of its queue.
+    async fn pace(&self, rt: &TargetRuntime, d: &Delivery, now: i64) -> Result<Paced, StoreError> {
+        let p = rt.pacing;
+        if p.max_posts_per_hour.is_none() && p.min_gap.is_none() {
+            return Ok(Paced::Go);
+        }
+        let target = d.target.clone();
+        let times = self
+            .db
+            .call(move |s| s.post_times_since(&target, now - HOUR_MS))
+            .await?;
+        if let (Some(gap), Some(last)) = (p.min_gap, times.last()) {
+            let ready = last + gap.as_millis() as i64;
+            if ready > now {
+                return Ok(Paced::Wait(ms_to_duration(ready - now)));
+            }
+        }
+        let Some(max) = p.max_posts_per_hour.map(|m| m.max(1) as usize) else {
+            return Ok(Paced::Go);
+        };
+        if times.len() >= max {
+            // Wait for the oldest post that keeps the budget full to age out.
+            let ready = times[times.len() - max] + HOUR_MS;
+            return Ok(Paced::Wait(ms_to_duration(ready - now)));
+        }
+        let remaining = max - times.len();
+        if p.digest && remaining == 1 {
+            let target = d.target.clone();
+            let seq = d.seq;
+            let rest = self
+                .db
+                .call(move |s| s.pending_posts_after(&target, seq, now, DIGEST_MAX_ITEMS - 1))
+                .await?;
+            if !rest.is_empty() {
+                return Ok(Paced::Digest(rest));
+            }
+        }
+        Ok(Paced::Go)
+    }
+
+    /// Render the head post and the `rest` as one digest post.
+    async fn plan_digest(
+        &self,
+        rt: &TargetRuntime,
+        head: &Delivery,
+        rest: Vec<Delivery>,
+    ) -> Result<(), StoreError> {
+        let ids: Vec<i64> = std::iter::once(head.article_id)
+            .chain(rest.iter().map(|d| d.article_id))
+            .collect();
+        let articles = self
+            .db
+            .call(move |s| {
+                ids.iter()
+                    .map(|id| s.article(*id))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut items = Vec::new();
+        let mut feed = String::new();
+        let mut source_title = None;
+        for a in articles.into_iter().flatten() {
+            let post: Option<Post> = serde_json::from_str(&a.payload).ok();
+            if feed.is_empty() {
+                feed = a.feed.clone();
+                source_title = post.as_ref().and_then(|p| p.source_title.clone());
+            }
+            items.push(crier_bots::DigestItem {
+                title: post.as_ref().map(|p| p.title.clone()).unwrap_or(a.title),
+                link: post.and_then(|p| p.link).or(a.link),
+            });
+        }
+        let digest = Post {
+            feed: feed.clone(),
+            source_title,
+            title: format!("{} new articles", items.len()),
+            digest: items,
+            ..Post::default()
+        };
+        let default_format = FeedFormat::default();
+        let ff = self.feed_formats.get(&feed).unwrap_or(&default_format);
+        let id = head.id;
+        match rt.target.render(&digest, ff) {
+            Ok(parts) => {
+                let planned: Vec<PlannedPart> = parts
+                    .into_iter()
+                    .map(|p| PlannedPart {
+                        op: Op::Send,
+                        payload: Some(p.payload.to_string()),
+                        summary: p.summary,
+                        ref_message: None,
+                    })
+                    .collect();
+                let folded: Vec<i64> = rest.iter().map(|d| d.id).collect();
+                tracing::info!(target_name = %head.target, articles = folded.len() + 1, "burst beyond max_posts_per_hour: sending a digest");
+                self.db
+                    .call(move |s| s.plan_digest(id, &planned, &folded, now_ms()))
+                    .await
+            }
+            Err(e) => {
+                let msg = format!("cannot render the digest: {e}");
+                self.db
+                    .call(move |s| s.mark_failed(id, &msg, now_ms()))
+                    .await
+            }
+        }
     }
 
     /// Turn a job row into the parts to send / edit / delete.
@@ -264,9 +411,7 @@ impl Engine {
                 .map(|p| {
                     Ok(PlannedPart {
                         op: Op::Send,
-                        payload: Some(
-                            serde_json::to_string(&p.payload).map_err(|e| e.to_string())?,
-                        ),
+                        payload: Some(p.payload.to_string()),
                         summary: p.summary,
                         ref_message: None,
                     })

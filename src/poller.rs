@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, FeedConfig, FeedKind};
 use crate::db::{Db, StoreError, now_ms};
 use crate::engine::Engine;
-use crate::pipeline::{Admission, routes_for};
+use crate::pipeline::{Admission, Router};
 use crate::sources::{self, FeedSpec, FetchState, Fetcher, PollOutcome, SourceItem};
 
 /// What one poll did.
@@ -34,6 +34,7 @@ pub struct Poller {
     fetcher: Arc<Fetcher>,
     engine: Arc<Engine>,
     cfg: Arc<Config>,
+    router: Router,
 }
 
 /// The sources layer's description of a configured feed.
@@ -63,11 +64,13 @@ impl Poller {
         engine: Arc<Engine>,
         cfg: Arc<Config>,
     ) -> Arc<Poller> {
+        let router = Router::new(&cfg);
         Arc::new(Poller {
             db,
             fetcher,
             engine,
             cfg,
+            router,
         })
     }
 
@@ -287,7 +290,7 @@ impl Poller {
                 } else {
                     Admission::Deliver
                 };
-                let routes = routes_for(feed, &it.post, admission);
+                let routes = self.router.routes(feed, &it.post, admission);
                 let payload = serde_json::to_string(&it.post).ok()?;
                 Some((
                     IncomingArticle {

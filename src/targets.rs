@@ -8,7 +8,7 @@ use crier_bots::console::ConsoleTarget;
 use crier_bots::format::FeedFormat;
 
 use crate::config::{Config, Platform, parse_color};
-use crate::engine::TargetRuntime;
+use crate::engine::{Pacing, TargetRuntime};
 
 /// Options for building targets that tests override.
 #[derive(Default)]
@@ -34,7 +34,12 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
         };
         out.insert(
             t.name.0.clone(),
-            TargetRuntime::new(target, t.on_failure.unwrap_or(cfg.delivery.on_failure)),
+            TargetRuntime::new(target, t.on_failure.unwrap_or(cfg.delivery.on_failure))
+                .with_pacing(Pacing {
+                    max_posts_per_hour: t.max_posts_per_hour,
+                    min_gap: t.min_gap.map(|d| d.0),
+                    digest: t.digest,
+                }),
         );
     }
     Ok(out)

@@ -178,6 +178,91 @@ impl Serialize for HttpUrl {
     }
 }
 
+/// A regular expression (the linear-time `regex` crate, with size limits so
+/// that no pattern can hang the bot), compiled at load time.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+/// Compiled-size limit for patterns from the config.
+pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+impl Pattern {
+    pub fn new(src: &str) -> Result<Pattern, String> {
+        regex::RegexBuilder::new(src)
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT)
+            .build()
+            .map(Pattern)
+            .map_err(|e| format!("invalid regular expression {src:?}: {e}"))
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Str::deserialize(d)?;
+        Pattern::new(&s).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+/// Which articles a route lets through. Every condition that is set must
+/// hold; text matching is case-insensitive.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    /// Deliver only articles with at least one of these categories/tags.
+    #[serde(default)]
+    pub include_categories: Vec<Str>,
+    /// Never deliver articles with any of these categories/tags.
+    #[serde(default)]
+    pub exclude_categories: Vec<Str>,
+    /// Deliver only articles whose title, summary or author contains one of
+    /// these words or phrases.
+    #[serde(default)]
+    pub include_keywords: Vec<Str>,
+    /// Never deliver articles whose title, summary or author contains one
+    /// of these words or phrases.
+    #[serde(default)]
+    pub exclude_keywords: Vec<Str>,
+    /// Deliver only articles whose title, summary or author matches.
+    #[serde(default)]
+    pub include_regex: Option<Pattern>,
+    /// Never deliver articles whose title, summary or author matches.
+    #[serde(default)]
+    pub exclude_regex: Option<Pattern>,
+    /// Deliver only articles in these languages (`"en"` matches `en-US`).
+    /// Articles whose language is unknown pass.
+    #[serde(default)]
+    pub languages: Vec<Str>,
+}
+
+impl FilterConfig {
+    pub fn is_empty(&self) -> bool {
+        self == &FilterConfig::default()
+    }
+}
+
+/// A per-target filter of a feed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// One of the feed's `targets`.
+    pub target: Str,
+    #[serde(flatten)]
+    pub filter: FilterConfig,
+}
+
 /// A Telegram or Discord numeric id (user, role, chat, channel).
 pub type Id = i64;
 
@@ -378,6 +463,12 @@ pub struct FeedConfig {
     /// Discord embed colour, `"#RRGGBB"`.
     #[serde(default)]
     pub color: Option<Str>,
+    /// Filter for every target of this feed.
+    #[serde(default)]
+    pub filter: FilterConfig,
+    /// Extra filters for single targets (combined with `filter`).
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
 }
 
 fn default_interval() -> Dur {
@@ -431,6 +522,17 @@ pub struct TargetConfig {
     /// Override of `[delivery] on_failure`.
     #[serde(default)]
     pub on_failure: Option<OnFailure>,
+    /// At most this many posts per hour; a burst beyond it waits (or is
+    /// combined into a digest with `digest = true`).
+    #[serde(default)]
+    pub max_posts_per_hour: Option<u32>,
+    /// At least this long between two posts.
+    #[serde(default)]
+    pub min_gap: Option<Dur>,
+    /// Combine the articles of a burst beyond `max_posts_per_hour` into
+    /// one digest post (titles with links).
+    #[serde(default)]
+    pub digest: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -650,6 +752,23 @@ impl Config {
                     );
                 }
             }
+            if t.digest && t.max_posts_per_hour.is_none() {
+                push(
+                    "targets",
+                    i,
+                    "digest",
+                    "`digest = true` needs `max_posts_per_hour` (the digest combines a burst beyond it)"
+                        .into(),
+                );
+            }
+            if t.max_posts_per_hour == Some(0) {
+                push(
+                    "targets",
+                    i,
+                    "max_posts_per_hour",
+                    "must be at least 1".into(),
+                );
+            }
             match t.platform {
                 Platform::Telegram if self.telegram_token().is_none() => push(
                     "targets",
@@ -738,12 +857,25 @@ impl Config {
                 );
             }
             for (j, p) in f.drop_patterns.iter().enumerate() {
-                if let Err(e) = regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+                if let Err(e) = Pattern::new(p) {
+                    push("feeds", i, &format!("drop_patterns[{j}]"), e);
+                }
+            }
+            for (j, r) in f.routes.iter().enumerate() {
+                if !f.targets.iter().any(|t| t == &r.target) {
                     push(
                         "feeds",
                         i,
-                        &format!("drop_patterns[{j}]"),
-                        format!("invalid pattern: {e}"),
+                        &format!("routes[{j}].target"),
+                        format!(
+                            "{:?} is not one of this feed's targets ({})",
+                            r.target.0,
+                            f.targets
+                                .iter()
+                                .map(|t| t.0.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     );
                 }
             }

@@ -211,3 +211,39 @@ fn local_paths_resolve_against_the_config_folder() {
     assert_eq!(u.as_str(), "file:///srv/crier/examples/feed.xml");
     assert!(resolve_location("ftp://x/y", Path::new("/")).is_err());
 }
+
+#[test]
+fn filters_and_routes_parse_and_are_validated() {
+    set_token();
+    let text = format!(
+        "{GOOD}\n[feeds.filter]\nexclude_categories = [\"Sponsored\"]\ninclude_regex = \"(?i)nato|japan\"\n\n[[feeds.routes]]\ntarget = \"tg\"\nlanguages = [\"en\"]\n"
+    );
+    let c = load(&text).expect("loads");
+    assert_eq!(c.feeds[0].filter.exclude_categories[0].0, "Sponsored");
+    assert_eq!(c.feeds[0].routes[0].target.0, "tg");
+    assert_eq!(c.feeds[0].routes[0].filter.languages[0].0, "en");
+
+    let e = one_error(&text.replace("(?i)nato|japan", "(unclosed"));
+    assert_eq!(e.key, "feeds[0].filter.include_regex");
+    assert!(e.line.is_some());
+    assert!(
+        e.message.contains("invalid regular expression"),
+        "{}",
+        e.message
+    );
+
+    let e = one_error(&text.replace("languages", "langauges"));
+    assert!(
+        e.message.contains("unknown field `langauges`"),
+        "{}",
+        e.message
+    );
+
+    let e = one_error(&text.replace("target = \"tg\"", "target = \"nope\""));
+    assert_eq!(e.key, "feeds[0].routes[0].target");
+    assert!(
+        e.message.contains("not one of this feed's targets"),
+        "{}",
+        e.message
+    );
+}

@@ -781,61 +781,29 @@ impl Store {
         now: Millis,
     ) -> Result<()> {
         let tx = self.write()?;
-        let head = tx
-            .query_row(
-                &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
-                [delivery_id],
-                delivery_from_row,
-            )
-            .optional()?
-            .ok_or(Error::NoSuchDelivery(delivery_id))?;
-        if parts.is_empty() {
-            tx.execute(
-                "UPDATE deliveries SET state = 'skipped', reason = ?2, updated_at = ?3 WHERE id = ?1",
-                params![delivery_id, empty_reason, now],
-            )?;
-        }
-        for (i, p) in parts.iter().enumerate() {
-            if i == 0 {
-                tx.execute(
-                    "UPDATE deliveries SET op = ?2, payload = ?3, summary = ?4, ref_message = ?5, updated_at = ?6 WHERE id = ?1",
-                    params![delivery_id, p.op.as_str(), p.payload, p.summary, p.ref_message, now],
-                )?;
-            } else {
-                tx.execute(
-                    "INSERT INTO deliveries (seq, article_id, target, action, revision, part, op, ref_message, state, next_attempt_at, not_before, payload, summary, reason, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?9, ?9)",
-                    params![
-                        head.seq,
-                        head.article_id,
-                        head.target,
-                        head.action.as_str(),
-                        head.revision,
-                        head.part + i as i64,
-                        p.op.as_str(),
-                        p.ref_message,
-                        now,
-                        head.not_before,
-                        p.payload,
-                        p.summary,
-                        head.reason,
-                    ],
-                )?;
-            }
-        }
+        plan_job(&tx, delivery_id, parts, empty_reason, now)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Mark rows as combined into a digest sent by `digest_delivery`.
-    pub fn fold_into_digest(
+    /// Plan a digest: `delivery_id` carries the digest's parts and the
+    /// `folded` post rows are marked as included in it, in one transaction.
+    pub fn plan_digest(
         &mut self,
-        digest_delivery: i64,
+        delivery_id: i64,
+        parts: &[PlannedPart],
         folded: &[i64],
         now: Millis,
     ) -> Result<()> {
         let tx = self.write()?;
-        let reason = format!("included in digest delivery #{digest_delivery}");
+        plan_job(
+            &tx,
+            delivery_id,
+            parts,
+            "the digest rendered to nothing",
+            now,
+        )?;
+        let reason = format!("included in digest delivery #{delivery_id}");
         for id in folded {
             tx.execute(
                 "UPDATE deliveries SET state = 'skipped', reason = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'pending'",
@@ -844,6 +812,16 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// When the posts (first parts of post jobs) sent to a target since
+    /// `since` were sent, oldest first.
+    pub fn post_times_since(&self, target: &str, since: Millis) -> Result<Vec<Millis>> {
+        let mut st = self.conn.prepare(
+            "SELECT sent_at FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent' AND sent_at >= ?2 ORDER BY sent_at",
+        )?;
+        let rows = st.query_map(params![target, since], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The row is about to be sent: `sending`, one more attempt. Returns
@@ -1163,6 +1141,58 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+fn plan_job(
+    tx: &rusqlite::Transaction<'_>,
+    delivery_id: i64,
+    parts: &[PlannedPart],
+    empty_reason: &str,
+    now: Millis,
+) -> Result<()> {
+    let head = tx
+        .query_row(
+            &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
+            [delivery_id],
+            delivery_from_row,
+        )
+        .optional()?
+        .ok_or(Error::NoSuchDelivery(delivery_id))?;
+    if parts.is_empty() {
+        tx.execute(
+            "UPDATE deliveries SET state = 'skipped', reason = ?2, updated_at = ?3 WHERE id = ?1",
+            params![delivery_id, empty_reason, now],
+        )?;
+    }
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            tx.execute(
+                "UPDATE deliveries SET op = ?2, payload = ?3, summary = ?4, ref_message = ?5, updated_at = ?6 WHERE id = ?1",
+                params![delivery_id, p.op.as_str(), p.payload, p.summary, p.ref_message, now],
+            )?;
+        } else {
+            tx.execute(
+                "INSERT INTO deliveries (seq, article_id, target, action, revision, part, op, ref_message, state, next_attempt_at, not_before, payload, summary, reason, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?9, ?9)",
+                params![
+                    head.seq,
+                    head.article_id,
+                    head.target,
+                    head.action.as_str(),
+                    head.revision,
+                    head.part + i as i64,
+                    p.op.as_str(),
+                    p.ref_message,
+                    now,
+                    head.not_before,
+                    p.payload,
+                    p.summary,
+                    head.reason,
+                ],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn put_feed_state(tx: &rusqlite::Transaction<'_>, s: &FeedState, now: Millis) -> Result<()> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crier::config::{AmbiguousPolicy, DeliveryConfig, Dur, OnFailure};
 use crier::db::Db;
-use crier::engine::{Engine, TargetRuntime};
+use crier::engine::{Engine, Pacing, TargetRuntime};
 use crier_bots::format::FeedFormat;
 use crier_bots::{DeliveryError, MessageRef, Part, Post, RenderError, SendCtx, Sent, Target};
 use crier_storage::{FeedState, IncomingArticle, LogQuery, Route, State, Store};
@@ -73,8 +73,16 @@ impl Target for Scripted {
     fn idempotent_send(&self) -> bool {
         self.idempotent
     }
-    /// One part per `|`-separated piece of the title.
+    /// One part per `|`-separated piece of the title; a digest lists titles.
     fn render(&self, post: &Post, _feed: &FeedFormat) -> Result<Vec<Part>, RenderError> {
+        if !post.digest.is_empty() {
+            let titles: Vec<&str> = post.digest.iter().map(|d| d.title.as_str()).collect();
+            let text = format!("digest: {}", titles.join(", "));
+            return Ok(vec![Part {
+                payload: serde_json::json!({ "text": text }),
+                summary: text,
+            }]);
+        }
         Ok(post
             .title
             .split('|')
@@ -152,10 +160,29 @@ impl Harness {
         targets: Vec<(Arc<Scripted>, OnFailure)>,
         policy: DeliveryConfig,
     ) -> Harness {
+        Harness::start_paced(
+            db,
+            targets
+                .into_iter()
+                .map(|(t, f)| (t, f, Pacing::default()))
+                .collect(),
+            policy,
+        )
+        .await
+    }
+
+    pub async fn start_paced(
+        db: Db,
+        targets: Vec<(Arc<Scripted>, OnFailure, Pacing)>,
+        policy: DeliveryConfig,
+    ) -> Harness {
         let mut map = BTreeMap::new();
-        for (t, on_failure) in targets {
+        for (t, on_failure, pacing) in targets {
             let name = t.name.clone();
-            map.insert(name, TargetRuntime::new(t as Arc<dyn Target>, on_failure));
+            map.insert(
+                name,
+                TargetRuntime::new(t as Arc<dyn Target>, on_failure).with_pacing(pacing),
+            );
         }
         let engine = Engine::new(db.clone(), map, HashMap::new(), policy);
         engine.recover().await.expect("recover");
@@ -595,5 +622,106 @@ async fn a_restart_mid_post_sends_only_the_remaining_parts() {
     let r = rows(&db2, "t").await;
     assert!(r[1].delivery.ambiguous, "the interrupted part is flagged");
     assert!(!r[2].delivery.ambiguous);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_beyond_the_hourly_budget_waits() {
+    let db = memory_db();
+    let t = Scripted::new("t");
+    ingest(
+        &db,
+        &[("1", "one"), ("2", "two"), ("3", "three"), ("4", "four")],
+        &["t"],
+    )
+    .await;
+    let pacing = Pacing {
+        max_posts_per_hour: Some(2),
+        ..Pacing::default()
+    };
+    let h = Harness::start_paced(
+        db.clone(),
+        vec![(t.clone(), OnFailure::Continue, pacing)],
+        policy(),
+    )
+    .await;
+    until("two sent", || t.calls().len() == 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sends(&t.calls()),
+        ["one", "two"],
+        "the rest waits for the hour"
+    );
+    let r = rows(&db, "t").await;
+    assert_eq!(
+        r.iter()
+            .filter(|e| e.delivery.state == State::Pending)
+            .count(),
+        2,
+        "waiting, not dropped"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_with_digest_sends_the_extra_articles_as_one_post() {
+    let db = memory_db();
+    let t = Scripted::new("t");
+    let items: Vec<(String, String)> = (1..=10).map(|i| (i.to_string(), format!("n{i}"))).collect();
+    let refs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    ingest(&db, &refs, &["t"]).await;
+    let pacing = Pacing {
+        max_posts_per_hour: Some(3),
+        digest: true,
+        ..Pacing::default()
+    };
+    let h = Harness::start_paced(
+        db.clone(),
+        vec![(t.clone(), OnFailure::Continue, pacing)],
+        policy(),
+    )
+    .await;
+    until("three posts", || t.calls().len() == 3).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        sends(&t.calls()),
+        ["n1", "n2", "digest: n3, n4, n5, n6, n7, n8, n9, n10"]
+    );
+    let r = rows(&db, "t").await;
+    let folded = r
+        .iter()
+        .filter(|e| {
+            e.delivery
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("included in digest")
+        })
+        .count();
+    assert_eq!(folded, 7);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_minimum_gap_spaces_posts() {
+    let db = memory_db();
+    let t = Scripted::new("t");
+    ingest(&db, &[("1", "one"), ("2", "two")], &["t"]).await;
+    let pacing = Pacing {
+        min_gap: Some(Duration::from_millis(700)),
+        ..Pacing::default()
+    };
+    let start = std::time::Instant::now();
+    let h = Harness::start_paced(
+        db.clone(),
+        vec![(t.clone(), OnFailure::Continue, pacing)],
+        policy(),
+    )
+    .await;
+    until("two sent", || t.calls().len() == 2).await;
+    assert!(start.elapsed() >= Duration::from_millis(700));
     h.stop().await;
 }
