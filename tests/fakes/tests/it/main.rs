@@ -1,6 +1,7 @@
 //! Tests of the fakes: each behaviour through plain HTTP (reqwest), and the
 //! answers through teloxide and serenity, which Crier uses.
 
+mod discord;
 mod support;
 mod telegram;
 mod telegram_teloxide;
