@@ -752,7 +752,7 @@ enum EditKind {
     Markup,
 }
 
-fn find_message<'a>(st: &'a mut State, chat_id: i64, id: i64) -> Option<&'a mut TgMessage> {
+fn find_message(st: &mut State, chat_id: i64, id: i64) -> Option<&mut TgMessage> {
     st.messages
         .get_mut(&chat_id)?
         .iter_mut()

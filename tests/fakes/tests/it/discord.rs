@@ -992,5 +992,5 @@ async fn commands_and_interactions() {
     )
     .await;
     assert_eq!(a.status, 200);
-    assert_eq!(f.interaction(j.id).and_then(|x| x.original).is_some(), true);
+    assert!(f.interaction(j.id).and_then(|x| x.original).is_some());
 }
