@@ -447,16 +447,15 @@ fn check_thread(chat: &TgChat, p: &Params) -> Result<Option<i64>, TgError> {
 // ---- text, entities, markup ---------------------------------------------
 
 fn parse_mode(p: &Params) -> Result<Option<String>, TgError> {
+    // Telegram reads the mode case-insensitively; the validator gets the
+    // canonical spelling.
     match p.str("parse_mode").filter(|s| !s.trim().is_empty()) {
         None => Ok(None),
-        Some(m)
-            if ["HTML", "MarkdownV2", "Markdown"]
-                .iter()
-                .any(|x| x.eq_ignore_ascii_case(m.trim())) =>
-        {
-            Ok(Some(m.trim().to_string()))
-        }
-        Some(_) => Err(bad("Bad Request: unsupported parse_mode")),
+        Some(m) => ["HTML", "MarkdownV2", "Markdown"]
+            .iter()
+            .find(|x| x.eq_ignore_ascii_case(m.trim()))
+            .map(|x| Some(x.to_string()))
+            .ok_or_else(|| bad("Bad Request: unsupported parse_mode")),
     }
 }
 

@@ -994,3 +994,29 @@ async fn commands_and_interactions() {
     assert_eq!(a.status, 200);
     assert!(f.interaction(j.id).and_then(|x| x.original).is_some());
 }
+
+/// A plain `#[test]` that blocks its thread while the fake runs on its own.
+#[test]
+fn background_fake_serves_a_blocking_test() {
+    use std::io::{Read, Write};
+    let f = FakeDiscord::start_background().expect("start");
+    f.add_text_channel(TEXT);
+    let addr = f.base_url().trim_start_matches("http://").to_string();
+    let body = "{\"content\":\"from a blocking test\"}";
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        s,
+        "POST /api/v10/channels/{TEXT}/messages HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bot {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        f.token(),
+        body.len()
+    )
+    .expect("write");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("x-ratelimit-bucket:"),
+        "{answer}"
+    );
+    assert_eq!(f.visible(TEXT)[0].content, "from a blocking test");
+}
