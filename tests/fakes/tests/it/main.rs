@@ -1,0 +1,8 @@
+//! Tests of the fakes: each behaviour through plain HTTP (reqwest), and the
+//! answers through teloxide and serenity, which Crier uses.
+
+mod discord;
+mod discord_serenity;
+mod support;
+mod telegram;
+mod telegram_teloxide;
