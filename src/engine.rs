@@ -223,7 +223,10 @@ impl Engine {
     async fn step(&self, name: &str, rt: &TargetRuntime) -> Result<Step, StoreError> {
         let n = name.to_string();
         let state = self.db.call(move |s| s.target_state(&n)).await?;
-        if state.as_ref().is_some_and(|s| s.disabled_reason.is_some()) {
+        if state
+            .as_ref()
+            .is_some_and(|s| s.disabled_reason.is_some() || s.paused_reason.is_some())
+        {
             return Ok(Step::Sleep(IDLE_RECHECK));
         }
         let now = now_ms();

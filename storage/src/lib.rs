@@ -13,7 +13,10 @@
 //! - a target's queue is FIFO by `seq` (the order articles were enqueued),
 //!   the parts of one job in part order.
 
+mod admin;
 mod schema;
+
+pub use admin::{AuditEntry, DynamicFeed, Scheduled};
 
 use std::path::Path;
 use std::time::Duration;
@@ -294,6 +297,8 @@ pub struct TargetState {
     pub disabled_reason: Option<String>,
     pub disabled_at: Option<Millis>,
     pub address_override: Option<String>,
+    /// Set while an admin has paused the target.
+    pub paused_reason: Option<String>,
 }
 
 /// Filter for [`Store::log`].
@@ -318,7 +323,7 @@ pub struct Counts {
 /// The SQLite store. One connection; callers serialise access (the core
 /// runs it on a dedicated blocking thread).
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 const DELIVERY_COLS: &str = "d.id, d.seq, d.article_id, d.target, d.action, d.revision, d.part, d.op, d.ref_message, d.state, d.attempts, d.next_attempt_at, d.not_before, d.payload, d.summary, d.message_id, d.message_url, d.reason, d.last_error, d.ambiguous, d.created_at, d.updated_at, d.sent_at";
@@ -490,7 +495,7 @@ impl Store {
         schema::MIGRATIONS.len() as i64
     }
 
-    fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
+    pub(crate) fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
         Ok(self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
@@ -1090,7 +1095,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT target, disabled_reason, disabled_at, address_override FROM targets_state WHERE target = ?1",
+                "SELECT target, disabled_reason, disabled_at, address_override, paused_reason FROM targets_state WHERE target = ?1",
                 [target],
                 |r| {
                     Ok(TargetState {
@@ -1098,6 +1103,7 @@ impl Store {
                         disabled_reason: r.get(1)?,
                         disabled_at: r.get(2)?,
                         address_override: r.get(3)?,
+                        paused_reason: r.get(4)?,
                     })
                 },
             )

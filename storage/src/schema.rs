@@ -105,6 +105,37 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         updated_at       INTEGER NOT NULL
     );
     "#,
+    // v2: the command layer: audit log, alerts (once per incident), feeds
+    // added from chat, targets paused by an admin.
+    r#"
+    CREATE TABLE audit (
+        id        INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        platform  TEXT NOT NULL,
+        user_id   TEXT NOT NULL,
+        user_name TEXT,
+        command   TEXT NOT NULL,
+        outcome   TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit(at);
+
+    CREATE TABLE alerts (
+        key       TEXT PRIMARY KEY,
+        opened_at INTEGER NOT NULL,
+        message   TEXT NOT NULL
+    );
+
+    CREATE TABLE dynamic_feeds (
+        name        TEXT PRIMARY KEY,
+        url         TEXT NOT NULL,
+        targets     TEXT NOT NULL,
+        interval_ms INTEGER NOT NULL,
+        added_by    TEXT NOT NULL,
+        added_at    INTEGER NOT NULL
+    );
+
+    ALTER TABLE targets_state ADD COLUMN paused_reason TEXT;
+    "#,
 ];
 
 /// Apply every migration newer than the database's version.

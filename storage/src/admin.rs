@@ -1,0 +1,291 @@
+//! What the command layer stores: the audit log, alerts (one per
+//! incident), feeds added from chat, targets paused by an admin, and the
+//! scheduled-post queue (scheduled posts are ordinary delivery rows with a
+//! `not_before`).
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Millis, Result, Store};
+
+/// One audited command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Millis,
+    pub platform: String,
+    pub user_id: String,
+    pub user_name: Option<String>,
+    pub command: String,
+    pub outcome: String,
+}
+
+/// A feed added from chat (`/subscribe`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicFeed {
+    pub name: String,
+    pub url: String,
+    pub targets: Vec<String>,
+    pub interval_ms: i64,
+    pub added_by: String,
+    pub added_at: Millis,
+}
+
+/// A scheduled post: an article with delivery rows due later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheduled {
+    pub article_id: i64,
+    pub title: String,
+    pub link: Option<String>,
+    pub due: Millis,
+    pub targets: Vec<String>,
+}
+
+impl Store {
+    pub fn audit(&mut self, e: &AuditEntry) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO audit (at, platform, user_id, user_name, command, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![e.at, e.platform, e.user_id, e.user_name, e.command, e.outcome],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest audit entries first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, at, platform, user_id, user_name, command, outcome FROM audit ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit.max(1) as i64], |r| {
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                platform: r.get(2)?,
+                user_id: r.get(3)?,
+                user_name: r.get(4)?,
+                command: r.get(5)?,
+                outcome: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Open an alert for an incident. True when it was not open already:
+    /// only then should admins be told.
+    pub fn open_alert(&mut self, key: &str, message: &str, now: Millis) -> Result<bool> {
+        let tx = self.write()?;
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO alerts (key, opened_at, message) VALUES (?1, ?2, ?3)",
+            params![key, now, message],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// The incident is over: a later one alerts again.
+    pub fn close_alert(&mut self, key: &str) -> Result<bool> {
+        let tx = self.write()?;
+        let n = tx.execute("DELETE FROM alerts WHERE key = ?1", [key])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    pub fn open_alerts(&self) -> Result<Vec<(String, Millis, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT key, opened_at, message FROM alerts ORDER BY opened_at")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn dynamic_feeds(&self) -> Result<Vec<DynamicFeed>> {
+        let mut st = self.conn.prepare(
+            "SELECT name, url, targets, interval_ms, added_by, added_at FROM dynamic_feeds ORDER BY added_at, name",
+        )?;
+        let rows = st.query_map([], |r| {
+            let targets: String = r.get(2)?;
+            Ok(DynamicFeed {
+                name: r.get(0)?,
+                url: r.get(1)?,
+                targets: serde_json::from_str(&targets).unwrap_or_default(),
+                interval_ms: r.get(3)?,
+                added_by: r.get(4)?,
+                added_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Add a feed from chat. False when the name is taken.
+    pub fn add_dynamic_feed(&mut self, f: &DynamicFeed) -> Result<bool> {
+        let tx = self.write()?;
+        let targets = serde_json::to_string(&f.targets).unwrap_or_else(|_| "[]".into());
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO dynamic_feeds (name, url, targets, interval_ms, added_by, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![f.name, f.url, targets, f.interval_ms, f.added_by, f.added_at],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    pub fn remove_dynamic_feed(&mut self, name: &str) -> Result<bool> {
+        let tx = self.write()?;
+        let n = tx.execute("DELETE FROM dynamic_feeds WHERE name = ?1", [name])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Pause a target (`Some(reason)`) or resume it (`None`). True when
+    /// the state changed.
+    pub fn set_target_paused(
+        &mut self,
+        target: &str,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> Result<bool> {
+        let tx = self.write()?;
+        let before: Option<Option<String>> = tx
+            .query_row(
+                "SELECT paused_reason FROM targets_state WHERE target = ?1",
+                [target],
+                |r| r.get(0),
+            )
+            .optional()?;
+        tx.execute(
+            "INSERT INTO targets_state (target, paused_reason, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(target) DO UPDATE SET paused_reason = excluded.paused_reason, updated_at = excluded.updated_at",
+            params![target, reason, now],
+        )?;
+        tx.commit()?;
+        Ok(matches!(before, Some(Some(_))) != reason.is_some())
+    }
+
+    /// Posts scheduled for later, soonest first.
+    pub fn scheduled(&self, now: Millis) -> Result<Vec<Scheduled>> {
+        let mut st = self.conn.prepare(
+            "SELECT a.id, a.title, a.link, MIN(d.not_before), GROUP_CONCAT(DISTINCT d.target)
+             FROM deliveries d JOIN articles a ON a.id = d.article_id
+             WHERE d.state = 'pending' AND d.action = 'post' AND d.not_before > ?1
+             GROUP BY a.id ORDER BY MIN(d.not_before), a.id",
+        )?;
+        let rows = st.query_map([now], |r| {
+            let targets: String = r.get(4)?;
+            Ok(Scheduled {
+                article_id: r.get(0)?,
+                title: r.get(1)?,
+                link: r.get(2)?,
+                due: r.get(3)?,
+                targets: targets.split(',').map(str::to_string).collect(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Cancel a scheduled post: its rows not yet sent are skipped. Returns
+    /// how many rows were cancelled.
+    pub fn cancel_scheduled(
+        &mut self,
+        article_id: i64,
+        reason: &str,
+        now: Millis,
+    ) -> Result<usize> {
+        let tx = self.write()?;
+        let n = tx.execute(
+            "UPDATE deliveries SET state = 'skipped', reason = ?2, updated_at = ?3
+             WHERE article_id = ?1 AND action = 'post' AND state = 'pending' AND not_before > ?3",
+            params![article_id, reason, now],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::*;
+
+    #[test]
+    fn alerts_fire_once_per_incident() {
+        let mut s = Store::open_in_memory().expect("store");
+        assert!(s.open_alert("target:tg", "bot kicked", 1).expect("open"));
+        assert!(!s.open_alert("target:tg", "bot kicked", 2).expect("again"));
+        assert_eq!(s.open_alerts().expect("list").len(), 1);
+        assert!(s.close_alert("target:tg").expect("close"));
+        assert!(
+            s.open_alert("target:tg", "bot kicked", 3)
+                .expect("new incident")
+        );
+    }
+
+    #[test]
+    fn audit_dynamic_feeds_and_pause() {
+        let mut s = Store::open_in_memory().expect("store");
+        s.audit(&AuditEntry {
+            id: 0,
+            at: 5,
+            platform: "telegram".into(),
+            user_id: "42".into(),
+            user_name: Some("ann".into()),
+            command: "/pause news".into(),
+            outcome: "paused".into(),
+        })
+        .expect("audit");
+        assert_eq!(s.audit_log(10).expect("log")[0].command, "/pause news");
+        let f = DynamicFeed {
+            name: "blog".into(),
+            url: "https://blog.example/feed".into(),
+            targets: vec!["tg".into()],
+            interval_ms: 600_000,
+            added_by: "telegram:42".into(),
+            added_at: 1,
+        };
+        assert!(s.add_dynamic_feed(&f).expect("add"));
+        assert!(!s.add_dynamic_feed(&f).expect("dup"));
+        assert_eq!(s.dynamic_feeds().expect("list"), vec![f]);
+        assert!(s.remove_dynamic_feed("blog").expect("rm"));
+        assert!(s.set_target_paused("tg", Some("by ann"), 1).expect("pause"));
+        assert_eq!(
+            s.target_state("tg")
+                .expect("st")
+                .expect("some")
+                .paused_reason
+                .as_deref(),
+            Some("by ann")
+        );
+        assert!(s.set_target_paused("tg", None, 2).expect("resume"));
+    }
+
+    #[test]
+    fn scheduled_posts_are_listed_and_cancelled() {
+        let mut s = Store::open_in_memory().expect("store");
+        let mut r = Route::pending("tg");
+        r.not_before = Some(10_000);
+        let out = s
+            .ingest_one(
+                "editor",
+                &IncomingArticle {
+                    keys: vec!["link:x".into()],
+                    content_hash: "h".into(),
+                    title: "Later".into(),
+                    link: Some("https://x.example/".into()),
+                    published_at: None,
+                    payload: "{}".into(),
+                },
+                &[r],
+                1,
+            )
+            .expect("ingest");
+        let q = s.scheduled(5).expect("queue");
+        assert_eq!(q.len(), 1);
+        assert_eq!(
+            (q[0].due, q[0].targets.clone()),
+            (10_000, vec!["tg".to_string()])
+        );
+        assert_eq!(
+            s.cancel_scheduled(out.article_id(), "cancelled", 6)
+                .expect("cancel"),
+            1
+        );
+        assert!(s.scheduled(5).expect("queue").is_empty());
+    }
+}
