@@ -1,0 +1,3 @@
+//! Tests over the fixture corpus and against the loopback feed server.
+
+mod corpus;
