@@ -96,10 +96,15 @@ impl FeedSpec {
     /// current directory.
     pub fn url_from_str(location: &str) -> Result<Url, SourceError> {
         let location = location.trim();
-        if let Ok(url) = Url::parse(location)
-            && matches!(url.scheme(), "http" | "https" | "file")
-        {
-            return Ok(url);
+        if let Ok(url) = Url::parse(location) {
+            if matches!(url.scheme(), "http" | "https" | "file") {
+                return Ok(url);
+            }
+            if location.contains("://") {
+                return Err(SourceError::InvalidUrl {
+                    message: format!("unsupported scheme {}:", url.scheme()),
+                });
+            }
         }
         let path = std::path::Path::new(location);
         let abs = if path.is_absolute() {
