@@ -116,6 +116,57 @@ fn fix_root_quirks(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(s)
 }
 
+/// Defuses inputs known to panic feed-rs 3: it parses "normal play time"
+/// values (`<itunes:duration>`, MediaRSS `start`/`end`/`time`) with
+/// `parse::<u64>().unwrap()`, so a run of 20+ digits aborts the parse.
+/// Such values (10+ digits, i.e. centuries) are replaced by `0`. A
+/// `catch_unwind` around the parser remains as a second line of defence.
+fn defuse_panics(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::sync::OnceLock;
+    static LONG: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    static ELEM: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    static ATTR: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    let long = LONG.get_or_init(|| regex::Regex::new(r"\d{10,}").ok());
+    let Some(long) = long.as_ref() else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    if !long.is_match(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let elem = ELEM.get_or_init(|| {
+        regex::Regex::new(r"(?is)(<(?:[a-z0-9_]+:)?duration\b[^>]*>)([^<]*)(</)").ok()
+    });
+    let attr = ATTR.get_or_init(|| {
+        regex::Regex::new(r#"(?i)(\s(?:start|end|time)\s*=\s*)("[^"]*"|'[^']*')"#).ok()
+    });
+    let mut out = std::borrow::Cow::Borrowed(text);
+    if let Some(elem) = elem.as_ref() {
+        let replaced = elem.replace_all(&out, |c: &regex::Captures| {
+            if long.is_match(&c[2]) {
+                format!("{}0{}", &c[1], &c[3])
+            } else {
+                c[0].to_owned()
+            }
+        });
+        if let std::borrow::Cow::Owned(o) = replaced {
+            out = std::borrow::Cow::Owned(o);
+        }
+    }
+    if let Some(attr) = attr.as_ref() {
+        let replaced = attr.replace_all(&out, |c: &regex::Captures| {
+            if long.is_match(&c[2]) {
+                format!("{}\"0\"", &c[1])
+            } else {
+                c[0].to_owned()
+            }
+        });
+        if let std::borrow::Cow::Owned(o) = replaced {
+            out = std::borrow::Cow::Owned(o);
+        }
+    }
+    out
+}
+
 /// Byte offset of the `<rss` root start tag, skipping comments and PIs.
 fn find_rss_root(text: &str) -> Option<usize> {
     let mut pos = 0;
@@ -288,6 +339,10 @@ pub fn parse_document(
     // Lines removed with the declaration, to report lines of the original.
     let line_shift = text[..text.len() - body.len()].matches('\n').count() as u64;
     let body = fix_root_quirks(body);
+    let body = match defuse_panics(&body) {
+        std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
+        std::borrow::Cow::Borrowed(_) => body,
+    };
     let shift = |e: SourceError| match e {
         SourceError::Parse { line, message } => SourceError::Parse {
             line: line.map(|l| l + line_shift),
