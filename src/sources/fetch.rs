@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-use super::identity::hash_parts;
 use super::parse::{Sniffed, sniff};
 use super::wordpress;
 use super::{
     FeedKind, FeedSpec, KeyType, ParsedDocument, PollOutcome, SourceError, Via, parse_document,
     set_feed_name,
 };
+use sha2::{Digest, Sha256};
 
 /// Settings of the shared [`Fetcher`].
 #[derive(Debug, Clone)]
@@ -431,7 +431,7 @@ impl Fetcher {
             refresh_validators(st, &raw, None);
             return Ok(PollOutcome::NotModified { state: st.clone() });
         }
-        let body_hash = hash_parts(&[&String::from_utf8_lossy(&raw.body)]);
+        let body_hash = hash_bytes(&raw.body);
         let unchanged = st.validators_for(&url).and_then(|v| v.body_hash.as_deref())
             == Some(body_hash.as_str())
             && st.via == Some(Via::Feed);
@@ -483,7 +483,9 @@ impl Fetcher {
                     .generator
                     .as_deref()
                     .filter(|g| g.to_ascii_lowercase().contains("wordpress"))
-                    .map(|_| wordpress::derive_api_root(&raw.url).to_string())
+                    .map(|_| wordpress::derive_api_root(&raw.url))
+                    .filter(|r| wordpress::is_main_feed(&raw.url, r))
+                    .map(|r| r.to_string())
             });
             if let Some(root) = root {
                 let mut trial = st.clone();
@@ -553,7 +555,7 @@ impl Fetcher {
             st.wordpress = WpStatus::Available;
             return Ok(PollOutcome::NotModified { state: st.clone() });
         }
-        let body_hash = hash_parts(&[&String::from_utf8_lossy(&raw.body)]);
+        let body_hash = hash_bytes(&raw.body);
         let unchanged = st
             .validators_for(&endpoint)
             .and_then(|v| v.body_hash.as_deref())
@@ -629,6 +631,10 @@ impl From<WpError> for SourceError {
             WpError::Transient(e) | WpError::Unavailable(e) => e,
         }
     }
+}
+
+fn hash_bytes(body: &[u8]) -> String {
+    hex::encode(&Sha256::digest(body)[..16])
 }
 
 fn refresh_validators(st: &mut FetchState, raw: &RawResponse, body_hash: Option<String>) {

@@ -12,6 +12,8 @@
 //! API), [`page`] (single pages), [`schedule`] (intervals and backoff),
 //! [`inspect`] (what `crier inspect` prints).
 
+#![warn(missing_docs)]
+
 pub mod dates;
 pub mod encoding;
 mod error;

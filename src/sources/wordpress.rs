@@ -142,6 +142,33 @@ pub fn fallback_feed_url(spec_url: &Url, api_root: Option<&Url>) -> Url {
     u
 }
 
+/// Whether `url` is the site's main feed (or its home page) for the API
+/// root `api_root`: only then do the REST API's posts (the whole site) say
+/// the same as the feed. Category, tag, author, search and comment feeds
+/// are not switched to the REST API by auto-detection.
+pub fn is_main_feed(url: &Url, api_root: &Url) -> bool {
+    if url.host_str() != api_root.host_str() {
+        return false;
+    }
+    let root_path = api_root.path();
+    let site = root_path.find("/wp-json").map_or("", |i| &root_path[..i]);
+    let path = url.path().trim_end_matches('/');
+    let rest = path.strip_prefix(site).unwrap_or(path);
+    let query = url.query().unwrap_or("");
+    if query.contains("feed=") {
+        // Plain permalinks: `/?feed=rss2` is the main feed, with nothing else.
+        return rest.is_empty()
+            && !query.contains("cat=")
+            && !query.contains("tag=")
+            && !query.contains("author=")
+            && !query.contains("s=");
+    }
+    matches!(
+        rest,
+        "" | "/feed" | "/feed/rss2" | "/feed/rss" | "/feed/atom" | "/feed/rdf"
+    )
+}
+
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut cur = v;
     for p in path {
@@ -356,6 +383,29 @@ mod tests {
             .as_str(),
             "https://site.example/blog/feed/"
         );
+    }
+
+    #[test]
+    fn only_main_feeds_switch() {
+        let root = u("https://site.example/wp-json/");
+        assert!(is_main_feed(&u("https://site.example/feed/"), &root));
+        assert!(is_main_feed(&u("https://site.example/"), &root));
+        assert!(is_main_feed(&u("https://site.example/?feed=rss2"), &root));
+        assert!(!is_main_feed(
+            &u("https://site.example/category/world/feed/"),
+            &root
+        ));
+        assert!(!is_main_feed(
+            &u("https://site.example/comments/feed/"),
+            &root
+        ));
+        assert!(!is_main_feed(
+            &u("https://site.example/?feed=rss2&cat=3"),
+            &root
+        ));
+        assert!(!is_main_feed(&u("https://other.example/feed/"), &root));
+        let sub = u("https://site.example/blog/wp-json/");
+        assert!(is_main_feed(&u("https://site.example/blog/feed"), &sub));
     }
 
     #[test]

@@ -337,6 +337,24 @@ async fn auto_detects_wordpress_from_link_header_and_html() {
     let (_, meta, _) = poll_items(&f, &s, &rss_state).await;
     assert!(meta.route_changed);
 
+    // No Link header: the WordPress <generator> of the main feed suffices.
+    server.set_feed("/feed/", seed_feed());
+    let (_, meta, _) = poll_items(&f, &s, &FetchState::default()).await;
+    assert_eq!(meta.via, Some(Via::WordPressApi));
+
+    // A category feed is not the whole site: it is never switched.
+    server.set_feed("/category/world/feed/", seed_feed());
+    let api_hits = server.hits("/wp-json/wp/v2/posts");
+    let (_, meta, state) = poll_items(
+        &f,
+        &spec(&server, "/category/world/feed/"),
+        &FetchState::default(),
+    )
+    .await;
+    assert_eq!(meta.via, Some(Via::Feed));
+    assert_eq!(state.wordpress, WpStatus::Unknown);
+    assert_eq!(server.hits("/wp-json/wp/v2/posts"), api_hits);
+
     // A site home page advertising the API.
     server.set(
         "/home",
@@ -568,6 +586,8 @@ async fn local_files_by_path_and_file_url() {
     let (items_, meta, state) = poll_items(&f, &s, &FetchState::default()).await;
     assert_eq!(items_.len(), 2);
     assert_eq!(meta.via, Some(Via::Feed));
+    // A local WordPress feed is never probed for a REST API.
+    assert_eq!(state.wordpress, WpStatus::Unknown);
     let out = f.poll(&s, &state).await.expect("poll");
     assert!(
         matches!(out, PollOutcome::NotModified { .. }),
