@@ -173,7 +173,22 @@ pub fn images_in_html(html: &str, base: Option<&Url>) -> Vec<String> {
 /// Attributes (lowercased names, entity-decoded values) of every start
 /// tag named `name` (e.g. `link`, `meta`) in `html`, in document order.
 pub(crate) fn tags_with_attrs(html: &str, name: &str) -> Vec<Vec<(String, String)>> {
-    let Ok(re) = Regex::new(&format!(r#"(?is)<{name}\b([^>]*)>"#)) else {
+    static LINK: OnceLock<Option<Regex>> = OnceLock::new();
+    static META: OnceLock<Option<Regex>> = OnceLock::new();
+    let compiled;
+    let re = match name {
+        "link" => LINK
+            .get_or_init(|| Regex::new(r"(?is)<link\b([^>]*)>").ok())
+            .as_ref(),
+        "meta" => META
+            .get_or_init(|| Regex::new(r"(?is)<meta\b([^>]*)>").ok())
+            .as_ref(),
+        other => {
+            compiled = Regex::new(&format!(r"(?is)<{other}\b([^>]*)>")).ok();
+            compiled.as_ref()
+        }
+    };
+    let Some(re) = re else {
         return Vec::new();
     };
     re.captures_iter(html)

@@ -100,13 +100,16 @@ fn fix_root_quirks(text: &str) -> std::borrow::Cow<'_, str> {
         return out;
     };
     let tag = &out[start..start + len];
-    let version = attr_value(tag, "version");
+    let Some(re) = version_re() else {
+        return out;
+    };
+    let version = re
+        .captures(tag)
+        .and_then(|c| c.get(1).or(c.get(2)))
+        .map(|m| m.as_str().to_owned());
     let fixed = match version.as_deref() {
         Some("2.0") | Some("0.91") | Some("0.92") => return out,
-        Some(_) => {
-            let re = regex::Regex::new(r#"version\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex");
-            re.replace(tag, "version=\"2.0\"").into_owned()
-        }
+        Some(_) => re.replace(tag, " version=\"2.0\"").into_owned(),
         None => format!("<rss version=\"2.0\"{}", &tag[4..]),
     };
     let mut s = String::with_capacity(out.len() + 16);
@@ -130,7 +133,7 @@ fn defuse_panics(text: &str) -> std::borrow::Cow<'_, str> {
     let Some(long) = long.as_ref() else {
         return std::borrow::Cow::Borrowed(text);
     };
-    if !long.is_match(text) {
+    if !has_digit_run(text.as_bytes(), 10) {
         return std::borrow::Cow::Borrowed(text);
     }
     let elem = ELEM.get_or_init(|| {
@@ -167,6 +170,22 @@ fn defuse_panics(text: &str) -> std::borrow::Cow<'_, str> {
     out
 }
 
+/// Whether `bytes` holds `n` or more consecutive ASCII digits.
+fn has_digit_run(bytes: &[u8], n: usize) -> bool {
+    let mut run = 0;
+    for b in bytes {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
 /// Byte offset of the `<rss` root start tag, skipping comments and PIs.
 fn find_rss_root(text: &str) -> Option<usize> {
     let mut pos = 0;
@@ -189,10 +208,11 @@ fn find_rss_root(text: &str) -> Option<usize> {
     None
 }
 
-fn attr_value(tag: &str, name: &str) -> Option<String> {
-    let re = regex::Regex::new(&format!(r#"\s{name}\s*=\s*(?:"([^"]*)"|'([^']*)')"#)).ok()?;
-    let c = re.captures(tag)?;
-    c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned())
+/// `version="…"` in a start tag (value in group 1 or 2).
+fn version_re() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r#"\sversion\s*=\s*(?:"([^"]*)"|'([^']*)')"#).ok())
+        .as_ref()
 }
 
 /// The 1-based line of the first XML well-formedness error, via quick-xml.
