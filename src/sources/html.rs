@@ -216,11 +216,21 @@ pub(crate) fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a 
         .map(|(_, v)| v.as_str())
 }
 
+/// Titles, names and labels longer than this (bytes) are cut before
+/// decoding: they are junk, and HTML parsing is not free.
+pub const MAX_TEXT_LEN: usize = 8 * 1024;
+
 /// Plain text of a title-like string: HTML entities decoded (also double
-/// escaped ones such as `&amp;amp;`), tags dropped, whitespace collapsed.
+/// escaped ones such as `&amp;amp;`), tags dropped, whitespace collapsed;
+/// at most [`MAX_TEXT_LEN`] bytes of input are read.
 pub fn decode_text(s: &str) -> String {
+    let mut end = s.len().min(MAX_TEXT_LEN);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let s = &s[..end];
     let mut text = if s.contains('&') || s.contains('<') {
-        let fragment = scraper::Html::parse_fragment(s);
+        let fragment = scraper::Html::parse_fragment(super::page::limit_nesting(s, 64));
         fragment.root_element().text().collect::<String>()
     } else {
         s.to_owned()
@@ -289,6 +299,20 @@ mod tests {
                 "https://example.com/real.jpg".to_string(),
                 "https://example.com/blog/feed/two.png".to_string()
             ]
+        );
+    }
+
+    #[test]
+    fn hostile_titles_are_bounded() {
+        let deep = format!("{}x{}", "<b>".repeat(50_000), "</b>".repeat(50_000));
+        let start = std::time::Instant::now();
+        let _ = decode_text(&deep);
+        let long = "é".repeat(100_000);
+        assert!(decode_text(&long).len() <= MAX_TEXT_LEN);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
         );
     }
 

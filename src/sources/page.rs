@@ -95,7 +95,7 @@ impl Meta {
 /// [`extract`] honouring an HTTP charset.
 pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) -> Post {
     let (text, _) = decode(html, http_charset, true);
-    let doc = Html::parse_document(&text);
+    let doc = Html::parse_document(limit_nesting(&text, MAX_NESTING));
 
     let mut pairs = Vec::new();
     if let Some(s) = sel("meta") {
@@ -280,6 +280,73 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
         language,
         digest: Vec::new(),
     }
+}
+
+/// Deepest element nesting parsed; the rest of a deeper page is dropped.
+pub const MAX_NESTING: usize = 512;
+
+/// The prefix of `html` whose (approximate) element nesting stays within
+/// `max_depth`. The HTML parser checks scopes by walking the stack of open
+/// elements, so a hostile page of thousands of nested `<div>`s costs
+/// quadratic time (seconds for 200 KB); real pages nest a few dozen deep.
+/// Void elements, self-closing tags and elements whose end tag is usually
+/// implied (`p`, `li`, `td`, …) do not count.
+pub fn limit_nesting(html: &str, max_depth: usize) -> &str {
+    const NO_DEPTH: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "td", "th", "tr", "option", "!",
+    ];
+    let bytes = html.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        let at = i + off;
+        let rest = &bytes[at + 1..];
+        i = at + 1;
+        match rest.first() {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() || *c == b'!' => {
+                let name: String = rest
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'!')
+                    .take(16)
+                    .map(|c| c.to_ascii_lowercase() as char)
+                    .collect();
+                let end = rest.iter().position(|c| *c == b'>').unwrap_or(rest.len());
+                let self_closing = end > 0 && rest[end - 1] == b'/';
+                if name == "script" || name == "style" {
+                    // Skip raw text: find the matching end tag.
+                    let close = format!("</{name}");
+                    let lower_rest = &html[at..];
+                    match find_ci(lower_rest, &close) {
+                        Some(p) => i = at + p + close.len(),
+                        None => return html,
+                    }
+                    continue;
+                }
+                if !self_closing && !NO_DEPTH.contains(&name.as_str()) && !name.starts_with('!') {
+                    depth += 1;
+                    if depth > max_depth {
+                        return &html[..at];
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    html
+}
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| *b == b'<')
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    haystack
+        .as_bytes()
+        .windows(n)
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn escape(s: &str) -> String {
@@ -492,6 +559,37 @@ mod tests {
         );
         assert_eq!(post.language.as_deref(), Some("de"));
         assert_eq!(post.source_title.as_deref(), Some("Publisher"));
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_not_quadratic() {
+        let mut html = String::from(
+            "<html><head><title>Deep</title></head><body><article><p>Intro paragraph that is long enough to be a summary of it.</p>",
+        );
+        html.push_str(&"<div>".repeat(20_000));
+        html.push_str("deep");
+        html.push_str(&"</div>".repeat(20_000));
+        html.push_str("</article></body></html>");
+        let start = std::time::Instant::now();
+        let post = extract(
+            html.as_bytes(),
+            &Url::parse("https://e.example/").expect("url"),
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(post.title, "Deep");
+        assert!(limit_nesting(&html, MAX_NESTING).len() < html.len());
+        // Ordinary pages are not cut.
+        let page =
+            String::from_utf8_lossy(include_bytes!("../../tests/fixtures/seed-article.html"))
+                .into_owned();
+        assert_eq!(limit_nesting(&page, MAX_NESTING).len(), page.len());
+        let scripts = "<div><script>if (a<b) { x = '<div><div>'; }</script></div><div>x</div>";
+        assert_eq!(limit_nesting(scripts, 1), scripts);
+        assert_eq!(limit_nesting("<div><div>x", 1), "<div>");
     }
 
     #[test]

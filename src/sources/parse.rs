@@ -93,6 +93,31 @@ fn fix_root_quirks(text: &str) -> std::borrow::Cow<'_, str> {
         }
         out = std::borrow::Cow::Owned(t);
     }
+    if out.contains("http://www.w3.org/2005/Atom")
+        && let Some(re) = atom_type_re()
+        && let std::borrow::Cow::Owned(fixed) = re.replace_all(&out, |c: &regex::Captures| {
+            let value = c.get(3).or(c.get(4)).map_or("", |m| m.as_str());
+            let lower = value.trim().to_ascii_lowercase();
+            let ok = matches!(lower.as_str(), "text" | "html" | "xhtml")
+                || lower.split_once('/').is_some_and(|(a, b)| {
+                    let b = b.split(';').next().unwrap_or("").trim();
+                    let token = |t: &str| {
+                        !t.is_empty()
+                            && t.chars()
+                                .all(|ch| ch.is_ascii_alphanumeric() || "!#$&-^_.+".contains(ch))
+                    };
+                    token(a) && token(b)
+                });
+            let fixed = if ok { lower } else { "html".to_owned() };
+            if fixed == value {
+                c[0].to_owned()
+            } else {
+                format!("{}type=\"{}\"", &c[1], fixed)
+            }
+        })
+    {
+        out = std::borrow::Cow::Owned(fixed);
+    }
     let Some(start) = find_rss_root(&out) else {
         return out;
     };
@@ -208,6 +233,19 @@ fn find_rss_root(text: &str) -> Option<usize> {
     None
 }
 
+/// The `type` attribute of Atom text constructs and content; feed-rs
+/// rejects the whole feed on a value it cannot parse (`HTML`, `weird`).
+fn atom_type_re() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(<(?:[a-z]+:)?(?:content|summary|title|subtitle|rights|tagline)\b[^>]*?\s)type\s*=\s*(?:("([^"]*)")|'([^']*)')"#,
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
 /// `version="…"` in a start tag (value in group 1 or 2).
 fn version_re() -> Option<&'static regex::Regex> {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
@@ -270,6 +308,25 @@ fn map_feed_error(err: ParseFeedError, text: &str) -> SourceError {
         ParseFeedError::JsonUnsupportedVersion(v) => SourceError::NotAFeed {
             got: format!("JSON with unsupported version {v:?}"),
         },
+        ParseFeedError::ParseError(kind) => {
+            let position = match &kind {
+                ParseErrorKind::UnknownMimeType { position, .. }
+                | ParseErrorKind::MissingContent { position, .. }
+                | ParseErrorKind::UnknownEnumVariant { position, .. }
+                | ParseErrorKind::IllegalState { position, .. } => Some(*position),
+                ParseErrorKind::NoFeedRoot => None,
+            };
+            let message = kind.to_string();
+            let message = message
+                .split(" at position ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            SourceError::Parse {
+                line: position.map(|p| line_of(text, usize::try_from(p).unwrap_or(usize::MAX))),
+                message,
+            }
+        }
         other => match xml_error_line(text) {
             Some((line, message)) => SourceError::Parse {
                 line: Some(line),

@@ -406,6 +406,14 @@ fn hostile_inputs_give_clear_errors() {
     )
     .expect_err("html");
     assert_eq!(err, SourceError::NotAFeed { got: "HTML".into() });
+    // A structural error of the feed parser carries the line too.
+    let doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<entry>\n<id>1</id>\n<content type=\"image/png\"/>\n</entry></feed>";
+    let err = parse_document(doc.as_bytes(), None, &base()).expect_err("missing content");
+    assert!(
+        err.to_string()
+            .starts_with("parse error at line 4: missing"),
+        "{err}"
+    );
     // XML that is not a feed.
     let err =
         parse_document(b"<?xml version='1.0'?><svg><g/></svg>", None, &base()).expect_err("svg");
@@ -492,5 +500,96 @@ fn feed_that_drops_guids_still_matches_by_link() {
         assert_eq!(b.key_type, KeyType::Link);
         assert!(a.keys.contains(&b.keys[0]), "{:?} vs {:?}", a.keys, b.keys);
         assert_eq!(a.content_hash, b.content_hash);
+    }
+}
+
+#[test]
+fn atom_quirks_do_not_fail_the_feed() {
+    for (content, body) in [
+        (r#"<content type="html"></content>"#, None),
+        (r#"<content/>"#, None),
+        (
+            r#"<content type="HTML">&lt;b&gt;x&lt;/b&gt;</content>"#,
+            Some("<b>x</b>"),
+        ),
+        (r#"<content type='weird'>x</content>"#, Some("x")),
+        (
+            r#"<content type="text/html; charset=utf-8">y</content>"#,
+            Some("y"),
+        ),
+    ] {
+        let doc = format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="Text">t</title><entry><id>e1</id><title type="HTML">x &amp;amp; y</title>{content}</entry></feed>"#
+        );
+        let d = parse_document(doc.as_bytes(), None, &base())
+            .unwrap_or_else(|e| panic!("{content}: {e}"));
+        assert_eq!(d.items.len(), 1, "{content}");
+        assert_eq!(d.items[0].post.title, "x & y");
+        assert_eq!(d.items[0].post.content_html.as_deref(), body, "{content}");
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn corpus() -> &'static Vec<Vec<u8>> {
+        static CORPUS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        CORPUS.get_or_init(|| {
+            let mut files: Vec<_> = std::fs::read_dir(fixture_dir().join("feeds"))
+                .map(|d| d.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.sort();
+            files.push(fixture_dir().join("seed-wordpress-feed.xml"));
+            files.push(fixture_dir().join("seed-article.html"));
+            files.push(fixture_dir().join("wordpress/posts-embed.json"));
+            files
+                .into_iter()
+                .filter_map(|p| std::fs::read(p).ok())
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Mutated and truncated fixtures give articles or an error, never a panic.
+        #[test]
+        fn mutated_fixtures_never_panic(
+            pick in any::<prop::sample::Index>(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..16),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let docs = corpus();
+            let mut doc = docs[pick.index(docs.len())].clone();
+            if !doc.is_empty() {
+                for (at, byte) in edits {
+                    let i = at.index(doc.len());
+                    doc[i] = byte;
+                }
+                let keep = cut.index(doc.len() + 1);
+                let truncated = &doc[..keep];
+                let _ = parse_document(truncated, Some("application/rss+xml"), &base());
+                let _ = wordpress::parse_posts(truncated, &base());
+                let _ = page::extract(truncated, &base());
+            }
+            if let Ok(d) = parse_document(&doc, None, &base()) {
+                for item in &d.items {
+                    prop_assert!(!item.keys.is_empty());
+                }
+            }
+        }
+
+        /// Arbitrary bytes and strings never panic anywhere.
+        #[test]
+        fn random_input_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..1500), s in ".{0,200}") {
+            let _ = parse_document(&bytes, None, &base());
+            let _ = parse_document(s.as_bytes(), Some("text/xml; charset=bogus"), &base());
+            let _ = page::extract(&bytes, &base());
+            let _ = normalize_link(&s, Some(&base()));
+            let _ = dates::parse_date(&s);
+            let _ = html::decode_text(&s);
+            let _ = html::resolve_relative_urls(&s, &base());
+        }
     }
 }
