@@ -466,7 +466,15 @@ pub fn parse_document(
     } else {
         Vec::new()
     };
-    let mut doc = convert(feed, &doc_base, &json_images);
+    let subjects = if matches!(
+        feed.feed_type,
+        FeedType::RSS1 | FeedType::RSS2 | FeedType::RSS0
+    ) {
+        dc_subjects(&body)
+    } else {
+        Vec::new()
+    };
+    let mut doc = convert(feed, &doc_base, &json_images, &subjects);
     doc.meta.encoding = encoding.to_owned();
     if doc.meta.ttl_hint.is_none() {
         doc.meta.ttl_hint = sy_update_hint(&body);
@@ -487,6 +495,67 @@ fn root_xml_base(text: &str) -> Option<String> {
             Ok(_) => {}
         }
     }
+}
+
+/// Dublin Core `<dc:subject>` values per RSS item, in document order
+/// (feed-rs drops them; RSS 1.0 feeds carry their categories there).
+fn dc_subjects(text: &str) -> Vec<Vec<String>> {
+    use quick_xml::events::Event;
+    let mut out: Vec<Vec<String>> = Vec::new();
+    if !text.contains("subject") {
+        return out;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut subject: Option<String> = None;
+    let mut in_item = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                let local = name.rsplit(':').next().unwrap_or(name);
+                if local == "item" {
+                    in_item = true;
+                    out.push(Vec::new());
+                } else if in_item && name.ends_with(":subject") {
+                    subject = Some(String::new());
+                }
+            }
+            Ok(Event::End(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                if name.rsplit(':').next() == Some("item") {
+                    in_item = false;
+                }
+                if let (Some(raw), Some(list)) = (subject.take(), out.last_mut()) {
+                    let v = decode_text(&raw);
+                    if !v.is_empty() && !list.contains(&v) {
+                        list.push(v);
+                    }
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let Some(buf) = subject.as_mut() {
+                    buf.push_str(&t);
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if let Some(buf) = subject.as_mut() {
+                    buf.push_str(&quick_xml::escape::escape(&*t));
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                if let Some(buf) = subject.as_mut() {
+                    buf.push('&');
+                    buf.push_str(&r);
+                    buf.push(';');
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
 }
 
 /// JSON Feed `image` / `banner_image` per item (feed-rs drops them).
@@ -564,7 +633,12 @@ fn text_html(text: Option<&feed_rs::model::Text>, plain_is_text: bool) -> Option
     }
 }
 
-fn convert(feed: Feed, base: &Url, json_images: &[Vec<String>]) -> ParsedDocument {
+fn convert(
+    feed: Feed,
+    base: &Url,
+    json_images: &[Vec<String>],
+    subjects: &[Vec<String>],
+) -> ParsedDocument {
     let format = match feed.feed_type {
         FeedType::Atom => FeedFormat::Atom,
         FeedType::JSON => FeedFormat::JsonFeed,
@@ -674,6 +748,13 @@ fn convert(feed: Feed, base: &Url, json_images: &[Vec<String>]) -> ParsedDocumen
             let label = decode_text(label);
             if !label.is_empty() && !categories.contains(&label) {
                 categories.push(label);
+            }
+        }
+        if subjects.len() == feed.entries.len() {
+            for sub in &subjects[index] {
+                if !categories.contains(sub) {
+                    categories.push(sub.clone());
+                }
             }
         }
         let published = entry.published;

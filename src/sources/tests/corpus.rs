@@ -139,6 +139,7 @@ fn rss_10_rdf() {
         vec!["link:https://slashdot.example/story/1"]
     );
     assert_eq!(p.authors, vec!["timothy".to_string()]);
+    assert_eq!(p.categories, vec!["programming", "Tools & Languages"]);
     assert_eq!(p.published, ts("2025-02-20T18:30:00Z"));
     assert_eq!(
         p.images,
