@@ -7,6 +7,30 @@
 //! its identity keys and content hash, and stores the new state. Dedupe,
 //! storage, baselines and routing are the core's.
 //!
+//! # What the core does with these types
+//!
+//! 1. Keep one [`Fetcher`] (it pools connections and limits requests per
+//!    host) and, per feed, the [`FetchState`] blob (`serde_json`), starting
+//!    from `FetchState::default()`.
+//! 2. `poll(spec, &state)`:
+//!    - `NotModified { state }`: store `state`; nothing else to do.
+//!    - `Items { items, meta, state }`: call [`sort_oldest_first`], then per
+//!      item look the article up by **any** of `item.keys`: unknown → new
+//!      article (record every key); known with a different
+//!      `content_hash` → an update, unless `meta.route_changed` (the feed
+//!      switched between RSS and the WordPress API, whose hashes differ:
+//!      refresh the stored hash silently); known and same hash → nothing
+//!      (re-dated or re-ordered items land here). Also record keys the
+//!      article did not have yet (a feed that starts sending GUIDs).
+//!      Store the new `state` only together with (or after) the items, so
+//!      that a crash cannot turn unrecorded articles into "not modified".
+//!    - `Err(e)`: keep the old state; count consecutive failures; wait
+//!      [`schedule::backoff_delay_for`]`(n, e.retry_after())`; pause the feed
+//!      with `e.to_string()` as the reason when
+//!      [`schedule::should_pause`]`(n, e.is_permanent())`.
+//! 3. Next poll after [`schedule::next_poll_delay`]`(interval,
+//!    state.ttl_hint(), floor, rng)`.
+//!
 //! Module map: [`parse_document`] (pure parsing), [`identity`] (keys and
 //! hashes), [`fetch`] (HTTP/file fetching and polling), [`wordpress`] (REST
 //! API), [`page`] (single pages), [`schedule`] (intervals and backoff),
