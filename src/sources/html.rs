@@ -243,6 +243,37 @@ pub fn decode_text(s: &str) -> String {
     collapse_ws(&text)
 }
 
+/// Canonical case of a BCP 47 tag: `en-us` → `en-US`, `zh_hant_tw` →
+/// `zh-Hant-TW`. `None` for an empty or implausible tag.
+pub fn normalize_language(tag: &str) -> Option<String> {
+    let tag = tag.trim();
+    if tag.is_empty() || tag.len() > 35 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for (i, part) in tag.split(['-', '_']).enumerate() {
+        if part.is_empty() || !part.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let p = if i == 0 {
+            part.to_ascii_lowercase()
+        } else if part.len() == 2 && part.chars().all(|c| c.is_ascii_alphabetic()) {
+            part.to_ascii_uppercase()
+        } else if part.len() == 4 && part.chars().all(|c| c.is_ascii_alphabetic()) {
+            let lower = part.to_ascii_lowercase();
+            let mut chars = lower.chars();
+            chars
+                .next()
+                .map(|f| f.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        } else {
+            part.to_ascii_lowercase()
+        };
+        parts.push(p);
+    }
+    Some(parts.join("-"))
+}
+
 /// Collapses runs of whitespace into one space and trims.
 pub(crate) fn collapse_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -314,6 +345,19 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[test]
+    fn languages() {
+        assert_eq!(normalize_language("en-us").as_deref(), Some("en-US"));
+        assert_eq!(normalize_language(" FR ").as_deref(), Some("fr"));
+        assert_eq!(
+            normalize_language("zh_hant_tw").as_deref(),
+            Some("zh-Hant-TW")
+        );
+        assert_eq!(normalize_language("es-419").as_deref(), Some("es-419"));
+        assert_eq!(normalize_language("en us"), None);
+        assert_eq!(normalize_language(""), None);
     }
 
     #[test]

@@ -10,7 +10,9 @@ use url::Url;
 use super::dates::parse_date;
 use super::encoding::{charset_from_content_type, decode};
 use super::fetch::Fetcher;
-use super::html::{absolutize, collapse_ws, decode_text, images_in_html, resolve_relative_urls};
+use super::html::{
+    absolutize, collapse_ws, decode_text, images_in_html, normalize_language, resolve_relative_urls,
+};
 use super::{DEFAULT_BODY_CAP, FeedSpec, SourceError};
 use crier_bots::Post;
 
@@ -254,10 +256,8 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
     let language = sel("html")
         .and_then(|s| doc.select(&s).next())
         .and_then(|h| h.value().attr("lang"))
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .or_else(|| meta.get("og:locale").map(|l| l.replace('_', "-")));
+        .and_then(normalize_language)
+        .or_else(|| meta.get("og:locale").and_then(normalize_language));
     let source_title = meta.get("og:site_name").map(decode_text).or_else(|| {
         ld.as_ref()
             .and_then(|v| v.get("publisher"))

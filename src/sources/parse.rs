@@ -17,7 +17,9 @@ use url::Url;
 
 use super::dates::parse_date;
 use super::encoding::{charset_from_content_type, decode, strip_xml_declaration};
-use super::html::{absolutize, decode_text, images_in_html, resolve_relative_urls};
+use super::html::{
+    absolutize, decode_text, images_in_html, normalize_language, resolve_relative_urls,
+};
 use super::identity::{Candidate, assign_keys, content_hash};
 use super::{FeedFormat, FeedMeta, ParsedDocument, SourceError, SourceItem};
 
@@ -657,7 +659,7 @@ fn convert(
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .and_then(|l| absolutize(&l.href, Some(base)));
-    let language = feed.language.clone().filter(|l| !l.trim().is_empty());
+    let language = feed.language.as_deref().and_then(normalize_language);
 
     let mut posts = Vec::with_capacity(feed.entries.len());
     let mut cands = Vec::with_capacity(feed.entries.len());
@@ -775,7 +777,11 @@ fn convert(
             published,
             updated,
             images,
-            language: entry.language.clone().or_else(|| language.clone()),
+            language: entry
+                .language
+                .as_deref()
+                .and_then(normalize_language)
+                .or_else(|| language.clone()),
             digest: Vec::new(),
         });
     }

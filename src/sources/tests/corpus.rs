@@ -42,7 +42,7 @@ fn seed_wordpress_feed() {
     .expect("seed feed parses");
     assert_eq!(doc.meta.format, Some(FeedFormat::Rss2));
     assert_eq!(doc.meta.title.as_deref(), Some("Meritnews24"));
-    assert_eq!(doc.meta.language.as_deref(), Some("en-us"));
+    assert_eq!(doc.meta.language.as_deref(), Some("en-US"));
     assert_eq!(
         doc.meta.ttl_hint,
         Some(std::time::Duration::from_secs(3600))
@@ -175,7 +175,7 @@ fn rss_20_media_and_relative_links() {
     );
     assert_eq!(p.authors, vec!["Jane Doe".to_string()]);
     assert_eq!(p.categories, vec!["Science", "Space & Time"]);
-    assert_eq!(p.language.as_deref(), Some("fr-fr"));
+    assert_eq!(p.language.as_deref(), Some("fr-FR"));
     assert_eq!(p.published, ts("2025-06-10T06:00:00Z"));
     assert!(
         p.summary_html
