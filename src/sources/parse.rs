@@ -476,7 +476,17 @@ pub fn parse_document(
     } else {
         Vec::new()
     };
-    let mut doc = convert(feed, &doc_base, &json_images, &subjects);
+    let entry_bases = if feed.feed_type == FeedType::Atom {
+        atom_entry_bases(&body)
+    } else {
+        Vec::new()
+    };
+    let extras = Extras {
+        json_images,
+        subjects,
+        entry_bases,
+    };
+    let mut doc = convert(feed, &doc_base, &extras);
     doc.meta.encoding = encoding.to_owned();
     if doc.meta.ttl_hint.is_none() {
         doc.meta.ttl_hint = sy_update_hint(&body);
@@ -497,6 +507,36 @@ fn root_xml_base(text: &str) -> Option<String> {
             Ok(_) => {}
         }
     }
+}
+
+/// The `xml:base` of each Atom `<entry>`, in document order (feed-rs only
+/// keeps the one on `<content>`).
+fn atom_entry_bases(text: &str) -> Vec<Option<String>> {
+    use quick_xml::events::Event;
+    let mut out = Vec::new();
+    if !text.contains("xml:base") {
+        return out;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                if name.rsplit(':').next() == Some("entry") {
+                    let base = e
+                        .try_get_attribute("xml:base")
+                        .ok()
+                        .flatten()
+                        .map(|a| a.value.replace("&amp;", "&"));
+                    out.push(base);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
 }
 
 /// Dublin Core `<dc:subject>` values per RSS item, in document order
@@ -635,12 +675,31 @@ fn text_html(text: Option<&feed_rs::model::Text>, plain_is_text: bool) -> Option
     }
 }
 
-fn convert(
-    feed: Feed,
-    base: &Url,
-    json_images: &[Vec<String>],
-    subjects: &[Vec<String>],
-) -> ParsedDocument {
+/// Per-item facts feed-rs drops, each in document order (used only when
+/// their count matches the entries).
+struct Extras {
+    json_images: Vec<Vec<String>>,
+    subjects: Vec<Vec<String>>,
+    entry_bases: Vec<Option<String>>,
+}
+
+fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
+    let n = feed.entries.len();
+    let json_images: &[Vec<String>] = if extras.json_images.len() == n {
+        &extras.json_images
+    } else {
+        &[]
+    };
+    let subjects: &[Vec<String>] = if extras.subjects.len() == n {
+        &extras.subjects
+    } else {
+        &[]
+    };
+    let entry_bases: &[Option<String>] = if extras.entry_bases.len() == n {
+        &extras.entry_bases
+    } else {
+        &[]
+    };
     let format = match feed.feed_type {
         FeedType::Atom => FeedFormat::Atom,
         FeedType::JSON => FeedFormat::JsonFeed,
@@ -664,11 +723,16 @@ fn convert(
     let mut posts = Vec::with_capacity(feed.entries.len());
     let mut cands = Vec::with_capacity(feed.entries.len());
     for (index, entry) in feed.entries.iter().enumerate() {
+        let outer = entry_bases
+            .get(index)
+            .and_then(Option::as_deref)
+            .and_then(|b| base.join(b).ok())
+            .unwrap_or_else(|| base.clone());
         let entry_base = entry
             .base
             .as_deref()
-            .and_then(|b| base.join(b).ok())
-            .unwrap_or_else(|| base.clone());
+            .and_then(|b| outer.join(b).ok())
+            .unwrap_or(outer);
         let link = entry_link(entry, &entry_base);
         let title = entry
             .title
@@ -694,8 +758,8 @@ fn convert(
             .map(|h| resolve_relative_urls(&h, &entry_base));
 
         let mut images = Vec::new();
-        if json_images.len() == feed.entries.len() {
-            for u in &json_images[index] {
+        if let Some(list) = json_images.get(index) {
+            for u in list {
                 if let Some(u) = absolutize(u, Some(&entry_base)) {
                     push_unique(&mut images, u);
                 }
@@ -752,8 +816,8 @@ fn convert(
                 categories.push(label);
             }
         }
-        if subjects.len() == feed.entries.len() {
-            for sub in &subjects[index] {
+        if let Some(list) = subjects.get(index) {
+            for sub in list {
                 if !categories.contains(sub) {
                     categories.push(sub.clone());
                 }

@@ -238,6 +238,16 @@ fn atom_03_and_10() {
             .as_deref()
             .is_some_and(|c| c.contains("<p>Hello"))
     );
+    // The entry's own xml:base applies to its content.
+    assert!(
+        d.items[1]
+            .post
+            .content_html
+            .as_deref()
+            .is_some_and(|c| c.contains(r#"href="https://blog.example/sub/there""#)),
+        "{:?}",
+        d.items[1].post.content_html
+    );
 
     let d = parse("atom03.xml");
     assert_eq!(titles(&d), vec!["Atom 0.3 entry"]);
