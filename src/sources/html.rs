@@ -216,6 +216,13 @@ pub(crate) fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a 
         .map(|(_, v)| v.as_str())
 }
 
+/// An HTML fragment cut where its element nesting exceeds
+/// [`super::page::MAX_NESTING`]: hostile markup (thousands of nested
+/// elements) would cost the formatter's HTML parser quadratic time.
+pub fn bounded_html(html: &str) -> &str {
+    super::page::limit_nesting(html, super::page::MAX_NESTING)
+}
+
 /// Titles, names and labels longer than this (bytes) are cut before
 /// decoding: they are junk, and HTML parsing is not free.
 pub const MAX_TEXT_LEN: usize = 8 * 1024;

@@ -18,7 +18,8 @@ use url::Url;
 use super::dates::parse_date;
 use super::encoding::{charset_from_content_type, decode, strip_xml_declaration};
 use super::html::{
-    absolutize, decode_text, images_in_html, normalize_language, resolve_relative_urls,
+    absolutize, bounded_html, decode_text, images_in_html, normalize_language,
+    resolve_relative_urls,
 };
 use super::identity::{Candidate, assign_keys, content_hash};
 use super::{FeedFormat, FeedMeta, ParsedDocument, SourceError, SourceItem};
@@ -740,7 +741,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
             .map(|t| decode_text(&t.content))
             .unwrap_or_default();
         let summary_html = text_html(entry.summary.as_ref(), plain_is_text)
-            .map(|h| resolve_relative_urls(&h, &entry_base));
+            .map(|h| resolve_relative_urls(bounded_html(&h), &entry_base));
         let content_html = entry
             .content
             .as_ref()
@@ -755,7 +756,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
                     Some(body.to_owned())
                 }
             })
-            .map(|h| resolve_relative_urls(&h, &entry_base));
+            .map(|h| resolve_relative_urls(bounded_html(&h), &entry_base));
 
         let mut images = Vec::new();
         if let Some(list) = json_images.get(index) {

@@ -10,7 +10,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::html::{
-    absolutize, attr, decode_text, images_in_html, resolve_relative_urls, tags_with_attrs,
+    absolutize, attr, bounded_html, decode_text, images_in_html, resolve_relative_urls,
+    tags_with_attrs,
 };
 use super::identity::Candidate;
 use super::parse::{build_items, dominant_key_type};
@@ -233,10 +234,10 @@ pub fn parse_posts(bytes: &[u8], base: &Url) -> Result<ParsedDocument, SourceErr
             .unwrap_or_default();
         let content_html = s(p, &["content", "rendered"])
             .filter(|c| !c.trim().is_empty())
-            .map(|c| resolve_relative_urls(c, &item_base));
+            .map(|c| resolve_relative_urls(bounded_html(c), &item_base));
         let summary_html = s(p, &["excerpt", "rendered"])
             .filter(|c| !c.trim().is_empty())
-            .map(|c| resolve_relative_urls(c.trim(), &item_base));
+            .map(|c| resolve_relative_urls(bounded_html(c.trim()), &item_base));
         let embedded = p.get("_embedded");
         let mut authors = Vec::new();
         if let Some(list) = embedded

@@ -442,6 +442,16 @@ fn hostile_numbers_do_not_panic() {
     );
     let d = parse("hostile-deep-nesting.xml");
     assert_eq!(d.items.len(), 1);
+    // Deeply nested content is cut to a bounded depth for the formatter.
+    let depth = 20_000;
+    let doc = format!(
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><guid>g</guid><description><![CDATA[{}deep{}]]></description></item></channel></rss>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    let d = parse_document(doc.as_bytes(), None, &base()).expect("parses");
+    let summary = d.items[0].post.summary_html.as_deref().unwrap_or("");
+    assert_eq!(summary.matches("<div>").count(), page::MAX_NESTING);
 }
 
 #[test]
