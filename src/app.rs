@@ -71,6 +71,7 @@ pub fn fetcher_for(cfg: &Config) -> anyhow::Result<Fetcher> {
         max_redirects: 10,
         per_host_concurrency: cfg.sources.per_host_concurrency,
         default_user_agent: cfg.sources.user_agent.0.clone(),
+        ..FetcherConfig::default()
     })
     .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))
 }

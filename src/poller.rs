@@ -190,34 +190,42 @@ impl Poller {
                 .fetcher
                 .poll(&spec, &fetch_state)
                 .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+                .map_err(|e| (e.to_string(), e.is_permanent(), e.retry_after())),
+            Err(e) => Err((e, true, None)),
         };
-        let (items, new_fetch_state) = match outcome {
+        let (items, meta, new_fetch_state) = match outcome {
             Ok(PollOutcome::NotModified { state: fs }) => {
                 report.not_modified = true;
-                (Vec::new(), fs)
+                (Vec::new(), None, fs)
             }
             Ok(PollOutcome::Items {
-                items, state: fs, ..
-            }) => (items, fs),
-            Err(e) => {
+                items,
+                meta,
+                state: fs,
+            }) => (items, Some(meta), fs),
+            Err((e, permanent, retry_after)) => {
                 state.consecutive_failures += 1;
                 state.last_error = Some(e.clone());
+                let n = state.consecutive_failures;
                 let threshold = self.cfg.sources.pause_after_failures.max(1);
-                if state.consecutive_failures >= threshold {
-                    let reason = format!(
-                        "paused after {} consecutive failures; last: {e}",
-                        state.consecutive_failures
-                    );
+                let permanent_threshold =
+                    sources::schedule::PAUSE_AFTER_PERMANENT_FAILURES.min(threshold);
+                if n >= threshold || (permanent && n >= permanent_threshold) {
+                    let reason = format!("paused after {n} consecutive failures; last: {e}");
                     tracing::error!(feed = %feed.name, reason = %reason, "feed paused");
                     state.paused_reason = Some(reason);
                     report.paused = true;
                 }
-                state.next_poll_at = Some(
-                    now + sources::schedule::backoff_delay(state.consecutive_failures).as_millis()
-                        as i64,
+                let mut backoff = sources::schedule::backoff(
+                    n,
+                    self.cfg.sources.backoff_base.0,
+                    self.cfg.sources.backoff_max.0,
+                    &mut rand::rng(),
                 );
+                if let Some(r) = retry_after {
+                    backoff = backoff.max(r.min(self.cfg.sources.backoff_max.0));
+                }
+                state.next_poll_at = Some(now + backoff.as_millis() as i64);
                 report.error = Some(e);
                 let st = state.clone();
                 self.db
@@ -226,6 +234,8 @@ impl Poller {
                 return Ok(report);
             }
         };
+        let ttl_hint = new_fetch_state.ttl_hint();
+        let route_changed = meta.as_ref().is_some_and(|m| m.route_changed);
         state.fetch_state = serde_json::to_string(&new_fetch_state).unwrap_or_else(|_| "{}".into());
         state.consecutive_failures = 0;
         state.last_error = None;
@@ -233,8 +243,9 @@ impl Poller {
         state.next_poll_at = Some(
             now + sources::schedule::next_poll_delay(
                 feed.interval.0,
-                None,
+                ttl_hint,
                 self.cfg.sources.min_interval.0,
+                &mut rand::rng(),
             )
             .as_millis() as i64,
         );
@@ -242,7 +253,7 @@ impl Poller {
         let baseline = !state.baseline_done;
         state.baseline_done = true;
         report.baseline = baseline && !items.is_empty();
-        let batch = self.batch(feed, items, baseline);
+        let batch = self.batch(feed, items, baseline, route_changed);
         let st = state.clone();
         let outcomes = self
             .db
@@ -278,8 +289,9 @@ impl Poller {
         feed: &FeedConfig,
         mut items: Vec<SourceItem>,
         baseline: bool,
+        route_changed: bool,
     ) -> Vec<(IncomingArticle, Vec<crier_storage::Route>)> {
-        sort_oldest_first(&mut items);
+        sources::sort_oldest_first(&mut items);
         let n = items.len();
         items
             .into_iter()
@@ -304,19 +316,11 @@ impl Poller {
                             .or(it.post.updated)
                             .map(|t| t.timestamp_millis()),
                         payload,
+                        refresh_only: route_changed,
                     },
                     routes,
                 ))
             })
             .collect()
     }
-}
-
-/// Oldest first by published (or updated) time; items without a date keep
-/// the feed's order, which is newest first, so they are reversed.
-pub fn sort_oldest_first(items: &mut [SourceItem]) {
-    items.reverse();
-    items.sort_by_key(|it| it.post.published.or(it.post.updated));
-    // `sort_by_key` is stable: undated items (None sorts first) keep the
-    // reversed feed order among themselves.
 }

@@ -400,6 +400,10 @@ pub struct SourcesConfig {
     pub pause_after_failures: u32,
     /// Shortest poll interval (a feed's `ttl` cannot push below it).
     pub min_interval: Dur,
+    /// First retry delay of a failing feed; doubled per failure.
+    pub backoff_base: Dur,
+    /// Longest retry delay of a failing feed.
+    pub backoff_max: Dur,
 }
 
 impl Default for SourcesConfig {
@@ -416,6 +420,8 @@ impl Default for SourcesConfig {
             concurrency: 64,
             pause_after_failures: 10,
             min_interval: Dur(Duration::from_secs(1)),
+            backoff_base: Dur(Duration::from_secs(5 * 60)),
+            backoff_max: Dur(Duration::from_secs(24 * 3600)),
         }
     }
 }

@@ -270,6 +270,7 @@ mod tests {
                     link: Some("https://x.example/".into()),
                     published_at: None,
                     payload: "{}".into(),
+                    refresh_only: false,
                 },
                 &[r],
                 1,

@@ -135,6 +135,9 @@ pub struct IncomingArticle {
     pub published_at: Option<Millis>,
     /// The serialised post (opaque to storage).
     pub payload: String,
+    /// A changed content hash is not an update (the source switched how
+    /// it reads the feed, e.g. RSS ↔ WordPress API): just store it.
+    pub refresh_only: bool,
 }
 
 /// The routing decision for one target of a new article.
@@ -1276,15 +1279,16 @@ fn ingest_one(
         Some((article_id, hash, _, _)) if hash == item.content_hash => {
             Ingested::Unchanged { article_id }
         }
-        Some((article_id, _, _, Some(_retracted))) => {
-            // A retracted article stays retracted; remember the content only.
+        Some((article_id, _, _, retracted)) if retracted.is_some() || item.refresh_only => {
+            // A retracted article stays retracted, and a re-read through
+            // another route is not an edit: remember the content only.
             tx.execute(
                 "UPDATE articles SET content_hash = ?2, payload = ?3, title = ?4, updated_at = ?5 WHERE id = ?1",
                 params![article_id, item.content_hash, item.payload, item.title, now],
             )?;
             Ingested::Unchanged { article_id }
         }
-        Some((article_id, _, revision, None)) => {
+        Some((article_id, _, revision, _)) => {
             let revision = revision + 1;
             tx.execute(
                 "UPDATE articles SET content_hash = ?2, payload = ?3, title = ?4, link = COALESCE(?5, link), revision = ?6, updated_at = ?7 WHERE id = ?1",

@@ -21,6 +21,7 @@ fn item(keys: &[&str], hash: &str) -> IncomingArticle {
         link: Some(format!("https://example.com/{}", keys[0])),
         published_at: Some(1_000),
         payload: format!("{{\"title\":\"{hash}\"}}"),
+        refresh_only: false,
     }
 }
 

@@ -228,6 +228,7 @@ pub async fn ingest(db: &Db, items: &[(&str, &str)], targets: &[&str]) {
                     link: post.link.clone(),
                     published_at: None,
                     payload: serde_json::to_string(&post).expect("json"),
+                    refresh_only: false,
                 },
                 targets.iter().map(|t| Route::pending(*t)).collect(),
             )

@@ -5,6 +5,8 @@
 //!
 //! - [`telegram::FakeTelegram`]: the Telegram Bot API.
 //! - [`discord::FakeDiscord`]: the Discord REST API (v10).
+//! - [`feed::FeedServer`]: a feed server (ETag/304, charsets, gzip,
+//!   redirects, slow or endless bodies, errors).
 //! - [`Fault`]: misbehaviours injected per test (5xx, forced 429, dropped
 //!   connections before or after applying, delays).
 //! - [`Clock`]: a skewable clock for age-based rules.
@@ -15,6 +17,7 @@
 pub mod clock;
 pub mod discord;
 pub mod fault;
+pub mod feed;
 pub mod log;
 pub mod ratelimit;
 mod server;

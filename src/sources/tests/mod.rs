@@ -1,0 +1,4 @@
+//! Tests over the fixture corpus and against the loopback feed server.
+
+mod corpus;
+mod poll;
