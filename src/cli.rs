@@ -58,6 +58,16 @@ pub enum Command {
         #[arg(long, value_parser = parse_state)]
         state: Option<State>,
     },
+    /// Show what Crier reads from feeds, pages or files, without recording
+    /// anything.
+    Inspect {
+        /// Feed URLs, page URLs or files.
+        #[arg(required = true)]
+        sources: Vec<String>,
+        /// One JSON object per article (or error) per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-queue failed deliveries (and re-enable a disabled target).
     Retry {
         /// One delivery, by id (see `crier log`).
@@ -166,6 +176,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             let _ = out.write_all(log_table(&rows).as_bytes());
             Ok(())
         }),
+        Command::Inspect { sources, json } => inspect(&cli.config, &sources, json),
         Command::Retry { id, target, all } => with_store(&cli.config, |store| {
             if id.is_none() && target.is_none() && !all {
                 anyhow::bail!("say which deliveries: --id N, --target NAME or --all");
@@ -188,6 +199,64 @@ pub fn main_with(cli: Cli) -> ExitCode {
             );
             Ok(())
         }),
+    }
+}
+
+/// The config if there is one (for the User-Agent and timeouts), else the
+/// defaults: `inspect` and `preview` work without a config file.
+fn optional_config(path: &std::path::Path) -> Result<Option<Config>, ExitCode> {
+    if path.exists() {
+        load_config(path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::from(EXIT_RUNTIME)
+    })
+}
+
+fn inspect(config: &std::path::Path, sources: &[String], json: bool) -> ExitCode {
+    let cfg = match optional_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let fetcher = match cfg
+        .as_ref()
+        .map(crate::app::fetcher_for)
+        .unwrap_or_else(|| {
+            crate::sources::Fetcher::new(crate::sources::FetcherConfig::default())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        }) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let mut failed = false;
+    let mut out = std::io::stdout().lock();
+    for src in sources {
+        let report = rt.block_on(crate::sources::inspect::inspect(&fetcher, src));
+        failed |= report.result.is_err();
+        let text = if json {
+            crate::sources::inspect::render_json_lines(&report)
+        } else {
+            crate::sources::inspect::render_table(&report)
+        };
+        let _ = out.write_all(text.as_bytes());
+    }
+    if failed {
+        ExitCode::from(EXIT_RUNTIME)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
