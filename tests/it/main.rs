@@ -3,5 +3,6 @@
 //! temporary folder; nothing reaches the internet.
 
 mod engine;
+mod poller;
 mod spine;
 mod support;
