@@ -229,7 +229,23 @@ fn escape_md(text: &str, line_start: &mut bool, out: &mut String) {
                     out.push(c);
                     continue;
                 }
-                '#' | '>' | '-' | '+' => out.push('\\'),
+                // Headings "# ", "## ", "### "; subtext "-# "; lists "- ",
+                // "+ "; quotes "> ", ">>> ". Only these forms are markdown,
+                // so "#hashtag" stays as it is.
+                '#' | '>' | '-' | '+' => {
+                    let rest = &text[i..];
+                    let run = rest.len() - rest.trim_start_matches(c).len();
+                    let after = rest[run..].chars().next();
+                    let block = match c {
+                        '#' => run <= 3 && after == Some(' '),
+                        '>' => (run == 1 || run == 3) && after == Some(' '),
+                        '-' => run == 1 && matches!(after, Some(' ' | '#')),
+                        _ => run == 1 && after == Some(' '),
+                    };
+                    if block {
+                        out.push('\\');
+                    }
+                }
                 '0'..='9' => {
                     // "12." or "12)" would start an ordered list.
                     let mut j = i;
@@ -569,6 +585,9 @@ pub fn render(
     fmt: &TargetFormat,
 ) -> Result<Vec<DiscordMessage>, RenderError> {
     let art = prepare(post, feed, fmt);
+    if art.is_empty(post) {
+        return Err(super::empty_post(post));
+    }
     let pieces = template::pieces(Platform::Discord, fmt, post, &art)?;
     let d = MdDialect;
     let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
@@ -694,6 +713,7 @@ fn checked(m: DiscordMessage) -> DiscordMessage {
     match super::validate::discord_message(&v) {
         Ok(()) => m,
         Err(e) => {
+            super::safety_net_used();
             tracing::error!(errors = %e.errors, "formatter produced an invalid Discord message; sending the minimal form");
             minimal_fallback(&m)
         }

@@ -448,7 +448,20 @@ impl Parser {
     fn text(&mut self, t: &str) {
         self.resolve_newlines();
         if self.pending_space && !self.at_line_start() {
-            push_text(&mut self.spans, " ", Style::PLAIN, None);
+            // The space takes what both neighbours share, so that a
+            // styled or linked run stays one run.
+            let (style, link) = match self.spans.last() {
+                Some(prev) => (
+                    prev.style.intersection(self.style),
+                    if prev.link == self.link {
+                        self.link.clone()
+                    } else {
+                        None
+                    },
+                ),
+                None => (Style::PLAIN, None),
+            };
+            push_text(&mut self.spans, " ", style, link.as_deref());
         }
         self.pending_space = false;
         push_text(&mut self.spans, t, self.style, self.link.as_deref());

@@ -336,6 +336,20 @@ pub fn sanitize_html(html: &str, base: Option<&str>, feed: &FeedFormat) -> Vec<B
     sanitize::sanitize(html, base.as_ref(), &rules::for_feed(feed))
 }
 
+static SAFETY_NET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many rendered messages failed the formatter's own validation (a
+/// formatter bug) and were replaced by their fallback form since the
+/// process started. Always 0 unless there is a bug; exposed for tests and
+/// metrics.
+pub fn safety_net_count() -> u64 {
+    SAFETY_NET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+pub(crate) fn safety_net_used() {
+    SAFETY_NET.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Upper bound of the `title` placeholder.
 const TITLE_MAX: usize = 1000;
 
@@ -487,6 +501,26 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
         summary,
         content,
     }
+}
+
+impl Article {
+    /// Nothing to show: no title, text, link or image (and not a digest).
+    pub(crate) fn is_empty(&self, post: &Post) -> bool {
+        self.title.is_empty()
+            && self.link.is_none()
+            && self.image.is_none()
+            && self.summary.is_empty()
+            && self.content.is_empty()
+            && post.digest.is_empty()
+    }
+}
+
+/// The error for a post with nothing to show.
+pub(crate) fn empty_post(post: &Post) -> crate::target::RenderError {
+    crate::target::RenderError(format!(
+        "nothing to publish for {:?}: no title, text, link or image",
+        post.label()
+    ))
 }
 
 /// Sample posts `check` renders templates against.

@@ -429,6 +429,9 @@ pub fn render(
     fmt: &TargetFormat,
 ) -> Result<Vec<TelegramMessage>, RenderError> {
     let art = prepare(post, feed, fmt);
+    if art.is_empty(post) {
+        return Err(super::empty_post(post));
+    }
     let pieces = template::pieces(Platform::Telegram, fmt, post, &art)?;
     let d = TgDialect;
     let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
@@ -548,6 +551,7 @@ fn checked(m: TelegramMessage) -> TelegramMessage {
     match super::validate::telegram_message(m.method.as_str(), &params) {
         Ok(()) => m,
         Err(v) => {
+            super::safety_net_used();
             tracing::error!(error = %v.description, "formatter produced an invalid Telegram message; sending plain text");
             plain_fallback(&m)
         }

@@ -51,6 +51,13 @@ fn with_markers(p: &super::validate::ParsedHtml) -> String {
     // (byte position, is_close, order, text)
     let mut marks: Vec<(usize, bool, usize, String)> = Vec::new();
     for (i, e) in p.entities.iter().enumerate() {
+        let in_pre = e.kind == "code"
+            && p.entities
+                .iter()
+                .any(|o| o.kind == "pre" && o.start == e.start && o.end == e.end);
+        if in_pre {
+            continue;
+        }
         let (open, close) = match e.kind {
             "bold" => ("**".to_string(), "**".to_string()),
             "italic" => ("_".into(), "_".into()),

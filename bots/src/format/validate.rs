@@ -75,9 +75,10 @@ pub struct Entity {
     pub url: Option<String>,
     /// `pre` language.
     pub language: Option<String>,
-    /// Byte range in [`ParsedHtml::text`].
-    pub(crate) start: usize,
-    pub(crate) end: usize,
+    /// Start of the entity's text, as a byte offset in [`ParsedHtml::text`].
+    pub start: usize,
+    /// End (exclusive) of the entity's text, as a byte offset.
+    pub end: usize,
 }
 
 /// The result of parsing Telegram HTML.
