@@ -21,7 +21,7 @@ use super::layout::{self, Dialect, sep};
 use super::rich::{Block, Span, Style};
 use super::text::{one_line, truncate_words, utf16_len};
 use super::{
-    Article, DiscordImage, DiscordStyle, FeedFormat, Mode, Platform, TargetFormat, prepare,
+    Article, DiscordImage, DiscordStyle, FeedFormat, Mode, Platform, TargetFormat, prepared,
     template,
 };
 use crate::model::Post;
@@ -210,54 +210,46 @@ const ZWSP: char = '\u{200B}';
 /// Escape plain text for Discord markdown. `line_start` tracks whether the
 /// next character begins a line (for `#`, `>`, `-`, `+`, `1.`).
 fn escape_md(text: &str, line_start: &mut bool, out: &mut String) {
+    // Every character that needs attention is ASCII, so scanning bytes and
+    // copying the untouched runs between them is safe and fast.
+    let b = text.as_bytes();
+    let mut last = 0;
     let mut url_until = 0usize;
-    let bytes = text.as_bytes();
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        if i >= url_until && (text[i..].starts_with("https://") || text[i..].starts_with("http://"))
-        {
-            // Keep bare URLs intact: `_` inside them is not emphasis.
-            url_until = text[i..]
-                .find(|c: char| c.is_whitespace() || c == '<')
-                .map(|e| i + e)
-                .unwrap_or(text.len());
-        }
-        let in_url = i < url_until;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
         if *line_start {
             match c {
-                ' ' | '\t' => {
-                    out.push(c);
+                b' ' | b'\t' => {
+                    i += 1;
                     continue;
                 }
                 // Headings "# ", "## ", "### "; subtext "-# "; lists "- ",
                 // "+ "; quotes "> ", ">>> ". Only these forms are markdown,
                 // so "#hashtag" stays as it is.
-                '#' | '>' | '-' | '+' => {
-                    let rest = &text[i..];
-                    let run = rest.len() - rest.trim_start_matches(c).len();
-                    let after = rest[run..].chars().next();
+                b'#' | b'>' | b'-' | b'+' => {
+                    let run = b[i..].iter().take_while(|&&x| x == c).count();
+                    let after = b.get(i + run).copied();
                     let block = match c {
-                        '#' => run <= 3 && after == Some(' '),
-                        '>' => (run == 1 || run == 3) && after == Some(' '),
-                        '-' => run == 1 && matches!(after, Some(' ' | '#')),
-                        _ => run == 1 && after == Some(' '),
+                        b'#' => run <= 3 && after == Some(b' '),
+                        b'>' => (run == 1 || run == 3) && after == Some(b' '),
+                        b'-' => run == 1 && matches!(after, Some(b' ' | b'#')),
+                        _ => run == 1 && after == Some(b' '),
                     };
                     if block {
+                        out.push_str(&text[last..i]);
                         out.push('\\');
+                        last = i;
                     }
                 }
-                '0'..='9' => {
+                b'0'..=b'9' => {
                     // "12." or "12)" would start an ordered list.
-                    let mut j = i;
-                    while j < bytes.len() && bytes[j].is_ascii_digit() {
-                        j += 1;
-                    }
-                    if matches!(bytes.get(j), Some(b'.' | b')')) {
-                        out.push_str(&text[i..j]);
+                    let j = i + b[i..].iter().take_while(|x| x.is_ascii_digit()).count();
+                    if matches!(b.get(j), Some(b'.' | b')')) {
+                        out.push_str(&text[last..j]);
                         out.push('\\');
-                        while iter.peek().is_some_and(|(k, _)| *k < j) {
-                            iter.next();
-                        }
+                        last = j;
+                        i = j + 1;
                         *line_start = false;
                         continue;
                     }
@@ -267,25 +259,35 @@ fn escape_md(text: &str, line_start: &mut bool, out: &mut String) {
             *line_start = false;
         }
         match c {
-            '\n' => {
-                out.push('\n');
-                *line_start = true;
+            b'\n' => *line_start = true,
+            b'h' if i >= url_until
+                && (text[i..].starts_with("https://") || text[i..].starts_with("http://")) =>
+            {
+                // Keep bare URLs intact: `_` inside them is not emphasis.
+                url_until = text[i..]
+                    .find(|c: char| c.is_whitespace() || c == '<')
+                    .map(|e| i + e)
+                    .unwrap_or(text.len());
             }
-            '_' if in_url => out.push('_'),
-            '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<' => {
+            b'_' if i < url_until => {}
+            b'\\' | b'*' | b'_' | b'~' | b'`' | b'|' | b'[' | b']' | b'<' => {
+                out.push_str(&text[last..i]);
                 out.push('\\');
-                out.push(c);
+                last = i;
             }
-            '@' => {
-                out.push('@');
+            b'@' => {
                 let rest = &text[i + 1..];
                 if rest.starts_with("everyone") || rest.starts_with("here") {
+                    out.push_str(&text[last..=i]);
                     out.push(ZWSP);
+                    last = i + 1;
                 }
             }
-            c => out.push(c),
+            _ => {}
         }
+        i += 1;
     }
+    out.push_str(&text[last..]);
 }
 
 /// Escape a plain one-line value for a markdown field (embed title).
@@ -554,6 +556,17 @@ fn fit_escaped(text: &str, limit: usize) -> String {
     }
 }
 
+/// A summary that already fits is one part (no need to measure it again).
+fn one_part(d: &dyn Dialect, blocks: Vec<Block>, len: usize, limit: usize) -> Vec<Vec<Block>> {
+    if blocks.is_empty() {
+        Vec::new()
+    } else if len <= limit {
+        vec![blocks]
+    } else {
+        layout::split(d, blocks, limit)
+    }
+}
+
 fn cap_parts(
     d: &dyn Dialect,
     mut parts: Vec<Vec<Block>>,
@@ -584,7 +597,7 @@ pub fn render(
     feed: &FeedFormat,
     fmt: &TargetFormat,
 ) -> Result<Vec<DiscordMessage>, RenderError> {
-    let art = prepare(post, feed, fmt);
+    let art = prepared(post, feed, fmt);
     if art.is_empty(post) {
         return Err(super::empty_post(post));
     }
@@ -596,17 +609,14 @@ pub fn render(
     let mut out: Vec<DiscordMessage> = Vec::new();
     match fmt.discord_style {
         DiscordStyle::Plain => {
-            let blocks = if full {
-                super::markup::resolve(&pieces, &art.summary, &art.content)
+            let parts = if full {
+                let blocks = super::markup::resolve(&pieces, &art.summary, &art.content);
+                layout::split(&d, blocks, CONTENT_LIMIT)
             } else {
-                super::telegram::fit_summary(&d, &pieces, &art, CONTENT_LIMIT, CONTENT_LIMIT)
+                let (blocks, len) = super::telegram::fit_summary(&d, &pieces, &art, CONTENT_LIMIT);
+                one_part(&d, blocks, len, CONTENT_LIMIT)
             };
-            let parts = cap_parts(
-                &d,
-                layout::split(&d, blocks, CONTENT_LIMIT),
-                fmt.max_parts,
-                CONTENT_LIMIT,
-            );
+            let parts = cap_parts(&d, parts, fmt.max_parts, CONTENT_LIMIT);
             for part in parts {
                 let md = to_markdown(&part);
                 if !md.trim().is_empty() {
@@ -632,12 +642,14 @@ pub fn render(
                 + author.as_deref().map(utf16_len).unwrap_or(0)
                 + footer.as_deref().map(utf16_len).unwrap_or(0);
             let limit = DESCRIPTION_LIMIT.min(EMBEDS_TOTAL_LIMIT - overhead);
-            let blocks = if full {
-                super::markup::resolve(&pieces, &art.summary, &art.content)
+            let parts = if full {
+                let blocks = super::markup::resolve(&pieces, &art.summary, &art.content);
+                layout::split(&d, blocks, limit)
             } else {
-                super::telegram::fit_summary(&d, &pieces, &art, limit, limit)
+                let (blocks, len) = super::telegram::fit_summary(&d, &pieces, &art, limit);
+                one_part(&d, blocks, len, limit)
             };
-            let parts = cap_parts(&d, layout::split(&d, blocks, limit), fmt.max_parts, limit);
+            let parts = cap_parts(&d, parts, fmt.max_parts, limit);
             let color = fmt.color.or(feed.color).map(|c| c & 0xFF_FFFF);
             let n = parts.len().max(1);
             let mut parts = parts.into_iter();

@@ -63,76 +63,123 @@ enum Brk {
     Line,
 }
 
-#[derive(Debug, Clone)]
-struct Atom {
-    spans: Vec<Span>,
-    len: usize,
-    brk: Brk,
+/// A position in a block's spans: span index and byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pos {
+    span: usize,
+    byte: usize,
 }
 
-fn word_atoms(span: &Span, out: &mut Vec<Atom>) {
-    let text = span.text.as_str();
+/// An unbreakable unit of a block: a contiguous range of its spans' text
+/// (a word with its trailing space, a whole link, a code line, or a piece
+/// of a too-long word).
+#[derive(Debug, Clone, Copy)]
+struct Atom {
+    start: Pos,
+    end: Pos,
+    len: usize,
+    brk: Brk,
+    /// Render without links (a link whose URL alone does not fit).
+    unlinked: bool,
+}
+
+/// A block being cut: the prototype (for its kind) and the spans atoms
+/// point into.
+struct Cutting<'a> {
+    proto: &'a Block,
+    src: std::borrow::Cow<'a, [Span]>,
+}
+
+impl<'a> Cutting<'a> {
+    fn new(b: &'a Block) -> Self {
+        let src = match b {
+            Block::Code { text, .. } => std::borrow::Cow::Owned(vec![Span::plain(text.as_str())]),
+            _ => std::borrow::Cow::Borrowed(b.spans().unwrap_or(&[])),
+        };
+        Cutting { proto: b, src }
+    }
+}
+
+fn brk_of(word: &str, ws: &str) -> Brk {
+    if ws.is_empty() {
+        Brk::Inside
+    } else if ws.contains('\n') {
+        Brk::Line
+    } else if ends_sentence(word) {
+        Brk::Sentence
+    } else {
+        Brk::Word
+    }
+}
+
+/// Word atoms of `spans[si].text[from..to]`.
+fn word_atoms(
+    spans: &[Span],
+    si: usize,
+    from: usize,
+    to: usize,
+    unlinked: bool,
+    out: &mut Vec<Atom>,
+) {
+    let text = &spans[si].text[from..to];
     let mut start = 0;
-    let b = text.as_bytes();
     let mut i = 0;
     while i < text.len() {
-        // word
-        while i < text.len() && !(b[i] as char).is_ascii_whitespace() {
-            i += match text[i..].chars().next() {
-                Some(c) if c.is_whitespace() => break,
-                Some(c) => c.len_utf8(),
-                None => 1,
-            };
+        let word_start = i;
+        for (k, c) in text[i..].char_indices() {
+            if c.is_whitespace() {
+                i = word_start + k;
+                break;
+            }
+            i = word_start + k + c.len_utf8();
         }
         let word_end = i;
-        // trailing whitespace
-        let mut newline = false;
-        while i < text.len() {
-            match text[i..].chars().next() {
-                Some(c) if c.is_whitespace() => {
-                    newline |= c == '\n';
-                    i += c.len_utf8();
-                }
-                _ => break,
+        for (k, c) in text[i..].char_indices() {
+            if !c.is_whitespace() {
+                i = word_end + k;
+                break;
             }
+            i = word_end + k + c.len_utf8();
         }
-        let piece = &text[start..i];
-        if piece.is_empty() {
+        if i == start {
             break;
         }
-        let brk = if i == word_end {
-            Brk::Inside
-        } else if newline {
-            Brk::Line
-        } else if ends_sentence(&text[start..word_end]) {
-            Brk::Sentence
-        } else {
-            Brk::Word
-        };
+        let piece = &text[start..i];
+        let brk = brk_of(&text[start..word_end], &text[word_end..i]);
         let len = utf16_len(piece);
         if len > MAX_ATOM {
             let chunks = chunk_clusters(piece, MAX_ATOM);
             let n = chunks.len();
+            let mut off = from + start;
             for (k, c) in chunks.into_iter().enumerate() {
                 out.push(Atom {
-                    spans: vec![Span {
-                        text: c.to_string(),
-                        style: span.style,
-                        link: span.link.clone(),
-                    }],
+                    start: Pos {
+                        span: si,
+                        byte: off,
+                    },
+                    end: Pos {
+                        span: si,
+                        byte: off + c.len(),
+                    },
                     len: utf16_len(c),
                     brk: if k + 1 == n { brk } else { Brk::Inside },
+                    unlinked,
                 });
+                off += c.len();
             }
         } else {
             out.push(Atom {
-                spans: vec![Span {
-                    text: piece.to_string(),
-                    style: span.style,
-                    link: span.link.clone(),
-                }],
+                start: Pos {
+                    span: si,
+                    byte: from + start,
+                },
+                end: Pos {
+                    span: si,
+                    byte: from + i,
+                },
                 len,
                 brk,
+                unlinked,
             });
         }
         start = i;
@@ -141,7 +188,8 @@ fn word_atoms(span: &Span, out: &mut Vec<Atom>) {
 
 /// Cut inline content into atoms: words (with their trailing space), and
 /// whole links as single atoms when they are short enough, so that a cut
-/// never falls inside a word or a link.
+/// never falls inside a word or a link. A word continuing into the next
+/// span ("foo<b>bar</b>") is marked [`Brk::Inside`] so it is not split.
 fn atoms(spans: &[Span], max_link: usize) -> Vec<Atom> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -155,34 +203,29 @@ fn atoms(spans: &[Span], max_link: usize) -> Vec<Atom> {
             if len <= max_link {
                 let last = spans[j - 1].text.as_str();
                 let trimmed = last.trim_end();
-                let brk = if trimmed.len() == last.len() {
-                    Brk::Inside
-                } else if last[trimmed.len()..].contains('\n') {
-                    Brk::Line
-                } else if ends_sentence(trimmed) {
-                    Brk::Sentence
-                } else {
-                    Brk::Word
-                };
                 out.push(Atom {
-                    spans: spans[i..j].to_vec(),
+                    start: Pos { span: i, byte: 0 },
+                    end: Pos {
+                        span: j - 1,
+                        byte: last.len(),
+                    },
                     len,
-                    brk,
+                    brk: brk_of(trimmed, &last[trimmed.len()..]),
+                    unlinked: false,
                 });
                 i = j;
                 continue;
             }
         }
-        word_atoms(&spans[i], &mut out);
+        word_atoms(spans, i, 0, spans[i].text.len(), false, &mut out);
         i += 1;
     }
-    // A word continuing into the next span ("foo<b>bar</b>") must not be
-    // split: the Inside mark on the first part says so.
     out
 }
 
 fn code_atoms(text: &str) -> Vec<Atom> {
     let mut out = Vec::new();
+    let mut off = 0;
     for line in text.split_inclusive('\n') {
         let len = utf16_len(line);
         if len > MAX_ATOM {
@@ -190,31 +233,53 @@ fn code_atoms(text: &str) -> Vec<Atom> {
             let n = chunks.len();
             for (k, c) in chunks.into_iter().enumerate() {
                 out.push(Atom {
-                    spans: vec![Span::plain(c)],
+                    start: Pos { span: 0, byte: off },
+                    end: Pos {
+                        span: 0,
+                        byte: off + c.len(),
+                    },
                     len: utf16_len(c),
                     brk: if k + 1 == n { Brk::Line } else { Brk::Inside },
+                    unlinked: false,
                 });
+                off += c.len();
             }
         } else {
             out.push(Atom {
-                spans: vec![Span::plain(line)],
+                start: Pos { span: 0, byte: off },
+                end: Pos {
+                    span: 0,
+                    byte: off + line.len(),
+                },
                 len,
                 brk: Brk::Line,
+                unlinked: false,
             });
+            off += line.len();
         }
     }
     out
 }
 
-/// Rebuild a block of the same kind from some of its atoms.
-fn rebuild(proto: &Block, atoms: &[Atom], first: bool, tail: Option<&str>) -> Block {
+/// Rebuild a block of the same kind from a run of its atoms.
+fn rebuild(c: &Cutting<'_>, atoms: &[Atom], first: bool, tail: Option<&str>) -> Block {
     let mut spans: Vec<Span> = Vec::new();
     for a in atoms {
-        for s in &a.spans {
-            push_text(&mut spans, &s.text, s.style, s.link.as_deref());
+        for si in a.start.span..=a.end.span {
+            let Some(s) = c.src.get(si) else { break };
+            let from = if si == a.start.span { a.start.byte } else { 0 };
+            let to = if si == a.end.span {
+                a.end.byte
+            } else {
+                s.text.len()
+            };
+            if let Some(t) = s.text.get(from..to) {
+                let link = if a.unlinked { None } else { s.link.as_deref() };
+                push_text(&mut spans, t, s.style, link);
+            }
         }
     }
-    if let Block::Code { lang, .. } = proto {
+    if let Block::Code { lang, .. } = c.proto {
         let mut text: String = spans.iter().map(|s| s.text.as_str()).collect();
         let trimmed = text.trim_end().len();
         text.truncate(trimmed);
@@ -241,7 +306,7 @@ fn rebuild(proto: &Block, atoms: &[Atom], first: bool, tail: Option<&str>) -> Bl
             push_text(&mut spans, " ", Style::PLAIN, None);
         }
         // The ellipsis keeps the block's own style but never a link.
-        let style = if matches!(proto, Block::Heading { .. }) {
+        let style = if matches!(c.proto, Block::Heading { .. }) {
             Style::PLAIN
         } else {
             spans
@@ -251,7 +316,7 @@ fn rebuild(proto: &Block, atoms: &[Atom], first: bool, tail: Option<&str>) -> Bl
         };
         push_text(&mut spans, t, style, None);
     }
-    match proto {
+    match c.proto {
         Block::Paragraph(_) => Block::Paragraph(spans),
         Block::Heading { level, .. } => Block::Heading {
             level: *level,
@@ -275,29 +340,14 @@ fn block_atoms(b: &Block, max_link: usize) -> Vec<Atom> {
     }
 }
 
-/// Strip links from an atom (used when a link's URL alone does not fit).
-fn unlink(a: &Atom) -> Vec<Atom> {
-    let mut out = Vec::new();
-    for s in &a.spans {
-        let plain = Span {
-            text: s.text.clone(),
-            style: s.style,
-            link: None,
-        };
-        word_atoms(&plain, &mut out);
-    }
-    out
-}
-
 /// The longest prefix `atoms[i..j]` whose block (plus `tail`) fits
 /// `budget`, cut at the best boundary. Returns `j`, or `i` when not even one
 /// atom fits.
 fn best_cut(
     d: &dyn Dialect,
-    proto: &Block,
+    c: &Cutting<'_>,
     atoms: &[Atom],
-    i: usize,
-    first: bool,
+    (i, first): (usize, bool),
     budget: usize,
     tail: Option<&str>,
 ) -> usize {
@@ -312,7 +362,7 @@ fn best_cut(
         acc += atoms[hi].len;
         hi += 1;
     }
-    let fits = |j: usize| d.block_len(&rebuild(proto, &atoms[i..j], first, tail)) <= budget;
+    let fits = |j: usize| d.block_len(&rebuild(c, &atoms[i..j], first, tail)) <= budget;
     if hi == i || !fits(i + 1) {
         return i;
     }
@@ -351,6 +401,7 @@ fn best_cut(
 
 /// Split one block that is longer than `limit` into pieces that fit.
 fn split_block(d: &dyn Dialect, b: &Block, limit: usize) -> Vec<Block> {
+    let c = Cutting::new(b);
     let mut atoms = block_atoms(b, limit / 2);
     let mut out = Vec::new();
     let mut i = 0;
@@ -361,38 +412,60 @@ fn split_block(d: &dyn Dialect, b: &Block, limit: usize) -> Vec<Block> {
         if guard > atoms.len() * 4 + 16 {
             break;
         }
-        let j = best_cut(d, b, &atoms, i, first, limit, None);
+        let j = best_cut(d, &c, &atoms, (i, first), limit, None);
         if j == i {
-            // Not even one atom fits: drop its link, or cut it smaller.
-            let a = atoms[i].clone();
-            let replacement = if a.spans.iter().any(|s| s.link.is_some()) {
-                unlink(&a)
+            // Not even one atom fits: drop its links, or cut it smaller.
+            let a = atoms[i];
+            let linked = !a.unlinked
+                && (a.start.span..=a.end.span)
+                    .any(|si| c.src.get(si).is_some_and(|s| s.link.is_some()));
+            let mut replacement = Vec::new();
+            if linked {
+                for si in a.start.span..=a.end.span {
+                    let Some(s) = c.src.get(si) else { break };
+                    let from = if si == a.start.span { a.start.byte } else { 0 };
+                    let to = if si == a.end.span {
+                        a.end.byte
+                    } else {
+                        s.text.len()
+                    };
+                    word_atoms(&c.src, si, from, to, true, &mut replacement);
+                }
             } else {
-                let text: String = a.spans.iter().map(|s| s.text.as_str()).collect();
-                let style = a.spans.first().map(|s| s.style).unwrap_or_default();
-                let pieces = chunk_clusters(&text, (a.len / 4).max(1));
+                let si = a.start.span;
+                let text = c
+                    .src
+                    .get(si)
+                    .and_then(|s| s.text.get(a.start.byte..a.end.byte))
+                    .unwrap_or("");
+                let pieces = chunk_clusters(text, (a.len / 4).max(1));
                 if pieces.len() <= 1 {
                     // A single cluster that cannot fit: skip it.
                     atoms.remove(i);
                     continue;
                 }
-                pieces
-                    .into_iter()
-                    .map(|p| Atom {
-                        spans: vec![Span {
-                            text: p.to_string(),
-                            style,
-                            link: None,
-                        }],
+                let mut off = a.start.byte;
+                for p in pieces {
+                    replacement.push(Atom {
+                        start: Pos {
+                            span: si,
+                            byte: off,
+                        },
+                        end: Pos {
+                            span: si,
+                            byte: off + p.len(),
+                        },
                         len: utf16_len(p),
                         brk: Brk::Inside,
-                    })
-                    .collect()
-            };
+                        unlinked: true,
+                    });
+                    off += p.len();
+                }
+            }
             atoms.splice(i..=i, replacement);
             continue;
         }
-        let piece = rebuild(b, &atoms[i..j], first, None);
+        let piece = rebuild(&c, &atoms[i..j], first, None);
         if !piece.is_blank() {
             out.push(piece);
             first = false;
@@ -440,8 +513,21 @@ pub(crate) fn split(d: &dyn Dialect, blocks: Vec<Block>, limit: usize) -> Vec<Ve
             *cur_len += if cur.is_empty() { bl } else { add };
             cur.push(b);
         };
-    for b in blocks {
-        if d.block_len(&b) > limit {
+    let lens: Vec<usize> = blocks.iter().map(|b| d.block_len(b)).collect();
+    let total: usize = lens.iter().sum::<usize>()
+        + blocks
+            .windows(2)
+            .map(|w| sep(&w[0], &w[1]).len())
+            .sum::<usize>();
+    if total <= limit {
+        return if blocks.is_empty() {
+            Vec::new()
+        } else {
+            vec![blocks]
+        };
+    }
+    for (b, bl) in blocks.into_iter().zip(lens) {
+        if bl > limit {
             for piece in split_block(d, &b, limit) {
                 place(piece, &mut parts, &mut cur, &mut cur_len);
             }
@@ -477,9 +563,11 @@ pub(crate) fn truncate(d: &dyn Dialect, blocks: Vec<Block>, limit: usize) -> Vec
         let room = limit.saturating_sub(used + s);
         if room >= MIN_TAIL_ROOM.min(limit) && !matches!(b, Block::Image { .. }) {
             let atoms = block_atoms(&b, room / 2);
-            let j = best_cut(d, &b, &atoms, 0, true, room, Some("…"));
+            let c = Cutting::new(&b);
+            let j = best_cut(d, &c, &atoms, (0, true), room, Some("…"));
             if j > 0 {
-                out.push(rebuild(&b, &atoms[..j], true, Some("…")));
+                let piece = rebuild(&c, &atoms[..j], true, Some("…"));
+                out.push(piece);
                 return out;
             }
         }
@@ -488,14 +576,16 @@ pub(crate) fn truncate(d: &dyn Dialect, blocks: Vec<Block>, limit: usize) -> Vec
             let before = used - d.block_len(&last);
             let room = limit.saturating_sub(before);
             let atoms = block_atoms(&last, room / 2);
-            let mut with = rebuild(&last, &atoms, true, Some("…"));
+            let c = Cutting::new(&last);
+            let mut with = rebuild(&c, &atoms, true, Some("…"));
             if d.block_len(&with) > room {
-                let j = best_cut(d, &last, &atoms, 0, true, room, Some("…"));
-                with = if j > 0 {
-                    rebuild(&last, &atoms[..j], true, Some("…"))
+                let j = best_cut(d, &c, &atoms, (0, true), room, Some("…"));
+                if j > 0 {
+                    with = rebuild(&c, &atoms[..j], true, Some("…"));
                 } else {
-                    last
-                };
+                    drop(c);
+                    with = last;
+                }
             }
             out.push(with);
         }

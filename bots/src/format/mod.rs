@@ -425,6 +425,26 @@ fn summary_blocks(
         return Vec::new();
     }
     let has_content = content.iter().any(|b| matches!(b, Block::Paragraph(_)));
+    // A feed excerpt cut short ("… [&#8230;]") is replaced by the first
+    // paragraphs of the content anyway: no need to parse it.
+    let raw_cut = post.summary_html.as_deref().is_some_and(|s| {
+        let s = s.trim_end();
+        [
+            "[&#8230;]",
+            "[&hellip;]",
+            "[…]",
+            "[...]",
+            "&#8230;",
+            "&hellip;",
+            "…",
+            "...",
+        ]
+        .iter()
+        .any(|m| s.ends_with(m))
+    });
+    if raw_cut && has_content {
+        return layout::truncate(&layout::PlainText, first_paragraphs(content, len), len);
+    }
     let from_feed = post
         .summary_html
         .as_deref()
@@ -460,6 +480,7 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
             .iter()
             .position(|b| !matches!(b, Block::Image { .. }))
         && matches!(content[first], Block::Heading { .. } | Block::Paragraph(_))
+        && content[first].text_len() <= title.len() + 16
         && norm(&content[first].plain_text()) == norm(&title)
     {
         content.remove(first);
@@ -521,6 +542,60 @@ pub(crate) fn empty_post(post: &Post) -> crate::target::RenderError {
         "nothing to publish for {:?}: no title, text, link or image",
         post.label()
     ))
+}
+
+/// What a prepared [`Article`] depends on (compared in full on a cache hit,
+/// so a hash collision can never hand over the wrong article).
+#[derive(Debug, Clone, PartialEq)]
+struct PrepKey {
+    post: Post,
+    feed: FeedFormat,
+    summary_length: usize,
+}
+
+/// How many prepared articles are kept.
+const PREP_CACHE: usize = 8;
+
+/// [`prepare`], through a small cache: the engine renders each post once
+/// per target, and every target needs the same sanitised article. Digest
+/// items and dates are not used by `prepare` and are left out of the key.
+pub(crate) fn prepared(
+    post: &Post,
+    feed: &FeedFormat,
+    fmt: &TargetFormat,
+) -> std::sync::Arc<Article> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = Mutex<std::collections::VecDeque<(PrepKey, Arc<Article>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = PrepKey {
+        post: Post {
+            digest: Vec::new(),
+            published: None,
+            updated: None,
+            categories: Vec::new(),
+            language: None,
+            ..post.clone()
+        },
+        feed: FeedFormat {
+            color: None,
+            ..feed.clone()
+        },
+        summary_length: fmt.summary_length,
+    };
+    let cache = CACHE.get_or_init(Default::default);
+    if let Ok(c) = cache.lock()
+        && let Some((_, art)) = c.iter().find(|(k, _)| *k == key)
+    {
+        return art.clone();
+    }
+    let art = Arc::new(prepare(post, feed, fmt));
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= PREP_CACHE {
+            c.pop_front();
+        }
+        c.push_back((key, art.clone()));
+    }
+    art
 }
 
 /// Sample posts `check` renders templates against.
@@ -627,5 +702,51 @@ mod tests {
         assert_eq!(f.summary_length, 500);
         let g: FeedFormat = serde_json::from_value(serde_json::json!({})).unwrap_or_default();
         assert!(g.default_rules);
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn prepared_articles_are_never_mixed_up() {
+        let a = Post {
+            feed: "f".into(),
+            title: "T".into(),
+            content_html: Some("<p>Alpha text.</p>".into()),
+            ..Post::default()
+        };
+        let b = Post {
+            content_html: Some("<p>Beta text.</p>".into()),
+            ..a.clone()
+        };
+        let fmt = TargetFormat::default();
+        let feed = FeedFormat::default();
+        assert_eq!(
+            prepared(&a, &feed, &fmt).content[0].plain_text(),
+            "Alpha text."
+        );
+        assert_eq!(
+            prepared(&b, &feed, &fmt).content[0].plain_text(),
+            "Beta text."
+        );
+        assert_eq!(
+            prepared(&a, &feed, &fmt).content[0].plain_text(),
+            "Alpha text."
+        );
+        let short = TargetFormat {
+            summary_length: 8,
+            ..TargetFormat::default()
+        };
+        assert_ne!(
+            prepared(&a, &feed, &short).summary,
+            prepared(&a, &feed, &fmt).summary
+        );
+        let strict = FeedFormat {
+            drop_patterns: vec!["alpha".into()],
+            ..FeedFormat::default()
+        };
+        assert!(prepared(&a, &strict, &fmt).content.is_empty());
     }
 }

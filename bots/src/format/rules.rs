@@ -78,25 +78,80 @@ const DROP_CLASSES: &[&str] = &[
 const DROP_IDS: &[&str] = &["respond", "comments", "jp-relatedposts", "subscribe"];
 
 /// Default text patterns (case-insensitive, on a block's whitespace-
-/// normalised text). Every pattern is anchored and bounded so that a
-/// real paragraph of article text cannot match.
+/// normalised text). Every pattern is anchored, and only blocks of at most
+/// [`DEFAULT_PATTERN_MAX_LEN`] characters are tried, so that a real
+/// paragraph of article text cannot match. (Long counted repetitions are
+/// avoided: they blow up the lazy DFA and force the slow PikeVM.) Word boundaries are ASCII
+/// (`(?-u:\b)`) so the lazy DFA can run them (a Unicode `\b` forces the
+/// slow PikeVM).
 const DROP_PATTERNS: &[&str] = &[
     // "MUST READ: ☞ …", "Also read – …", "Related: …"
-    r"^(must read|also read|read also|also see|see also|read more|related|related posts?|related articles?|related stories|recommended|don'?t miss|trending( now)?|you may (also )?like|top stories)\s*[:：\-–—☞➡→»▶|].{0,300}$",
+    r"^(must read|also read|read also|also see|see also|read more|related|related posts?|related articles?|related stories|recommended|don['’]?t miss|trending( now)?|you may (also )?like|top stories)\s*[:：\-–—☞➡→»▶|].*$",
     // WordPress feed footer
-    r"^the post .{1,500} appeared first on .{1,200}$",
+    r"^the post .+ appeared first on .+$",
     // "WhatsApp Channel Join Now", "Telegram Group Join Now"
     r"^(whatsapp|telegram|facebook|twitter|x|instagram|google news|youtube|linkedin|threads)( channel| group| page| community)?\s*[:\-–—|]?\s*(join|follow|subscribe|like)( us)?( now| here)?[!.]?$",
     // "Join our WhatsApp channel for …", "Follow us on Google News"
-    r"^(join|follow) (us|our)\b.{0,80}\b(whatsapp|telegram|channel|group|google news|facebook|twitter|instagram)\b.{0,60}$",
+    r"^(join|follow) (us|our)(?-u:\b).{0,80}(?-u:\b)(whatsapp|telegram|channel|group|google news|facebook|twitter|instagram)(?-u:\b).{0,60}$",
     // subscribe / newsletter prompts
-    r"^discover more from\b.{0,100}$",
-    r"^subscribe( now)? to (get|keep reading|our|receive|continue)\b.{0,200}$",
-    r"^(sign up|subscribe|register) (for|to) (our|the|a)\b.{0,40}\bnewsletter\b.{0,200}$",
-    r"^(get|receive) (the latest|our) .{0,60}(in|to) your (inbox|email)\b.{0,100}$",
-    r"^type your email\b.{0,20}$",
+    r"^discover more from(?-u:\b).*$",
+    r"^subscribe( now)? to (get|keep reading|our|receive|continue)(?-u:\b).*$",
+    r"^(sign up|subscribe|register) (for|to) (our|the|a)(?-u:\b).{0,40}(?-u:\b)newsletter(?-u:\b).*$",
+    r"^(get|receive) (the latest|our) .{0,60}(in|to) your (inbox|email)(?-u:\b).*$",
+    r"^type your email(?-u:\b).{0,20}$",
     // comment / share / misc. widgets
     r"^(continue reading|leave a (comment|reply)|post a comment|add a comment|\d+ comments?|comments?|no comments( yet)?|share|share this( article| post| story)?|share on \w{1,20}|click to share on .{1,40}|like this|like loading\.{0,3}|loading\.{0,3}|advertisement|sponsored( content)?|print( this)?( page| article)?|tweet|email this)\s*[:!.…]?$",
+];
+
+/// First words of blocks the default patterns can match (lowercase).
+const TRIGGER_WORDS: &[&str] = &[
+    "must",
+    "also",
+    "read",
+    "see",
+    "related",
+    "recommended",
+    "don't",
+    "don’t",
+    "dont",
+    "trending",
+    "you",
+    "top",
+    "whatsapp",
+    "telegram",
+    "facebook",
+    "twitter",
+    "x",
+    "instagram",
+    "google",
+    "youtube",
+    "linkedin",
+    "threads",
+    "join",
+    "follow",
+    "discover",
+    "subscribe",
+    "sign",
+    "register",
+    "get",
+    "receive",
+    "type",
+    "continue",
+    "leave",
+    "post",
+    "add",
+    "comments",
+    "comment",
+    "no",
+    "share",
+    "click",
+    "like",
+    "loading",
+    "advertisement",
+    "sponsored",
+    "print",
+    "tweet",
+    "email",
 ];
 
 /// The compiled default text patterns.
@@ -168,8 +223,11 @@ impl Rules {
     }
 
     /// Is a block with this (whitespace-normalised) text boilerplate?
-    pub fn drops_text(&self, text: &str) -> bool {
-        if self.defaults
+    /// `defaults` says whether to try the default patterns (see
+    /// [`Rules::may_be_default_noise`]).
+    pub fn drops_text(&self, text: &str, defaults: bool) -> bool {
+        if defaults
+            && self.defaults
             && text.len() <= DEFAULT_PATTERN_MAX_LEN * 4
             && text.chars().count() <= DEFAULT_PATTERN_MAX_LEN
             && default_patterns().is_match(text)
@@ -177,6 +235,38 @@ impl Rules {
             return true;
         }
         self.patterns.as_ref().is_some_and(|p| p.is_match(text))
+    }
+
+    /// A cheap test before the default patterns: is the block short, and
+    /// does its first word start one of them?
+    pub fn may_be_default_noise(&self, block: &super::rich::Block) -> bool {
+        if !self.defaults || block.text_len() > DEFAULT_PATTERN_MAX_LEN {
+            return false;
+        }
+        let Some(spans) = block.spans() else {
+            return false;
+        };
+        let first = spans
+            .iter()
+            .map(|s| s.text.trim_start())
+            .find(|t| !t.is_empty())
+            .unwrap_or("");
+        let end = first
+            .char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '\'' || *c == '’'))
+            .map(|(i, _)| i)
+            .unwrap_or(first.len());
+        let word = &first[..end];
+        if word.is_empty() || word.len() > 16 {
+            return false;
+        }
+        if word.bytes().all(|b| b.is_ascii_digit()) {
+            return true;
+        }
+        if word.eq_ignore_ascii_case("the") {
+            return spans.iter().any(|s| s.text.contains("appeared first on"));
+        }
+        TRIGGER_WORDS.iter().any(|t| t.eq_ignore_ascii_case(word))
     }
 }
 
@@ -341,7 +431,11 @@ mod tests {
             "Click to share on Twitter (Opens in new window)",
             "Follow us on Google News for the latest updates",
         ] {
-            assert!(r.drops_text(noise), "not dropped: {noise}");
+            assert!(r.drops_text(noise, true), "not dropped: {noise}");
+            let b = crate::format::rich::Block::Paragraph(vec![crate::format::rich::Span::plain(
+                noise,
+            )]);
+            assert!(r.may_be_default_noise(&b), "prefilter misses: {noise}");
         }
         for text in [
             "Japan will host the G7 summit in May, where Russia’s invasion of Ukraine and China’s role are expected to be the focus of discussions.",
@@ -350,10 +444,10 @@ mod tests {
             "Share prices fell sharply on Monday after the announcement.",
             "Telegram said it would appeal the ruling.",
         ] {
-            assert!(!r.drops_text(text), "dropped: {text}");
+            assert!(!r.drops_text(text, true), "dropped: {text}");
         }
         let off = Rules::default();
-        assert!(!off.drops_text("Leave a Comment"));
+        assert!(!off.drops_text("Leave a Comment", true));
     }
 
     #[test]
@@ -366,7 +460,7 @@ mod tests {
         let (rules, errors) = compile(&feed);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(rules.selectors.is_some());
-        assert!(rules.drops_text("Sponsored by ACME"));
+        assert!(rules.drops_text("Sponsored by ACME", false));
         let cached = for_feed(&feed);
         assert!(Arc::ptr_eq(&cached, &for_feed(&feed)));
     }

@@ -122,19 +122,36 @@ impl<'a> Walker<'a> {
 
     fn text(&mut self, raw: &str) {
         let raw = clean(raw);
-        let mut start: Option<usize> = None;
-        for (i, c) in raw.char_indices() {
-            if is_ws(c) {
-                if let Some(s) = start.take() {
-                    self.word(&raw[s..i]);
+        // Collapse the node's whitespace into single spaces; the leading
+        // and trailing runs become a pending space resolved against the
+        // neighbours.
+        let body = raw.trim_matches(is_ws);
+        if body.len() != raw.len() && raw.starts_with(is_ws) {
+            self.pending_space = true;
+        }
+        if !body.is_empty() {
+            let normalised = !body.contains(|c: char| is_ws(c) && c != ' ') && !body.contains("  ");
+            if !normalised {
+                let mut collapsed = String::with_capacity(body.len());
+                let mut space = false;
+                for c in body.chars() {
+                    if is_ws(c) {
+                        space = true;
+                    } else {
+                        if space {
+                            collapsed.push(' ');
+                            space = false;
+                        }
+                        collapsed.push(c);
+                    }
                 }
-                self.pending_space = true;
-            } else if start.is_none() {
-                start = Some(i);
+                self.word(&collapsed);
+            } else {
+                self.word(body);
             }
         }
-        if let Some(s) = start {
-            self.word(&raw[s..]);
+        if raw.ends_with(is_ws) {
+            self.pending_space = true;
         }
     }
 
@@ -236,8 +253,13 @@ impl<'a> Walker<'a> {
     }
 
     fn is_noise(&self, block: &Block) -> bool {
+        let feed = self.rules.patterns.is_some();
+        let defaults = self.rules.defaults && self.rules.may_be_default_noise(block);
+        if !feed && !defaults {
+            return false;
+        }
         let text = one_line(&block.plain_text());
-        !text.is_empty() && self.rules.drops_text(&text)
+        !text.is_empty() && self.rules.drops_text(&text, defaults)
     }
 
     // ----- tree walk --------------------------------------------------------

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::layout::{self, Dialect, doc_len, sep};
 use super::rich::{Block, Span, Style};
 use super::text::utf16_len;
-use super::{Article, FeedFormat, LinkPreview, Mode, Platform, TargetFormat, prepare, template};
+use super::{Article, FeedFormat, LinkPreview, Mode, Platform, TargetFormat, prepared, template};
 use crate::model::Post;
 use crate::target::{Part, RenderError};
 
@@ -225,15 +225,20 @@ fn tag_name(s: Style) -> &'static str {
 
 /// Escape for Telegram HTML: `& < >` (and `"` in attributes).
 pub(crate) fn escape_into(s: &str, out: &mut String, attr: bool) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            c => out.push(c),
-        }
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' if attr => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
     }
+    out.push_str(&s[last..]);
 }
 
 /// The tags a span needs, outermost first. Code carries no other style
@@ -360,9 +365,34 @@ pub(crate) fn to_html(blocks: &[Block]) -> (String, usize) {
 pub(crate) struct TgDialect;
 
 impl Dialect for TgDialect {
+    /// Exactly what [`block_html`] returns, without building the HTML.
     fn block_len(&self, b: &Block) -> usize {
-        let mut scratch = String::new();
-        block_html(b, &mut scratch)
+        let spans = |s: &[Span]| s.iter().map(|s| utf16_len(&s.text)).sum::<usize>();
+        match b {
+            Block::Paragraph(s) | Block::Quote(s) => spans(s),
+            Block::Heading { spans: s, .. } => spans(s),
+            Block::ListItem {
+                depth,
+                marker,
+                spans: s,
+            } => {
+                3 * *depth as usize
+                    + if marker.is_empty() {
+                        3
+                    } else {
+                        utf16_len(marker) + 1
+                    }
+                    + spans(s)
+            }
+            Block::Code { text, .. } => utf16_len(text),
+            Block::Image { alt, .. } => {
+                3 + if alt.trim().is_empty() {
+                    5
+                } else {
+                    utf16_len(alt)
+                }
+            }
+        }
     }
 }
 
@@ -428,7 +458,7 @@ pub fn render(
     feed: &FeedFormat,
     fmt: &TargetFormat,
 ) -> Result<Vec<TelegramMessage>, RenderError> {
-    let art = prepare(post, feed, fmt);
+    let art = prepared(post, feed, fmt);
     if art.is_empty(post) {
         return Err(super::empty_post(post));
     }
@@ -440,13 +470,7 @@ pub fn render(
     let blocks = if full {
         super::markup::resolve(&pieces, &art.summary, &art.content)
     } else {
-        fit_summary(
-            &d,
-            &pieces,
-            &art,
-            if photo_ok { CAPTION_LIMIT } else { TEXT_LIMIT },
-            TEXT_LIMIT,
-        )
+        fit_summary(&d, &pieces, &art, TEXT_LIMIT).0
     };
     if blocks.is_empty() && !photo_ok {
         return Err(RenderError(format!(
@@ -492,34 +516,39 @@ pub fn render(
     Ok(out.into_iter().map(checked).collect())
 }
 
-/// Summary mode: shrink the summary (and content, if the template uses it)
-/// until the post fits `want` (the caption limit when a photo is
-/// possible); if it cannot fit `want` even without… no: stop shrinking once
-/// it fits `hard`, then truncate as a last resort.
+/// Summary mode: the resolved post and its length, shrinking the summary
+/// (and the content, if the template uses it) until the post fits `limit`,
+/// then, as a last resort, truncating the whole post on a sentence or word
+/// boundary while keeping a short trailing link line.
 pub(crate) fn fit_summary(
     d: &dyn Dialect,
     pieces: &[super::markup::Piece],
     art: &Article,
-    want: usize,
-    hard: usize,
-) -> Vec<Block> {
+    limit: usize,
+) -> (Vec<Block>, usize) {
+    use super::markup::{Piece, Slot};
     let blocks = super::markup::resolve(pieces, &art.summary, &art.content);
     let len = doc_len(d, &blocks);
-    if len <= want {
-        return blocks;
+    if len <= limit {
+        return (blocks, len);
     }
-    // A photo is preferred but not at the cost of the summary: when the
-    // post fits the hard limit, send it as text with the image preview.
-    if len <= hard {
-        return blocks;
-    }
+    let uses = |s: Slot| {
+        pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Slot { slot, .. } if *slot == s))
+    };
+    let (use_summary, use_content) = (uses(Slot::Summary), uses(Slot::Content));
     let mut summary = art.summary.clone();
-    let mut content = art.content.clone();
+    let mut content = if use_content {
+        art.content.clone()
+    } else {
+        Vec::new()
+    };
     let mut len = len;
     for _ in 0..6 {
-        let excess = len - hard;
-        let s_len = doc_len(d, &summary);
-        let c_len = doc_len(d, &content);
+        let excess = len - limit;
+        let s_len = if use_summary { doc_len(d, &summary) } else { 0 };
+        let c_len = if use_content { doc_len(d, &content) } else { 0 };
         if s_len >= c_len && s_len > 0 {
             summary = shrink(d, summary, s_len, excess);
         } else if c_len > 0 {
@@ -529,12 +558,14 @@ pub(crate) fn fit_summary(
         }
         let blocks = super::markup::resolve(pieces, &summary, &content);
         len = doc_len(d, &blocks);
-        if len <= hard {
-            return blocks;
+        if len <= limit {
+            return (blocks, len);
         }
     }
     let blocks = super::markup::resolve(pieces, &summary, &content);
-    layout::truncate_keep_tail(d, blocks, hard)
+    let blocks = layout::truncate_keep_tail(d, blocks, limit);
+    let len = doc_len(d, &blocks);
+    (blocks, len)
 }
 
 fn shrink(d: &dyn Dialect, blocks: Vec<Block>, len: usize, excess: usize) -> Vec<Block> {
@@ -547,8 +578,17 @@ fn shrink(d: &dyn Dialect, blocks: Vec<Block>, len: usize, excess: usize) -> Vec
 
 /// Validate; replace an invalid message by its plain-text fallback.
 fn checked(m: TelegramMessage) -> TelegramMessage {
-    let params = m.params();
-    match super::validate::telegram_message(m.method.as_str(), &params) {
+    // The text goes through the strict validator; the other parameters are
+    // built from sanitised URLs and need no second look.
+    let result =
+        if m.method == TelegramMethod::SendPhoto && m.photo.as_deref().is_none_or(str::is_empty) {
+            Err(super::validate::TelegramViolation {
+                description: "Bad Request: there is no photo in the request".into(),
+            })
+        } else {
+            super::validate::telegram_text(m.body(), m.parse_mode.as_deref(), m.limit()).map(|_| ())
+        };
+    match result {
         Ok(()) => m,
         Err(v) => {
             super::safety_net_used();

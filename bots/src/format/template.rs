@@ -98,10 +98,42 @@ fn new_env(src: &str) -> Result<Environment<'static>, minijinja::Error> {
     Ok(env)
 }
 
-type Cache = Mutex<HashMap<String, Arc<Environment<'static>>>>;
+/// Which costly placeholders a template mentions (a template can only
+/// reach a variable by naming it, so a name absent from the source is
+/// never needed).
+#[derive(Debug, Clone, Copy)]
+struct Needs {
+    summary_text: bool,
+    authors: bool,
+    categories: bool,
+    dates: bool,
+    timestamps: bool,
+    digest: bool,
+}
+
+impl Needs {
+    fn of(src: &str) -> Needs {
+        Needs {
+            summary_text: src.contains("summary_text"),
+            authors: src.contains("authors"),
+            categories: src.contains("categor") || src.contains("hashtag"),
+            dates: src.contains("date"),
+            timestamps: src.contains("published") || src.contains("updated"),
+            digest: src.contains("digest"),
+        }
+    }
+}
+
+/// A compiled template.
+struct Compiled {
+    env: Environment<'static>,
+    needs: Needs,
+}
+
+type Cache = Mutex<HashMap<String, Arc<Compiled>>>;
 
 /// The compiled template for `src` (cached).
-fn compiled(src: &str) -> Result<Arc<Environment<'static>>, String> {
+fn compiled(src: &str) -> Result<Arc<Compiled>, String> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Ok(map) = cache.lock()
@@ -109,7 +141,10 @@ fn compiled(src: &str) -> Result<Arc<Environment<'static>>, String> {
     {
         return Ok(env.clone());
     }
-    let env = Arc::new(new_env(src).map_err(|e| describe(&e))?);
+    let env = Arc::new(Compiled {
+        env: new_env(src).map_err(|e| describe(&e))?,
+        needs: Needs::of(src),
+    });
     if let Ok(mut map) = cache.lock() {
         if map.len() >= 256 {
             map.clear();
@@ -145,7 +180,7 @@ pub(crate) fn format_date(dt: Option<DateTime<Utc>>, fmt: &TargetFormat) -> Stri
     s
 }
 
-fn context_for(post: &Post, art: &Article, fmt: &TargetFormat) -> Value {
+fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> Value {
     let safe = |slot: Slot, blocks: &[Block]| {
         if blocks.is_empty() {
             Value::from_safe_string(String::new())
@@ -153,13 +188,17 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat) -> Value {
             Value::from_safe_string(slot.sentinel())
         }
     };
-    let categories: Vec<String> = post
-        .categories
-        .iter()
-        .map(|c| truncate_words(&one_line(c), 100))
-        .filter(|c| !c.is_empty())
-        .take(30)
-        .collect();
+    let none: &[String] = &[];
+    let categories: Vec<String> = if needs.categories {
+        post.categories.as_slice()
+    } else {
+        none
+    }
+    .iter()
+    .map(|c| truncate_words(&one_line(c), 100))
+    .filter(|c| !c.is_empty())
+    .take(30)
+    .collect();
     let mut tags: Vec<String> = Vec::new();
     for c in &categories {
         if let Some(t) = hashtag(c)
@@ -171,16 +210,22 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat) -> Value {
             break;
         }
     }
-    let authors: Vec<String> = post
-        .authors
-        .iter()
-        .map(|a| truncate_words(&one_line(a), 100))
-        .filter(|a| !a.is_empty())
-        .take(10)
-        .collect();
-    let base = art.link.as_deref().and_then(|l| url::Url::parse(l).ok());
-    let digest: Vec<Value> = post
+    let authors: Vec<String> = if needs.authors {
+        post.authors.as_slice()
+    } else {
+        none
+    }
+    .iter()
+    .map(|a| truncate_words(&one_line(a), 100))
+    .filter(|a| !a.is_empty())
+    .take(10)
+    .collect();
+    let base = needs
         .digest
+        .then(|| art.link.as_deref().and_then(|l| url::Url::parse(l).ok()))
+        .flatten();
+    let no_items: &[crate::model::DigestItem] = &[];
+    let digest: Vec<Value> = if needs.digest { post.digest.as_slice() } else { no_items }
         .iter()
         .take(500)
         .map(|d| {
@@ -194,7 +239,7 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat) -> Value {
         title => art.title,
         link => art.link.clone().unwrap_or_default(),
         summary => safe(Slot::Summary, &art.summary),
-        summary_text => doc_plain_text(&art.summary),
+        summary_text => if needs.summary_text { doc_plain_text(&art.summary) } else { String::new() },
         content => safe(Slot::Content, &art.content),
         author => art.author,
         authors => authors,
@@ -202,20 +247,21 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat) -> Value {
         source => art.source,
         categories => categories,
         hashtags => tags.join(" "),
-        date => format_date(post.published, fmt),
-        updated_date => format_date(post.updated, fmt),
-        published => post.published.map(|d| d.to_rfc3339()).unwrap_or_default(),
-        updated => post.updated.map(|d| d.to_rfc3339()).unwrap_or_default(),
+        date => if needs.dates { format_date(post.published, fmt) } else { String::new() },
+        updated_date => if needs.dates { format_date(post.updated, fmt) } else { String::new() },
+        published => post.published.filter(|_| needs.timestamps).map(|d| d.to_rfc3339()).unwrap_or_default(),
+        updated => post.updated.filter(|_| needs.timestamps).map(|d| d.to_rfc3339()).unwrap_or_default(),
         image => art.image.clone().unwrap_or_default(),
         language => post.language.as_deref().map(one_line).unwrap_or_default(),
         digest => digest,
     }
 }
 
-fn run(src: &str, ctx: Value) -> Result<String, String> {
-    let env = compiled(src)?;
-    let tmpl = env.get_template(NAME).map_err(|e| describe(&e))?;
-    tmpl.render(ctx).map_err(|e| describe(&e))
+fn run(src: &str, post: &Post, art: &Article, fmt: &TargetFormat) -> Result<String, String> {
+    let c = compiled(src)?;
+    let tmpl = c.env.get_template(NAME).map_err(|e| describe(&e))?;
+    tmpl.render(context_for(post, art, fmt, c.needs))
+        .map_err(|e| describe(&e))
 }
 
 /// Render the target's template for a post into parsed pieces.
@@ -226,7 +272,7 @@ pub(crate) fn pieces(
     art: &Article,
 ) -> Result<Vec<Piece>, RenderError> {
     let src = source_for(platform, fmt, !post.digest.is_empty());
-    let out = run(src, context_for(post, art, fmt)).map_err(RenderError)?;
+    let out = run(src, post, art, fmt).map_err(RenderError)?;
     Ok(markup::parse(&out).pieces)
 }
 
@@ -237,7 +283,7 @@ pub(crate) fn render_content(
     post: &Post,
     art: &Article,
 ) -> Result<Vec<Block>, RenderError> {
-    let out = run(src, context_for(post, art, fmt)).map_err(RenderError)?;
+    let out = run(src, post, art, fmt).map_err(RenderError)?;
     Ok(markup::resolve(
         &markup::parse(&out).pieces,
         &art.summary,
@@ -252,7 +298,7 @@ pub(crate) fn check(src: &str, fmt: &TargetFormat) -> Result<(), String> {
     compiled(src)?;
     for post in super::samples() {
         let art = super::prepare(&post, &super::FeedFormat::default(), fmt);
-        let out = run(src, context_for(&post, &art, fmt))?;
+        let out = run(src, &post, &art, fmt)?;
         let parsed = markup::parse(&out);
         if !parsed.problems.is_empty() {
             return Err(format!("template markup: {}", parsed.problems.join("; ")));

@@ -13,11 +13,11 @@ pub(crate) const SENTINEL_CLOSE: char = '\u{E001}';
 /// Length in UTF-16 code units, as Telegram (and, conservatively, Discord)
 /// count it.
 pub(crate) fn utf16_len(s: &str) -> usize {
-    // ASCII fast path: one unit per byte.
-    if s.is_ascii() {
-        return s.len();
-    }
-    s.chars().map(char::len_utf16).sum()
+    // One unit per character (every byte that is not a continuation
+    // byte), two for 4-byte characters (lead byte 0xF0 and above).
+    s.bytes()
+        .map(|b| usize::from((b & 0xC0) != 0x80) + usize::from(b >= 0xF0))
+        .sum()
 }
 
 /// Characters that never reach a platform: C0/C1 controls other than tab
@@ -29,9 +29,36 @@ pub(crate) fn is_dropped_char(c: char) -> bool {
         | SENTINEL_OPEN | SENTINEL_CLOSE | '\u{FEFF}' | '\u{AD}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
+/// A byte-level test for [`clean`]: any control byte, `\r`, or the UTF-8
+/// lead of a dropped non-ASCII character.
+fn needs_cleaning(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\t' | b'\n' => {}
+            0..=0x1F | 0x7F => return true,
+            0xC2 if matches!(b.get(i + 1), Some(0x80..=0x9F | 0xAD)) => return true,
+            0xEE if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0x80 | 0x81)) => {
+                return true;
+            }
+            0xEF if matches!(
+                (b.get(i + 1), b.get(i + 2)),
+                (Some(0xBB), Some(0xBF)) | (Some(0xBF), Some(0xBE | 0xBF))
+            ) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Remove dropped characters and turn `\r\n`/`\r` into `\n`.
 pub(crate) fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| is_dropped_char(c) || c == '\r') {
+    if !needs_cleaning(s.as_bytes()) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -221,11 +248,13 @@ pub(crate) fn ends_sentence(word: &str) -> bool {
 /// 2048 bytes once serialised. Everything else (`javascript:`, `data:`,
 /// `mailto:`…) gives `None`: the text is kept, the link dropped.
 pub(crate) fn sanitize_url(href: &str, base: Option<&Url>) -> Option<String> {
-    let href: String = href
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}'))
-        .collect();
+    let invisible = |c: char| c.is_control() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}');
+    let href = href.trim();
+    let href: Cow<'_, str> = if href.contains(invisible) {
+        Cow::Owned(href.chars().filter(|c| !invisible(*c)).collect())
+    } else {
+        Cow::Borrowed(href)
+    };
     if href.is_empty() || href.starts_with('#') || href.len() > 4096 {
         return None;
     }
