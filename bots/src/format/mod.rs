@@ -19,7 +19,7 @@
 //!    strike/spoiler/code flags and a link).
 //! 4. **Template** ([`TargetFormat::template`], minijinja): every value is
 //!    escaped, so no title, author or category can inject formatting; the
-//!    output is a tiny neutral markup (see [`markup`](self#template-markup)).
+//!    output is a tiny neutral markup (see [Template markup](#template-markup)).
 //! 5. **Platform renderer** with the platform's limits:
 //!    [`telegram::render`] (Telegram HTML) and [`discord::render`]
 //!    (embeds/markdown), splitting or truncating at safe boundaries.
@@ -28,8 +28,16 @@
 //!
 //! # Template markup
 //!
-//! A template writes `<b> <i> <u> <s> <spoiler> <code> <a href> <pre>
-//! <blockquote> <br>`; a blank line separates paragraphs. Placeholders:
+//! A template writes the tags `<b>`, `<i>`, `<u>`, `<s>`, `<spoiler>`,
+//! `<code>`, `<a href>`, `<pre>`, `<blockquote>` and `<br>`; a blank line
+//! separates paragraphs, a single newline breaks the line, runs of spaces
+//! collapse. `<spoiler>` may also be written `<tg-spoiler>` or
+//! `<span class="tg-spoiler">`; `<pre><code class="language-x">` gives a
+//! code block with a language. Links must be absolute `http(s)` URLs
+//! (anything else keeps its text and loses the link). Entities `&lt; &gt;
+//! &amp; &quot; &#39;`, numeric ones and a few named ones are decoded. The
+//! same template works on both platforms. At send time unknown markup is
+//! shown as text; [`TargetFormat::check`] reports it. Placeholders:
 //!
 //! | placeholder | value |
 //! |---|---|

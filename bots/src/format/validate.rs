@@ -60,6 +60,15 @@ pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
 /// Limit of a caption.
 pub const TELEGRAM_CAPTION_LIMIT: usize = 1024;
 
+/// Telegram applies at most this many formatting entities per message and
+/// silently ignores the rest (the strict validator rejects more).
+pub const TELEGRAM_MAX_ENTITIES: usize = 100;
+
+/// Approximate limit of the entities' total size (16 bytes each plus URLs):
+/// beyond it Telegram answers `Bad Request: ENTITIES_TOO_LONG`
+/// (tdlib/telegram-bot-api#165; the exact figure is not documented).
+pub const TELEGRAM_ENTITY_BYTES: usize = 9500;
+
 /// A formatting entity found by [`parse_telegram_html`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entity {
@@ -443,6 +452,12 @@ pub fn parse_telegram_html(text: &str) -> Result<ParsedHtml, String> {
             open.tag
         ));
     }
+    if out.entities.len() > TELEGRAM_MAX_ENTITIES {
+        return Err(format!(
+            "{} formatting entities: Telegram ignores all after the first {TELEGRAM_MAX_ENTITIES} {STRICT}",
+            out.entities.len()
+        ));
+    }
     Ok(out)
 }
 
@@ -459,7 +474,17 @@ pub fn telegram_text(
     let visible = match parse_mode {
         None | Some("") => std::borrow::Cow::Borrowed(text),
         Some(p) if p.eq_ignore_ascii_case("html") => match parse_telegram_html(text) {
-            Ok(p) => std::borrow::Cow::Owned(p.text),
+            Ok(p) => {
+                let bytes: usize = p
+                    .entities
+                    .iter()
+                    .map(|e| 16 + e.url.as_ref().map_or(0, String::len))
+                    .sum();
+                if bytes > TELEGRAM_ENTITY_BYTES {
+                    return Err(TelegramViolation::new("Bad Request: ENTITIES_TOO_LONG"));
+                }
+                std::borrow::Cow::Owned(p.text)
+            }
             Err(e) => {
                 return Err(TelegramViolation::new(format!(
                     "Bad Request: can't parse entities: {e}"
@@ -1150,6 +1175,19 @@ mod tests {
         assert!(err("<blockquote><blockquote>x</blockquote></blockquote>").contains("nested"));
         assert!(err("<a>x</a>").contains("href"));
         assert!(err("<a href=\"javascript:alert(1)\">x</a>").contains("href"));
+    }
+
+    #[test]
+    fn entity_count_and_size() {
+        let many = "<b>x</b> ".repeat(101);
+        assert!(err(&many).contains("101 formatting entities"));
+        assert!(parse_telegram_html(&"<b>x</b> ".repeat(100)).is_ok());
+        let url = format!("https://x.example/{}", "a".repeat(200));
+        let heavy = format!("<a href=\"{url}\">x</a> ").repeat(60);
+        assert_eq!(
+            telegram_text(&heavy, Some("HTML"), 4096).map_err(|e| e.description),
+            Err("Bad Request: ENTITIES_TOO_LONG".into())
+        );
     }
 
     #[test]

@@ -596,3 +596,47 @@ fn feed_rules_apply() {
         "rules leak between feeds"
     );
 }
+
+#[test]
+fn link_dense_text_stays_within_the_entity_budget() {
+    let words: String = (0..900)
+        .map(|i| {
+            format!(
+                "<a href='https://links.example/{i}/{}'>w{i}</a> <b>b{i}</b> ",
+                "p".repeat(120)
+            )
+        })
+        .collect();
+    let post = Post {
+        feed: "f".into(),
+        title: "Links".into(),
+        link: Some("https://site.example/a".into()),
+        content_html: Some(format!("<p>{words}</p>")),
+        images: vec!["https://site.example/i.jpg".into()],
+        ..Post::default()
+    };
+    for mode in [Mode::Summary, Mode::Full] {
+        let fmt = TargetFormat {
+            mode,
+            summary_length: 3000,
+            max_parts: 100,
+            ..TargetFormat::default()
+        };
+        let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+        assert_valid_telegram(&t);
+        if mode == Mode::Full {
+            // Nothing lost: every word is still there, most still linked.
+            let mut text = String::new();
+            let mut links = 0;
+            for m in &t {
+                let p = parse_telegram_html(m.body()).unwrap_or_default();
+                links += p.entities.iter().filter(|e| e.kind == "text_link").count();
+                text.push_str(&p.text);
+            }
+            for i in [0, 450, 899] {
+                assert!(text.contains(&format!("w{i} b{i}")), "word {i} lost");
+            }
+            assert!(links > 800, "only {links} links kept");
+        }
+    }
+}
