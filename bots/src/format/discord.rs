@@ -349,7 +349,13 @@ fn md_close(t: &Md<'_>, out: &mut String) {
 
 fn md_wanted<'a>(span: &'a Span, extra: Style) -> Vec<Md<'a>> {
     let mut v = Vec::with_capacity(4);
-    if let Some(l) = &span.link {
+    // Discord refuses masked links whose text is itself a URL: such text
+    // is shown as it is (and autolinked by Discord).
+    let text = span.text.trim_start();
+    let url_text = text.starts_with("https://") || text.starts_with("http://");
+    if let Some(l) = &span.link
+        && !url_text
+    {
         v.push(Md::Link(l));
     }
     let style = span.style.union(extra);
@@ -812,6 +818,16 @@ mod tests {
             md,
             "**bold** *it* [link](https://x.example/a_%28b%29) `code`"
         );
+    }
+
+    #[test]
+    fn url_text_is_not_masked() {
+        let md = to_markdown(&[Block::Paragraph(vec![s(
+            "https://shown.example/a_b",
+            Style::PLAIN,
+            Some("https://other.example/"),
+        )])]);
+        assert_eq!(md, "https://shown.example/a_b");
     }
 
     #[test]

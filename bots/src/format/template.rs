@@ -225,16 +225,28 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
         .then(|| art.link.as_deref().and_then(|l| url::Url::parse(l).ok()))
         .flatten();
     let no_items: &[crate::model::DigestItem] = &[];
-    let digest: Vec<Value> = if needs.digest { post.digest.as_slice() } else { no_items }
-        .iter()
-        .take(500)
-        .map(|d| {
-            context! {
-                title => truncate_words(&one_line(&d.title), 300),
-                link => d.link.as_deref().and_then(|l| sanitize_url(l, base.as_ref())).unwrap_or_default(),
-            }
-        })
-        .collect();
+    let digest: Vec<Value> = if needs.digest {
+        post.digest.as_slice()
+    } else {
+        no_items
+    }
+    .iter()
+    .filter_map(|d| {
+        let link = d
+            .link
+            .as_deref()
+            .and_then(|l| sanitize_url(l, base.as_ref()));
+        let title = truncate_words(&one_line(&d.title), 300);
+        // An item without a title shows its link; without either, nothing.
+        let title = if title.is_empty() {
+            link.clone()?
+        } else {
+            title
+        };
+        Some(context! { title => title, link => link.unwrap_or_default() })
+    })
+    .take(500)
+    .collect();
     context! {
         title => art.title,
         link => art.link.clone().unwrap_or_default(),
