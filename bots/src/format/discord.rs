@@ -562,15 +562,20 @@ fn fit_escaped(text: &str, limit: usize) -> String {
     }
 }
 
-/// A summary that already fits is one part (no need to measure it again).
-fn one_part(d: &dyn Dialect, blocks: Vec<Block>, len: usize, limit: usize) -> Vec<Vec<Block>> {
+/// The post as rendered parts of at most `limit` each (at most
+/// `max_parts`, the last truncated). Rendered once when it fits whole.
+fn md_parts(d: &dyn Dialect, blocks: Vec<Block>, limit: usize, max_parts: usize) -> Vec<String> {
     if blocks.is_empty() {
-        Vec::new()
-    } else if len <= limit {
-        vec![blocks]
-    } else {
-        layout::split(d, blocks, limit)
+        return Vec::new();
     }
+    let md = to_markdown(&blocks);
+    if utf16_len(&md) <= limit {
+        return vec![md];
+    }
+    cap_parts(d, layout::split(d, blocks, limit), max_parts, limit)
+        .iter()
+        .map(|p| to_markdown(p))
+        .collect()
 }
 
 fn cap_parts(
@@ -617,14 +622,12 @@ pub fn render(
         DiscordStyle::Plain => {
             let parts = if full {
                 let blocks = super::markup::resolve(&pieces, &art.summary, &art.content);
-                layout::split(&d, blocks, CONTENT_LIMIT)
+                md_parts(&d, blocks, CONTENT_LIMIT, fmt.max_parts)
             } else {
-                let (blocks, len) = super::telegram::fit_summary(&d, &pieces, &art, CONTENT_LIMIT);
-                one_part(&d, blocks, len, CONTENT_LIMIT)
+                let (blocks, _) = super::telegram::fit_summary(&d, &pieces, &art, CONTENT_LIMIT);
+                md_parts(&d, blocks, CONTENT_LIMIT, 1)
             };
-            let parts = cap_parts(&d, parts, fmt.max_parts, CONTENT_LIMIT);
-            for part in parts {
-                let md = to_markdown(&part);
+            for md in parts {
                 if !md.trim().is_empty() {
                     out.push(DiscordMessage {
                         content: Some(md),
@@ -650,20 +653,16 @@ pub fn render(
             let limit = DESCRIPTION_LIMIT.min(EMBEDS_TOTAL_LIMIT - overhead);
             let parts = if full {
                 let blocks = super::markup::resolve(&pieces, &art.summary, &art.content);
-                layout::split(&d, blocks, limit)
+                md_parts(&d, blocks, limit, fmt.max_parts)
             } else {
-                let (blocks, len) = super::telegram::fit_summary(&d, &pieces, &art, limit);
-                one_part(&d, blocks, len, limit)
+                let (blocks, _) = super::telegram::fit_summary(&d, &pieces, &art, limit);
+                md_parts(&d, blocks, limit, 1)
             };
-            let parts = cap_parts(&d, parts, fmt.max_parts, limit);
             let color = fmt.color.or(feed.color).map(|c| c & 0xFF_FFFF);
             let n = parts.len().max(1);
             let mut parts = parts.into_iter();
             for i in 0..n {
-                let description = parts
-                    .next()
-                    .map(|p| to_markdown(&p))
-                    .filter(|s| !s.trim().is_empty());
+                let description = parts.next().filter(|s| !s.trim().is_empty());
                 let mut e = Embed {
                     description,
                     color,

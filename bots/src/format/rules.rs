@@ -210,12 +210,12 @@ impl Rules {
     pub fn drops_element(&self, el: &ElementRef<'_>) -> bool {
         let v = el.value();
         if self.defaults {
-            if let Some(id) = v.id()
-                && DROP_IDS.contains(&id)
+            if let Some(id) = super::sanitize::attr(v, "id")
+                && DROP_IDS.contains(&id.trim())
             {
                 return true;
             }
-            if v.classes().any(|c| DROP_CLASSES.contains(&c)) {
+            if super::sanitize::classes(v).any(|c| DROP_CLASSES.contains(&c)) {
                 return true;
             }
         }

@@ -357,7 +357,7 @@ impl<'a> Walker<'a> {
             "s" | "strike" | "del" => self.styled(node, Style::STRIKE, depth),
             "code" | "kbd" | "samp" | "tt" => self.styled(node, Style::CODE, depth),
             "tg-spoiler" => self.styled(node, Style::SPOILER, depth),
-            "span" if v.classes().any(|c| matches!(c, "spoiler" | "tg-spoiler")) => {
+            "span" if classes(v).any(|c| matches!(c, "spoiler" | "tg-spoiler")) => {
                 self.styled(node, Style::SPOILER, depth)
             }
             "q" => {
@@ -385,10 +385,7 @@ impl<'a> Walker<'a> {
     }
 
     fn anchor(&mut self, node: NodeRef<'_, Node>, el: &ElementRef<'_>, depth: usize) {
-        let href = el
-            .value()
-            .attr("href")
-            .and_then(|h| sanitize_url(h, self.base));
+        let href = attr(el.value(), "href").and_then(|h| sanitize_url(h, self.base));
         match href {
             Some(h) => {
                 let saved = self.link.replace(h);
@@ -414,9 +411,7 @@ impl<'a> Walker<'a> {
     }
 
     fn list(&mut self, node: NodeRef<'_, Node>, el: &ElementRef<'_>, ordered: bool, depth: usize) {
-        let start = el
-            .value()
-            .attr("start")
+        let start = attr(el.value(), "start")
             .and_then(|s| s.trim().parse::<i64>().ok())
             .filter(|n| n.abs() < 1_000_000)
             .unwrap_or(1);
@@ -535,18 +530,18 @@ impl<'a> Walker<'a> {
 
     fn image(&mut self, el: &ElementRef<'_>) {
         let v = el.value();
-        let alt = one_line(v.attr("alt").unwrap_or(""));
+        let alt = one_line(attr(v, "alt").unwrap_or(""));
         let src = ["src", "data-src", "data-lazy-src", "data-original"]
             .iter()
-            .filter_map(|a| v.attr(a))
+            .filter_map(|a| attr(v, a))
             .find(|s| !s.trim().is_empty() && !s.trim_start().starts_with("data:"))
             .or_else(|| {
-                v.attr("srcset")
+                attr(v, "srcset")
                     .and_then(|s| s.split(',').next())
                     .and_then(|s| s.split_whitespace().next())
             });
         let src_lower = src.unwrap_or("").to_ascii_lowercase();
-        let is_emoji = v.classes().any(|c| c.contains("emoji") || c == "wp-smiley")
+        let is_emoji = classes(v).any(|c| c.contains("emoji") || c == "wp-smiley")
             || src_lower.contains("/images/core/emoji/")
             || src_lower.contains("twemoji");
         if is_emoji {
@@ -555,7 +550,7 @@ impl<'a> Walker<'a> {
             }
             return;
         }
-        if is_tracking_pixel(v.attr("width"), v.attr("height"), &src_lower) {
+        if is_tracking_pixel(attr(v, "width"), attr(v, "height"), &src_lower) {
             return;
         }
         let Some(src) = src.and_then(|s| sanitize_url(s, self.base)) else {
@@ -569,18 +564,28 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// An attribute's value. (Iterating the few attributes of an element is
+/// cheaper than `Element::attr`, which interns the name first.)
+pub(crate) fn attr<'a>(v: &'a scraper::node::Element, name: &str) -> Option<&'a str> {
+    v.attrs().find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+/// The element's classes (without interning them, unlike
+/// `Element::classes`).
+pub(crate) fn classes(v: &scraper::node::Element) -> impl Iterator<Item = &str> {
+    attr(v, "class").unwrap_or("").split_ascii_whitespace()
+}
+
 /// `hidden`, `aria-hidden="true"` or an inline style that hides it.
 fn is_hidden(el: &ElementRef<'_>) -> bool {
     let v = el.value();
-    if v.attr("hidden").is_some() {
+    if attr(v, "hidden").is_some() {
         return true;
     }
-    if v.attr("aria-hidden")
-        .is_some_and(|a| a.trim().eq_ignore_ascii_case("true"))
-    {
+    if attr(v, "aria-hidden").is_some_and(|a| a.trim().eq_ignore_ascii_case("true")) {
         return true;
     }
-    if let Some(style) = v.attr("style") {
+    if let Some(style) = attr(v, "style") {
         let s: String = style
             .chars()
             .filter(|c| !c.is_whitespace())
@@ -622,8 +627,7 @@ fn is_tracking_pixel(width: Option<&str>, height: Option<&str>, src: &str) -> bo
 }
 
 fn code_lang(el: &ElementRef<'_>) -> Option<String> {
-    el.value().classes().find_map(|c| {
-        let c: &str = c;
+    classes(el.value()).find_map(|c| {
         let l = c
             .strip_prefix("language-")
             .or_else(|| c.strip_prefix("lang-"))?;

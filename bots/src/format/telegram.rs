@@ -607,15 +607,44 @@ fn walk_entities(blocks: &mut [Block], mut keep: impl FnMut(usize, usize) -> boo
     }
 }
 
-/// Count of entities and their total size.
+/// Count of entities [`to_html`] creates for `blocks`, and their total
+/// size (what [`walk_entities`] sees, without copying anything).
 fn entity_cost(blocks: &[Block]) -> (usize, usize) {
-    let mut copy = blocks.to_vec();
-    let (mut n, mut bytes) = (0, 0);
-    walk_entities(&mut copy, |k, b| {
-        n += k;
-        bytes += b;
-        true
-    });
+    fn spans_cost(spans: &[Span], extra: Style, n: &mut usize, bytes: &mut usize) {
+        let mut open: Vec<Tag<'_>> = Vec::new();
+        for span in spans.iter().filter(|s| !s.text.is_empty()) {
+            let want = wanted(span, extra);
+            let common = open.iter().zip(&want).take_while(|(a, b)| a == b).count();
+            for t in &want[common..] {
+                *n += 1;
+                *bytes += 16 + if let Tag::Link(l) = t { l.len() } else { 0 };
+            }
+            open = want;
+        }
+    }
+    let (mut n, mut bytes) = (0usize, 0usize);
+    for b in blocks {
+        match b {
+            Block::Paragraph(s) | Block::ListItem { spans: s, .. } => {
+                spans_cost(s, Style::PLAIN, &mut n, &mut bytes)
+            }
+            Block::Heading { spans, .. } => spans_cost(spans, Style::BOLD, &mut n, &mut bytes),
+            Block::Quote(s) => {
+                n += 1;
+                bytes += 16;
+                spans_cost(s, Style::PLAIN, &mut n, &mut bytes);
+            }
+            Block::Code { lang, .. } => {
+                let k = 1 + usize::from(lang.is_some());
+                n += k;
+                bytes += 16 * k;
+            }
+            Block::Image { src, .. } => {
+                n += 1;
+                bytes += 16 + src.len();
+            }
+        }
+    }
     (n, bytes)
 }
 
@@ -853,6 +882,48 @@ mod tests {
         );
         assert_eq!(len, 8);
         assert!(crate::format::validate::telegram_text(&html, Some("HTML"), 4096).is_ok());
+    }
+
+    #[test]
+    fn entity_cost_matches_what_telegram_parses() {
+        let blocks = vec![
+            Block::Heading {
+                level: 2,
+                spans: vec![
+                    s("h", Style::PLAIN, None),
+                    s("l", Style::ITALIC, Some("https://h.example/")),
+                ],
+            },
+            Block::Paragraph(vec![
+                s("a", Style::BOLD, None),
+                s(
+                    "b",
+                    Style::BOLD.union(Style::ITALIC),
+                    Some("https://x.example/"),
+                ),
+                s("c", Style::CODE, None),
+                s("d", Style::SPOILER.union(Style::STRIKE), None),
+            ]),
+            Block::Quote(vec![s("q", Style::UNDERLINE, None)]),
+            Block::Code {
+                lang: Some("rust".into()),
+                text: "x".into(),
+            },
+            Block::Image {
+                src: "https://i.example/p.png".into(),
+                alt: String::new(),
+            },
+        ];
+        let (html, _) = to_html(&blocks);
+        let parsed = crate::format::validate::parse_telegram_html(&html).unwrap_or_default();
+        let (n, bytes) = entity_cost(&blocks);
+        assert_eq!(n, parsed.entities.len(), "{html}");
+        let expected: usize = parsed
+            .entities
+            .iter()
+            .map(|e| 16 + e.url.as_ref().map_or(0, String::len))
+            .sum();
+        assert_eq!(bytes, expected);
     }
 
     #[test]
