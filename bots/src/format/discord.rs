@@ -650,7 +650,9 @@ pub fn render(
             let overhead = utf16_len(&title)
                 + author.as_deref().map(utf16_len).unwrap_or(0)
                 + footer.as_deref().map(utf16_len).unwrap_or(0);
-            let limit = DESCRIPTION_LIMIT.min(EMBEDS_TOTAL_LIMIT - overhead);
+            let limit = DESCRIPTION_LIMIT
+                .min(EMBEDS_TOTAL_LIMIT.saturating_sub(overhead))
+                .max(1);
             let parts = if full {
                 let blocks = super::markup::resolve(&pieces, &art.summary, &art.content);
                 md_parts(&d, blocks, limit, fmt.max_parts)
