@@ -260,3 +260,36 @@ fn long_digest_is_split_within_limits() {
         );
     }
 }
+
+/// The same page handed over as its `<article>` element only (no page to
+/// narrow down): the boilerplate rules alone must clean it, and the
+/// duplicated headline must go.
+#[test]
+fn seed_article_element_without_page_narrowing() {
+    let html = fixture("seed-article.html");
+    let start = html.find("<article").unwrap_or(0);
+    let end = html
+        .find("</article>")
+        .map(|e| e + "</article>".len())
+        .unwrap_or(html.len());
+    let mut post = seed_page();
+    post.content_html = Some(html[start..end].to_string());
+    let full = full();
+    let t = telegram::render(&post, &FeedFormat::default(), &full).unwrap_or_default();
+    assert_valid_telegram(&t);
+    let seen = seen_telegram(&t);
+    assert_clean(&seen);
+    assert_whole_article(&seen);
+    assert_eq!(
+        seen.matches("Japan and NATO pledge to strengthen").count(),
+        1,
+        "headline repeated:\n{seen}"
+    );
+    // And with every default rule off, the noise is there: the rules do the work.
+    let raw = FeedFormat {
+        default_rules: false,
+        ..FeedFormat::default()
+    };
+    let t = telegram::render(&post, &raw, &full).unwrap_or_default();
+    assert!(seen_telegram(&t).contains("Join Now"));
+}

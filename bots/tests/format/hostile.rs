@@ -640,3 +640,21 @@ fn link_dense_text_stays_within_the_entity_budget() {
         }
     }
 }
+
+#[test]
+fn dates_use_the_target_format_and_timezone() {
+    let post = seed_page();
+    let fmt = TargetFormat {
+        template: Some("{{ title }}\n{{ date }} | {{ published }}".into()),
+        timezone: "Asia/Tokyo".into(),
+        date_format: "%d.%m.%Y %H:%M %Z".into(),
+        ..TargetFormat::default()
+    };
+    assert_eq!(fmt.check(crier_bots::format::Platform::Telegram), Ok(()));
+    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let seen = parse_telegram_html(t[0].body()).unwrap_or_default().text;
+    assert!(
+        seen.ends_with("01.02.2023 12:12 JST | 2023-02-01T03:12:44+00:00"),
+        "{seen}"
+    );
+}
