@@ -10,6 +10,36 @@
 use super::discord::{DiscordMessage, unescape_markdown};
 use super::telegram::{TelegramMessage, TelegramMethod};
 use super::validate::parse_telegram_html;
+use super::{FeedFormat, TargetFormat};
+use crate::model::Post;
+use crate::target::RenderError;
+
+/// Separator between the messages of one post.
+pub const NEXT_MESSAGE: &str = "──── next message ────";
+
+/// Both platforms' views of a post, clearly separated (for the console
+/// target and `crier preview`): every Telegram message, then every Discord
+/// message, each as [`telegram`]/[`discord`] show them.
+pub fn preview(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Result<String, RenderError> {
+    let tg = super::telegram::render(post, feed, fmt)?;
+    let dc = super::discord::render(post, feed, fmt)?;
+    let mut out = String::from("━━━━ Telegram ━━━━\n");
+    out.push_str(
+        &tg.iter()
+            .map(telegram)
+            .collect::<Vec<_>>()
+            .join(&format!("\n{NEXT_MESSAGE}\n")),
+    );
+    out.push_str("\n━━━━ Discord ━━━━\n");
+    out.push_str(
+        &dc.iter()
+            .map(discord)
+            .collect::<Vec<_>>()
+            .join(&format!("\n{NEXT_MESSAGE}\n")),
+    );
+    out.push('\n');
+    Ok(out)
+}
 
 /// Show a Telegram message.
 pub fn telegram(m: &TelegramMessage) -> String {
@@ -201,6 +231,28 @@ pub fn payload(v: &serde_json::Value) -> String {
 mod tests {
     use super::*;
     use crate::format::telegram::LinkPreviewOptions;
+
+    #[test]
+    fn preview_shows_both_platforms() {
+        let post = Post {
+            feed: "f".into(),
+            title: "Hello *world*".into(),
+            link: Some("https://x.example/a".into()),
+            content_html: Some("<p>Body.</p>".into()),
+            ..Post::default()
+        };
+        let p =
+            preview(&post, &FeedFormat::default(), &TargetFormat::default()).unwrap_or_default();
+        assert!(
+            p.contains("━━━━ Telegram ━━━━\n**Hello *world*** ⟨https://x.example/a⟩"),
+            "{p}"
+        );
+        assert!(
+            p.contains("━━━━ Discord ━━━━\n┃ **Hello *world*** ⟨https://x.example/a⟩"),
+            "{p}"
+        );
+        assert!(p.contains("Body."));
+    }
 
     #[test]
     fn markers() {
