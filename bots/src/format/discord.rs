@@ -45,8 +45,10 @@ pub const EMBEDS_TOTAL_LIMIT: usize = 6000;
 /// the adapter adds).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscordMessage {
+    /// Message text (markdown, ≤ 2000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// Rich embeds (≤ 10, ≤ 6000 characters in total).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embeds: Vec<Embed>,
     /// Action rows with link buttons.
@@ -57,10 +59,13 @@ pub struct DiscordMessage {
 /// A rich embed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Embed {
+    /// Title (markdown-escaped, ≤ 256), linking to `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Description (markdown, ≤ 4096).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The article URL the title links to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// ISO 8601.
@@ -69,14 +74,19 @@ pub struct Embed {
     /// 0xRRGGBB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<u32>,
+    /// Footer: the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub footer: Option<EmbedFooter>,
+    /// Large image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<EmbedMedia>,
+    /// Thumbnail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<EmbedMedia>,
+    /// Author line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<EmbedAuthor>,
+    /// Fields (≤ 25).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<EmbedField>,
 }
@@ -84,19 +94,23 @@ pub struct Embed {
 /// Embed footer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbedFooter {
+    /// Plain text (≤ 2048; markdown is not rendered here).
     pub text: String,
 }
 
 /// Embed image or thumbnail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbedMedia {
+    /// Image URL.
     pub url: String,
 }
 
 /// Embed author.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbedAuthor {
+    /// Plain text (≤ 256; markdown is not rendered here).
     pub name: String,
+    /// Link of the author name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
@@ -104,8 +118,11 @@ pub struct EmbedAuthor {
 /// Embed field (not produced by the renderer; accepted by the validator).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbedField {
+    /// Field name (≤ 256).
     pub name: String,
+    /// Field value (≤ 1024).
     pub value: String,
+    /// Show inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline: Option<bool>,
 }
@@ -113,18 +130,24 @@ pub struct EmbedField {
 /// An action row (`type: 1`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionRow {
+    /// Always 1.
     #[serde(rename = "type")]
     pub kind: u8,
+    /// Up to 5 buttons.
     pub components: Vec<Button>,
 }
 
 /// A link button (`type: 2`, `style: 5`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
+    /// Always 2.
     #[serde(rename = "type")]
     pub kind: u8,
+    /// Always 5 (link).
     pub style: u8,
+    /// Label (≤ 80).
     pub label: String,
+    /// Target URL (≤ 512).
     pub url: String,
 }
 

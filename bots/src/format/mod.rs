@@ -84,7 +84,9 @@ pub use template::{EMBED_DIGEST, EMBED_FULL, EMBED_SUMMARY, TEXT_DIGEST, TEXT_FU
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
+    /// Telegram (Bot API).
     Telegram,
+    /// Discord (bot or webhook).
     Discord,
 }
 

@@ -93,6 +93,7 @@ pub enum Block {
     Heading {
         /// 1 to 6.
         level: u8,
+        /// The heading text.
         spans: Vec<Span>,
     },
     /// One item of a list; consecutive items form the list.
@@ -102,6 +103,7 @@ pub enum Block {
         /// `•`, `◦`, `3.`…, or empty for the continuation of an item
         /// after a nested list.
         marker: String,
+        /// The item's text.
         spans: Vec<Span>,
     },
     /// A block quotation (paragraphs inside are separated by `\n\n`).
@@ -110,10 +112,16 @@ pub enum Block {
     Code {
         /// Language from `class="language-x"`, if any.
         lang: Option<String>,
+        /// The code, whitespace preserved.
         text: String,
     },
-    /// An image (absolute `http(s)` URL) with its alternative text.
-    Image { src: String, alt: String },
+    /// An image with its alternative text.
+    Image {
+        /// Absolute `http(s)` URL.
+        src: String,
+        /// Alternative text (may be empty).
+        alt: String,
+    },
 }
 
 impl Block {

@@ -60,8 +60,10 @@ pub struct LinkPreviewOptions {
     /// The URL to preview (need not appear in the text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Prefer a small picture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefer_small_media: Option<bool>,
+    /// Prefer a large picture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefer_large_media: Option<bool>,
     /// Show the preview above the text.
@@ -92,13 +94,16 @@ impl LinkPreviewOptions {
 /// An inline keyboard URL button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InlineKeyboardButton {
+    /// Button label.
     pub text: String,
+    /// URL the button opens (`http(s)` or `tg`).
     pub url: String,
 }
 
 /// Bot API `InlineKeyboardMarkup` (URL buttons only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InlineKeyboardMarkup {
+    /// Rows of buttons.
     pub inline_keyboard: Vec<Vec<InlineKeyboardButton>>,
 }
 
@@ -110,6 +115,7 @@ pub struct InlineKeyboardMarkup {
 /// [`TelegramMessage::params`] gives the parameters without `method`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TelegramMessage {
+    /// `sendMessage` or `sendPhoto`.
     pub method: TelegramMethod,
     /// `sendMessage` text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,6 +132,7 @@ pub struct TelegramMessage {
     /// `sendMessage` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_preview_options: Option<LinkPreviewOptions>,
+    /// The optional "Read more" URL button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_markup: Option<InlineKeyboardMarkup>,
 }

@@ -31,6 +31,7 @@ use serde_json::{Map, Value, json};
 /// e.g. `Bad Request: message is too long`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelegramViolation {
+    /// The `description` of Telegram's error body.
     pub description: String,
 }
 
@@ -619,9 +620,11 @@ pub fn telegram_message(method: &str, params: &Value) -> Result<(), TelegramViol
 /// (for 50035 Invalid Form Body); `code`/`message` are the top-level ones.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscordViolation {
+    /// Discord's nested `errors` object (empty for 50006).
     pub errors: Value,
     /// 50035 (Invalid Form Body) or 50006 (Cannot send an empty message).
     pub code: u32,
+    /// `Invalid Form Body` or `Cannot send an empty message`.
     pub message: String,
 }
 
