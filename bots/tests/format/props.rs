@@ -241,3 +241,35 @@ proptest! {
         let _ = discord_message(&serde_json::json!({"embeds": content, "components": [{"type": 1, "components": [{"type": 2, "style": 5, "url": t}]}]}));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3))]
+
+    /// Generated HTML repeated to a 1 MB body.
+    #[test]
+    fn one_megabyte_generated_bodies(seed in html(), title in title()) {
+        let seed = if seed.len() < 64 { format!("{seed}<p>filler text for the body</p>") } else { seed };
+        let mut body = String::with_capacity((1 << 20) + seed.len());
+        while body.len() < 1 << 20 {
+            body.push_str(&seed);
+        }
+        let post = Post {
+            feed: "prop".into(),
+            title,
+            link: Some("https://site.example/post".into()),
+            content_html: Some(body),
+            ..Post::default()
+        };
+        for fmt in [
+            TargetFormat::default(),
+            TargetFormat { mode: Mode::Full, discord_style: DiscordStyle::Plain, ..TargetFormat::default() },
+        ] {
+            if let Ok(m) = telegram::render(&post, &FeedFormat::default(), &fmt) {
+                assert_valid_telegram(&m);
+            }
+            if let Ok(m) = discord::render(&post, &FeedFormat::default(), &fmt) {
+                assert_valid_discord(&m);
+            }
+        }
+    }
+}
