@@ -1,0 +1,962 @@
+//! The Telegram renderer.
+//!
+//! Output is **Telegram HTML** (`parse_mode: "HTML"`), not text + entities:
+//! it is readable in logs and in the delivery log, stores as one string, and
+//! [`super::validate::telegram_text`] checks it exactly as Telegram parses
+//! it. Only `b i u s tg-spoiler code pre a blockquote` are emitted, nested
+//! in one fixed order, with `&lt; &gt; &amp; &quot;` escapes; lengths are
+//! measured in UTF-16 units of the text after entity parsing.
+//!
+//! Image strategy: when the article has an image and the whole post fits a
+//! caption (1024), it is sent as a **photo with caption**
+//! (`sendPhoto`); otherwise as **text with a large link preview of the
+//! image shown above the text** (`link_preview_options` with the image
+//! URL, `prefer_large_media`, `show_above_text`), so the picture is seen and
+//! the text is whole. Long full-text posts are split at block boundaries
+//! into several `sendMessage`s (preview on the first only, the optional
+//! "Read more" button on the last).
+
+use serde::{Deserialize, Serialize};
+
+use super::layout::{self, Dialect, doc_len, sep};
+use super::rich::{Block, Span, Style};
+use super::text::utf16_len;
+use super::{Article, FeedFormat, LinkPreview, Mode, Platform, TargetFormat, prepared, template};
+use crate::model::Post;
+use crate::target::{Part, RenderError};
+
+/// Maximum text length (UTF-16 units after entity parsing).
+pub const TEXT_LIMIT: usize = 4096;
+/// Maximum caption length.
+pub const CAPTION_LIMIT: usize = 1024;
+
+/// Bot API method of a [`TelegramMessage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TelegramMethod {
+    /// `sendMessage` (`text`).
+    #[serde(rename = "sendMessage")]
+    SendMessage,
+    /// `sendPhoto` (`photo` + `caption`).
+    #[serde(rename = "sendPhoto")]
+    SendPhoto,
+}
+
+impl TelegramMethod {
+    /// The Bot API method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TelegramMethod::SendMessage => "sendMessage",
+            TelegramMethod::SendPhoto => "sendPhoto",
+        }
+    }
+}
+
+/// Bot API `LinkPreviewOptions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkPreviewOptions {
+    /// No preview at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_disabled: Option<bool>,
+    /// The URL to preview (need not appear in the text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Prefer a small picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer_small_media: Option<bool>,
+    /// Prefer a large picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer_large_media: Option<bool>,
+    /// Show the preview above the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_above_text: Option<bool>,
+}
+
+impl LinkPreviewOptions {
+    /// Previews disabled.
+    pub fn disabled() -> Self {
+        LinkPreviewOptions {
+            is_disabled: Some(true),
+            ..Default::default()
+        }
+    }
+
+    /// A large preview of `url`, above the text when `above`.
+    pub fn large(url: &str, above: bool) -> Self {
+        LinkPreviewOptions {
+            url: Some(url.to_string()),
+            prefer_large_media: Some(true),
+            show_above_text: above.then_some(true),
+            ..Default::default()
+        }
+    }
+}
+
+/// An inline keyboard URL button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlineKeyboardButton {
+    /// Button label.
+    pub text: String,
+    /// URL the button opens (`http(s)` or `tg`).
+    pub url: String,
+}
+
+/// Bot API `InlineKeyboardMarkup` (URL buttons only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlineKeyboardMarkup {
+    /// Rows of buttons.
+    pub inline_keyboard: Vec<Vec<InlineKeyboardButton>>,
+}
+
+/// One Telegram message, as the Bot API parameters of `method` minus the
+/// chat-specific ones the adapter adds (`chat_id`, `message_thread_id`,
+/// `disable_notification`, `protect_content`).
+///
+/// Serialises as `{"method":"sendMessage","text":…,"parse_mode":"HTML",…}`;
+/// [`TelegramMessage::params`] gives the parameters without `method`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramMessage {
+    /// `sendMessage` or `sendPhoto`.
+    pub method: TelegramMethod,
+    /// `sendMessage` text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// `sendPhoto` photo URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
+    /// `sendPhoto` caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// `"HTML"`, or absent for plain text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<String>,
+    /// `sendMessage` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_preview_options: Option<LinkPreviewOptions>,
+    /// The optional "Read more" URL button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<InlineKeyboardMarkup>,
+}
+
+impl TelegramMessage {
+    /// The Bot API parameters (everything but `method`).
+    pub fn params(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("method");
+        }
+        v
+    }
+
+    /// The text or caption.
+    pub fn body(&self) -> &str {
+        self.text
+            .as_deref()
+            .or(self.caption.as_deref())
+            .unwrap_or("")
+    }
+
+    /// The length limit of [`Self::body`].
+    pub fn limit(&self) -> usize {
+        match self.method {
+            TelegramMethod::SendMessage => TEXT_LIMIT,
+            TelegramMethod::SendPhoto => CAPTION_LIMIT,
+        }
+    }
+
+    /// A one-line description for logs.
+    pub fn summary(&self) -> String {
+        let plain = super::validate::parse_telegram_html(self.body())
+            .map(|p| p.text)
+            .unwrap_or_else(|_| self.body().to_string());
+        let first = plain.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let first = super::text::truncate_words(first.trim(), 80);
+        format!("{} {:?}", self.method.as_str(), first)
+    }
+
+    /// Wrap as an opaque [`Part`] for the delivery engine.
+    pub fn to_part(&self) -> Part {
+        Part {
+            payload: serde_json::to_value(self).unwrap_or_default(),
+            summary: self.summary(),
+        }
+    }
+
+    /// Read back a [`Part`] payload.
+    pub fn from_payload(v: &serde_json::Value) -> Option<TelegramMessage> {
+        serde_json::from_value(v.clone()).ok()
+    }
+}
+
+// ----- HTML emitter -------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tag<'a> {
+    Link(&'a str),
+    Style(Style),
+}
+
+fn open_tag(t: &Tag<'_>, out: &mut String) {
+    match t {
+        Tag::Link(href) => {
+            out.push_str("<a href=\"");
+            escape_into(href, out, true);
+            out.push_str("\">");
+        }
+        Tag::Style(s) => {
+            out.push('<');
+            out.push_str(tag_name(*s));
+            out.push('>');
+        }
+    }
+}
+
+fn close_tag(t: &Tag<'_>, out: &mut String) {
+    out.push_str("</");
+    out.push_str(match t {
+        Tag::Link(_) => "a",
+        Tag::Style(s) => tag_name(*s),
+    });
+    out.push('>');
+}
+
+fn tag_name(s: Style) -> &'static str {
+    match s {
+        Style::BOLD => "b",
+        Style::ITALIC => "i",
+        Style::UNDERLINE => "u",
+        Style::STRIKE => "s",
+        Style::SPOILER => "tg-spoiler",
+        _ => "code",
+    }
+}
+
+/// Escape for Telegram HTML: `& < >` (and `"` in attributes).
+pub(crate) fn escape_into(s: &str, out: &mut String, attr: bool) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' if attr => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+/// The tags a span needs, outermost first. Code carries no other style
+/// (Telegram drops formatting inside code), and code inside a link loses
+/// the code style so the link survives.
+fn wanted<'a>(span: &'a Span, extra: Style) -> Vec<Tag<'a>> {
+    let mut v = Vec::with_capacity(4);
+    if let Some(l) = &span.link {
+        v.push(Tag::Link(l));
+    }
+    let style = span.style.union(extra);
+    if style.contains(Style::CODE) && span.link.is_none() {
+        v.push(Tag::Style(Style::CODE));
+        return v;
+    }
+    for s in Style::ORDER {
+        if s != Style::CODE && style.contains(s) {
+            v.push(Tag::Style(s));
+        }
+    }
+    v
+}
+
+/// Render spans; returns the visible length (UTF-16).
+fn spans_html(spans: &[Span], extra: Style, out: &mut String) -> usize {
+    let mut open: Vec<Tag<'_>> = Vec::new();
+    let mut len = 0;
+    for span in spans {
+        if span.text.is_empty() {
+            continue;
+        }
+        let want = wanted(span, extra);
+        let common = open.iter().zip(&want).take_while(|(a, b)| a == b).count();
+        while open.len() > common {
+            if let Some(t) = open.pop() {
+                close_tag(&t, out);
+            }
+        }
+        for t in &want[common..] {
+            open_tag(t, out);
+        }
+        open = want;
+        escape_into(&span.text, out, false);
+        len += utf16_len(&span.text);
+    }
+    while let Some(t) = open.pop() {
+        close_tag(&t, out);
+    }
+    len
+}
+
+/// Render one block; returns the visible length.
+fn block_html(b: &Block, out: &mut String) -> usize {
+    match b {
+        Block::Paragraph(s) => spans_html(s, Style::PLAIN, out),
+        Block::Heading { spans, .. } => spans_html(spans, Style::BOLD, out),
+        Block::ListItem {
+            depth,
+            marker,
+            spans,
+        } => {
+            let mut prefix = "   ".repeat(*depth as usize);
+            if marker.is_empty() {
+                prefix.push_str("   ");
+            } else {
+                prefix.push_str(marker);
+                prefix.push(' ');
+            }
+            escape_into(&prefix, out, false);
+            utf16_len(&prefix) + spans_html(spans, Style::PLAIN, out)
+        }
+        Block::Quote(s) => {
+            out.push_str("<blockquote>");
+            let n = spans_html(s, Style::PLAIN, out);
+            out.push_str("</blockquote>");
+            n
+        }
+        Block::Code { lang, text } => {
+            out.push_str("<pre>");
+            if let Some(l) = lang {
+                out.push_str("<code class=\"language-");
+                escape_into(l, out, true);
+                out.push_str("\">");
+            }
+            escape_into(text, out, false);
+            if lang.is_some() {
+                out.push_str("</code>");
+            }
+            out.push_str("</pre>");
+            utf16_len(text)
+        }
+        Block::Image { src, alt } => {
+            let label = if alt.trim().is_empty() {
+                "Image"
+            } else {
+                alt.as_str()
+            };
+            out.push_str("🖼 ");
+            open_tag(&Tag::Link(src), out);
+            escape_into(label, out, false);
+            out.push_str("</a>");
+            3 + utf16_len(label)
+        }
+    }
+}
+
+/// Render a document as Telegram HTML; returns the HTML and its visible
+/// length.
+pub(crate) fn to_html(blocks: &[Block]) -> (String, usize) {
+    let mut out = String::new();
+    let mut len = 0;
+    for (i, b) in blocks.iter().enumerate() {
+        if i > 0 {
+            let s = sep(&blocks[i - 1], b);
+            out.push_str(s);
+            len += s.len();
+        }
+        len += block_html(b, &mut out);
+    }
+    (out, len)
+}
+
+/// Telegram measures visible text.
+pub(crate) struct TgDialect;
+
+impl Dialect for TgDialect {
+    /// Exactly what [`block_html`] returns, without building the HTML.
+    fn block_len(&self, b: &Block) -> usize {
+        let spans = |s: &[Span]| s.iter().map(|s| utf16_len(&s.text)).sum::<usize>();
+        match b {
+            Block::Paragraph(s) | Block::Quote(s) => spans(s),
+            Block::Heading { spans: s, .. } => spans(s),
+            Block::ListItem {
+                depth,
+                marker,
+                spans: s,
+            } => {
+                3 * *depth as usize
+                    + if marker.is_empty() {
+                        3
+                    } else {
+                        utf16_len(marker) + 1
+                    }
+                    + spans(s)
+            }
+            Block::Code { text, .. } => utf16_len(text),
+            Block::Image { alt, .. } => {
+                3 + if alt.trim().is_empty() {
+                    5
+                } else {
+                    utf16_len(alt)
+                }
+            }
+        }
+    }
+}
+
+// ----- rendering ------------------------------------------------------------
+
+fn read_more(fmt: &TargetFormat, art: &Article) -> Option<InlineKeyboardMarkup> {
+    if !fmt.read_more {
+        return None;
+    }
+    let url = art.link.clone()?;
+    let label = super::text::one_line(&fmt.read_more_label);
+    let label = if label.is_empty() {
+        "Read more".to_string()
+    } else {
+        super::text::truncate_words(&label, 64)
+    };
+    Some(InlineKeyboardMarkup {
+        inline_keyboard: vec![vec![InlineKeyboardButton { text: label, url }]],
+    })
+}
+
+fn preview_for(fmt: &TargetFormat, art: &Article) -> LinkPreviewOptions {
+    match fmt.link_preview {
+        LinkPreview::Image => match (&art.image, &art.link) {
+            (Some(img), _) => LinkPreviewOptions::large(img, true),
+            (None, Some(link)) => LinkPreviewOptions::large(link, false),
+            (None, None) => LinkPreviewOptions::disabled(),
+        },
+        LinkPreview::Article => match &art.link {
+            Some(link) => LinkPreviewOptions::large(link, false),
+            None => LinkPreviewOptions::disabled(),
+        },
+        LinkPreview::None => LinkPreviewOptions::disabled(),
+    }
+}
+
+fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
+    TelegramMessage {
+        method: TelegramMethod::SendMessage,
+        text: Some(html),
+        photo: None,
+        caption: None,
+        parse_mode: Some("HTML".into()),
+        link_preview_options: Some(preview),
+        reply_markup: None,
+    }
+}
+
+/// Render a post into the Telegram messages to send, in order.
+///
+/// * Summary mode: one message; the summary shrinks (then the whole post is
+///   truncated on a sentence or word boundary, keeping a trailing link
+///   line) until it fits.
+/// * Full mode: one message when it fits, else several, split at block
+///   boundaries, at most `max_parts` (the last one truncated if needed).
+/// * Digest posts (non-empty `post.digest`): the digest template, split
+///   like full mode.
+///
+/// Every message passes [`super::validate::telegram_message`]; should one
+/// not (a bug), its plain-text fallback is sent instead.
+pub fn render(
+    post: &Post,
+    feed: &FeedFormat,
+    fmt: &TargetFormat,
+) -> Result<Vec<TelegramMessage>, RenderError> {
+    let art = prepared(post, feed, fmt);
+    if art.is_empty(post) {
+        return Err(super::empty_post(post));
+    }
+    let pieces = template::pieces(Platform::Telegram, fmt, post, &art)?;
+    let d = TgDialect;
+    let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
+    let photo_ok = fmt.photo && art.image.is_some() && post.digest.is_empty();
+
+    let blocks = if full {
+        super::markup::resolve(&pieces, &art.summary, &art.content)
+    } else {
+        fit_summary(&d, &pieces, &art, TEXT_LIMIT).0
+    };
+    if blocks.is_empty() && !photo_ok {
+        return Err(RenderError(format!(
+            "nothing to publish for {:?}: no title, text or link",
+            post.label()
+        )));
+    }
+    let total = doc_len(&d, &blocks);
+    let button = read_more(fmt, &art);
+
+    let mut out = Vec::new();
+    if photo_ok && total <= CAPTION_LIMIT {
+        let mut blocks = blocks;
+        thin_entities(&mut blocks);
+        let (html, _) = to_html(&blocks);
+        out.push(TelegramMessage {
+            method: TelegramMethod::SendPhoto,
+            text: None,
+            photo: art.image.clone(),
+            caption: (!html.is_empty()).then_some(html),
+            parse_mode: Some("HTML".into()),
+            link_preview_options: None,
+            reply_markup: None,
+        });
+    } else {
+        let mut parts = if full {
+            split_within_entity_budget(&d, blocks, TEXT_LIMIT)
+        } else {
+            // Summary mode is one message (fit_summary made it fit).
+            let mut blocks = blocks;
+            thin_entities(&mut blocks);
+            vec![blocks]
+        };
+        let max = fmt.max_parts.max(1);
+        if parts.len() > max {
+            let rest: Vec<Block> = parts.drain(max - 1..).flatten().collect();
+            let mut last = layout::truncate(&d, rest, TEXT_LIMIT);
+            thin_entities(&mut last);
+            parts.push(last);
+        }
+        for (i, part) in parts.into_iter().enumerate() {
+            let (html, _) = to_html(&part);
+            let preview = if i == 0 {
+                preview_for(fmt, &art)
+            } else {
+                LinkPreviewOptions::disabled()
+            };
+            out.push(text_message(html, preview));
+        }
+    }
+    if let Some(last) = out.last_mut() {
+        last.reply_markup = button;
+    }
+    Ok(out.into_iter().map(checked).collect())
+}
+
+/// Formatting entities the renderer allows itself per message. Telegram
+/// applies at most 100 and silently ignores the rest; 10 are left for the
+/// entities Telegram adds itself (hashtags, bare URLs).
+pub const MAX_ENTITIES: usize = 90;
+
+/// Budget for the entities' total size, in bytes (about 16 per entity plus
+/// its URL). Telegram rejects a message whose entities are too large in
+/// total with `Bad Request: ENTITIES_TOO_LONG`, at about 9500 bytes
+/// (tdlib/telegram-bot-api#165); link-dense text reaches that well before
+/// 4096 characters.
+pub const ENTITY_BYTES: usize = 7000;
+
+/// Walk the entities [`to_html`] will create for `blocks` (in order), with
+/// their size; `keep` decides, for a span, whether its new entities fit
+/// (returning `false` strips its style and link).
+fn walk_entities(blocks: &mut [Block], mut keep: impl FnMut(usize, usize) -> bool) {
+    fn spans_pass(spans: &mut [Span], extra: Style, keep: &mut impl FnMut(usize, usize) -> bool) {
+        let mut open: Vec<(Option<String>, Style)> = Vec::new();
+        for span in spans.iter_mut() {
+            if span.text.is_empty() {
+                continue;
+            }
+            let tags: Vec<(Option<String>, Style)> = wanted(span, extra)
+                .into_iter()
+                .map(|t| match t {
+                    Tag::Link(l) => (Some(l.to_string()), Style::PLAIN),
+                    Tag::Style(s) => (None, s),
+                })
+                .collect();
+            let common = open.iter().zip(&tags).take_while(|(a, b)| a == b).count();
+            let new = &tags[common..];
+            let bytes: usize = new
+                .iter()
+                .map(|(l, _)| 16 + l.as_ref().map_or(0, String::len))
+                .sum();
+            if new.is_empty() || keep(new.len(), bytes) {
+                open = tags;
+            } else {
+                span.style = Style::PLAIN;
+                span.link = None;
+                open.clear();
+            }
+        }
+    }
+    for b in blocks.iter_mut() {
+        match b {
+            Block::Paragraph(s) => spans_pass(s, Style::PLAIN, &mut keep),
+            Block::Heading { spans, .. } => spans_pass(spans, Style::BOLD, &mut keep),
+            Block::ListItem { spans, .. } => spans_pass(spans, Style::PLAIN, &mut keep),
+            Block::Quote(s) => {
+                if keep(1, 16) {
+                    spans_pass(s, Style::PLAIN, &mut keep);
+                } else {
+                    let s = std::mem::take(s);
+                    *b = Block::Paragraph(s);
+                    if let Block::Paragraph(s) = b {
+                        spans_pass(s, Style::PLAIN, &mut keep);
+                    }
+                }
+            }
+            Block::Code { lang, text } => {
+                let n = 1 + usize::from(lang.is_some());
+                if !keep(n, 16 * n) {
+                    *b = Block::Paragraph(vec![Span::plain(std::mem::take(text))]);
+                }
+            }
+            Block::Image { src, alt } => {
+                if !keep(1, 16 + src.len()) {
+                    let label = if alt.trim().is_empty() {
+                        "Image"
+                    } else {
+                        alt.as_str()
+                    };
+                    *b = Block::Paragraph(vec![Span::plain(format!("🖼 {label}"))]);
+                }
+            }
+        }
+    }
+}
+
+/// Count of entities [`to_html`] creates for `blocks`, and their total
+/// size (what [`walk_entities`] sees, without copying anything).
+fn entity_cost(blocks: &[Block]) -> (usize, usize) {
+    fn spans_cost(spans: &[Span], extra: Style, n: &mut usize, bytes: &mut usize) {
+        let mut open: Vec<Tag<'_>> = Vec::new();
+        for span in spans.iter().filter(|s| !s.text.is_empty()) {
+            let want = wanted(span, extra);
+            let common = open.iter().zip(&want).take_while(|(a, b)| a == b).count();
+            for t in &want[common..] {
+                *n += 1;
+                *bytes += 16 + if let Tag::Link(l) = t { l.len() } else { 0 };
+            }
+            open = want;
+        }
+    }
+    let (mut n, mut bytes) = (0usize, 0usize);
+    for b in blocks {
+        match b {
+            Block::Paragraph(s) | Block::ListItem { spans: s, .. } => {
+                spans_cost(s, Style::PLAIN, &mut n, &mut bytes)
+            }
+            Block::Heading { spans, .. } => spans_cost(spans, Style::BOLD, &mut n, &mut bytes),
+            Block::Quote(s) => {
+                n += 1;
+                bytes += 16;
+                spans_cost(s, Style::PLAIN, &mut n, &mut bytes);
+            }
+            Block::Code { lang, .. } => {
+                let k = 1 + usize::from(lang.is_some());
+                n += k;
+                bytes += 16 * k;
+            }
+            Block::Image { src, .. } => {
+                n += 1;
+                bytes += 16 + src.len();
+            }
+        }
+    }
+    (n, bytes)
+}
+
+/// Drop formatting (then links) from the end of the text when the
+/// entities exceed [`MAX_ENTITIES`] or [`ENTITY_BYTES`].
+fn thin_entities(blocks: &mut [Block]) {
+    let (n, bytes) = entity_cost(blocks);
+    if n <= MAX_ENTITIES && bytes <= ENTITY_BYTES {
+        return;
+    }
+    let (mut n, mut bytes) = (0, 0);
+    walk_entities(blocks, |k, b| {
+        if n + k <= MAX_ENTITIES && bytes + b <= ENTITY_BYTES {
+            n += k;
+            bytes += b;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// Split at `limit`; a part with too many or too large entities is split
+/// again, smaller (down to 256 characters), and thinned as a last resort.
+fn split_within_entity_budget(
+    d: &dyn Dialect,
+    blocks: Vec<Block>,
+    limit: usize,
+) -> Vec<Vec<Block>> {
+    let mut out = Vec::new();
+    for mut part in layout::split(d, blocks, limit) {
+        let (n, bytes) = entity_cost(&part);
+        if n <= MAX_ENTITIES && bytes <= ENTITY_BYTES {
+            out.push(part);
+        } else if limit > 256 {
+            out.extend(split_within_entity_budget(d, part, limit / 2));
+        } else {
+            thin_entities(&mut part);
+            out.push(part);
+        }
+    }
+    out
+}
+
+/// Summary mode: the resolved post and its length, shrinking the summary
+/// (and the content, if the template uses it) until the post fits `limit`,
+/// then, as a last resort, truncating the whole post on a sentence or word
+/// boundary while keeping a short trailing link line.
+pub(crate) fn fit_summary(
+    d: &dyn Dialect,
+    pieces: &[super::markup::Piece],
+    art: &Article,
+    limit: usize,
+) -> (Vec<Block>, usize) {
+    use super::markup::{Piece, Slot};
+    let blocks = super::markup::resolve(pieces, &art.summary, &art.content);
+    let len = doc_len(d, &blocks);
+    if len <= limit {
+        return (blocks, len);
+    }
+    let uses = |s: Slot| {
+        pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Slot { slot, .. } if *slot == s))
+    };
+    let (use_summary, use_content) = (uses(Slot::Summary), uses(Slot::Content));
+    let mut summary = art.summary.clone();
+    let mut content = if use_content {
+        art.content.clone()
+    } else {
+        Vec::new()
+    };
+    let mut len = len;
+    for _ in 0..6 {
+        let excess = len - limit;
+        let s_len = if use_summary { doc_len(d, &summary) } else { 0 };
+        let c_len = if use_content { doc_len(d, &content) } else { 0 };
+        if s_len >= c_len && s_len > 0 {
+            summary = shrink(d, summary, s_len, excess);
+        } else if c_len > 0 {
+            content = shrink(d, content, c_len, excess);
+        } else {
+            break;
+        }
+        let blocks = super::markup::resolve(pieces, &summary, &content);
+        len = doc_len(d, &blocks);
+        if len <= limit {
+            return (blocks, len);
+        }
+    }
+    let blocks = super::markup::resolve(pieces, &summary, &content);
+    let blocks = layout::truncate_keep_tail(d, blocks, limit);
+    let len = doc_len(d, &blocks);
+    (blocks, len)
+}
+
+fn shrink(d: &dyn Dialect, blocks: Vec<Block>, len: usize, excess: usize) -> Vec<Block> {
+    let target = len.saturating_sub(excess + 16);
+    if target < 40 {
+        return Vec::new();
+    }
+    layout::truncate(d, blocks, target)
+}
+
+/// Validate; replace an invalid message by its plain-text fallback.
+fn checked(m: TelegramMessage) -> TelegramMessage {
+    // The text goes through the strict validator; the other parameters are
+    // built from sanitised URLs and need no second look.
+    let result =
+        if m.method == TelegramMethod::SendPhoto && m.photo.as_deref().is_none_or(str::is_empty) {
+            Err(super::validate::TelegramViolation {
+                description: "Bad Request: there is no photo in the request".into(),
+            })
+        } else {
+            super::validate::telegram_text(m.body(), m.parse_mode.as_deref(), m.limit()).map(|_| ())
+        };
+    match result {
+        Ok(()) => m,
+        Err(v) => {
+            super::safety_net_used();
+            tracing::error!(error = %v.description, "formatter produced an invalid Telegram message; sending plain text");
+            plain_fallback(&m)
+        }
+    }
+}
+
+/// The same message without markup (no `parse_mode`), within limits: used
+/// when Telegram unexpectedly answers "can't parse entities". Links are
+/// lost but the text, photo, preview and button stay.
+pub fn plain_fallback(m: &TelegramMessage) -> TelegramMessage {
+    let body = m.body();
+    let plain = match m.parse_mode.as_deref() {
+        Some(p) if p.eq_ignore_ascii_case("html") => super::validate::parse_telegram_html(body)
+            .map(|p| p.text)
+            .unwrap_or_else(|_| strip_tags(body)),
+        _ => body.to_string(),
+    };
+    let limit = m.limit();
+    let mut plain = if utf16_len(&plain) > limit {
+        super::text::truncate_words(&plain, limit)
+    } else {
+        plain
+    };
+    if plain.trim().is_empty() && m.method == TelegramMethod::SendMessage {
+        plain = m
+            .link_preview_options
+            .as_ref()
+            .and_then(|p| p.url.clone())
+            .unwrap_or_else(|| "…".into());
+    }
+    let mut out = m.clone();
+    out.parse_mode = None;
+    match m.method {
+        TelegramMethod::SendMessage => out.text = Some(plain),
+        TelegramMethod::SendPhoto => out.caption = (!plain.is_empty()).then_some(plain),
+    }
+    out
+}
+
+/// Crude tag stripping for text that is not even parseable HTML.
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// Turn a photo message into a text message that shows the same picture
+/// as a large link preview above the text (used when Telegram rejects the
+/// photo URL). A text message is returned unchanged.
+pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
+    if m.method != TelegramMethod::SendPhoto {
+        return m.clone();
+    }
+    let photo = m.photo.clone().unwrap_or_default();
+    let (text, parse_mode) = match m.caption.as_deref() {
+        Some(c) if !c.trim().is_empty() => (c.to_string(), m.parse_mode.clone()),
+        _ => {
+            let mut s = String::from("<a href=\"");
+            escape_into(&photo, &mut s, true);
+            s.push_str("\">🖼</a>");
+            (s, Some("HTML".into()))
+        }
+    };
+    TelegramMessage {
+        method: TelegramMethod::SendMessage,
+        text: Some(text),
+        photo: None,
+        caption: None,
+        parse_mode,
+        link_preview_options: Some(if photo.is_empty() {
+            LinkPreviewOptions::disabled()
+        } else {
+            LinkPreviewOptions::large(&photo, true)
+        }),
+        reply_markup: m.reply_markup.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(t: &str, style: Style, link: Option<&str>) -> Span {
+        Span {
+            text: t.into(),
+            style,
+            link: link.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn nesting_is_canonical() {
+        let blocks = vec![Block::Paragraph(vec![
+            s("a", Style::BOLD, None),
+            s("b", Style::BOLD.union(Style::ITALIC), None),
+            s("c", Style::ITALIC, None),
+            s("d<&>", Style::PLAIN, Some("https://x.example/?a=1&b=\"2\"")),
+            s("e", Style::CODE.union(Style::BOLD), None),
+        ])];
+        let (html, len) = to_html(&blocks);
+        assert_eq!(
+            html,
+            "<b>a<i>b</i></b><i>c</i><a href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\">d&lt;&amp;&gt;</a><code>e</code>"
+        );
+        assert_eq!(len, 8);
+        assert!(crate::format::validate::telegram_text(&html, Some("HTML"), 4096).is_ok());
+    }
+
+    #[test]
+    fn entity_cost_matches_what_telegram_parses() {
+        let blocks = vec![
+            Block::Heading {
+                level: 2,
+                spans: vec![
+                    s("h", Style::PLAIN, None),
+                    s("l", Style::ITALIC, Some("https://h.example/")),
+                ],
+            },
+            Block::Paragraph(vec![
+                s("a", Style::BOLD, None),
+                s(
+                    "b",
+                    Style::BOLD.union(Style::ITALIC),
+                    Some("https://x.example/"),
+                ),
+                s("c", Style::CODE, None),
+                s("d", Style::SPOILER.union(Style::STRIKE), None),
+            ]),
+            Block::Quote(vec![s("q", Style::UNDERLINE, None)]),
+            Block::Code {
+                lang: Some("rust".into()),
+                text: "x".into(),
+            },
+            Block::Image {
+                src: "https://i.example/p.png".into(),
+                alt: String::new(),
+            },
+        ];
+        let (html, _) = to_html(&blocks);
+        let parsed = crate::format::validate::parse_telegram_html(&html).unwrap_or_default();
+        let (n, bytes) = entity_cost(&blocks);
+        assert_eq!(n, parsed.entities.len(), "{html}");
+        let expected: usize = parsed
+            .entities
+            .iter()
+            .map(|e| 16 + e.url.as_ref().map_or(0, String::len))
+            .sum();
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn plain_fallback_strips_markup() {
+        let m = text_message("<b>a &amp; b</b>".into(), LinkPreviewOptions::disabled());
+        let p = plain_fallback(&m);
+        assert_eq!(p.text.as_deref(), Some("a & b"));
+        assert_eq!(p.parse_mode, None);
+    }
+
+    #[test]
+    fn photo_becomes_text_with_preview() {
+        let m = TelegramMessage {
+            method: TelegramMethod::SendPhoto,
+            text: None,
+            photo: Some("https://i.example/p.jpg".into()),
+            caption: Some("<b>x</b>".into()),
+            parse_mode: Some("HTML".into()),
+            link_preview_options: None,
+            reply_markup: None,
+        };
+        let t = photo_to_text(&m);
+        assert_eq!(t.method, TelegramMethod::SendMessage);
+        assert_eq!(t.text.as_deref(), Some("<b>x</b>"));
+        let p = t.link_preview_options.unwrap_or_default();
+        assert_eq!(p.url.as_deref(), Some("https://i.example/p.jpg"));
+        assert_eq!(p.show_above_text, Some(true));
+    }
+}
