@@ -7,7 +7,7 @@ use crier_bots::Target;
 use crier_bots::console::ConsoleTarget;
 use crier_bots::format::FeedFormat;
 
-use crate::config::{Config, Platform, parse_color};
+use crate::config::{Config, Platform};
 use crate::engine::{Pacing, TargetRuntime};
 
 /// Options for building targets that tests override.
@@ -23,8 +23,8 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
     for t in &cfg.targets {
         let target: Arc<dyn Target> = match t.platform {
             Platform::Console => Arc::new(match &opts.console_sink {
-                Some(mk) => ConsoleTarget::new(t.name.0.clone(), mk()),
-                None => ConsoleTarget::stdout(t.name.0.clone()),
+                Some(mk) => ConsoleTarget::new(t.name.0.clone(), cfg.target_format(t), mk()),
+                None => ConsoleTarget::stdout(t.name.0.clone(), cfg.target_format(t)),
             }),
             other => anyhow::bail!(
                 "target {:?}: platform {} is not available in this build yet",
@@ -49,15 +49,6 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
 pub fn feed_formats(cfg: &Config) -> HashMap<String, FeedFormat> {
     cfg.feeds
         .iter()
-        .map(|f| {
-            (
-                f.name.0.clone(),
-                FeedFormat {
-                    drop_selectors: f.drop_selectors.iter().map(|s| s.0.clone()).collect(),
-                    drop_patterns: f.drop_patterns.iter().map(|s| s.0.clone()).collect(),
-                    color: f.color.as_deref().and_then(parse_color),
-                },
-            )
-        })
+        .map(|f| (f.name.0.clone(), cfg.feed_format(f)))
         .collect()
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::FeedFormat;
+use crate::format::{FeedFormat, TargetFormat};
 use crate::model::Post;
 use crate::target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
 
@@ -16,6 +16,7 @@ pub type Sink = Box<dyn Write + Send>;
 
 pub struct ConsoleTarget {
     name: String,
+    format: TargetFormat,
     sink: Mutex<Sink>,
     counter: AtomicU64,
 }
@@ -26,16 +27,17 @@ struct ConsolePayload {
 }
 
 impl ConsoleTarget {
-    pub fn new(name: impl Into<String>, sink: Sink) -> ConsoleTarget {
+    pub fn new(name: impl Into<String>, format: TargetFormat, sink: Sink) -> ConsoleTarget {
         ConsoleTarget {
             name: name.into(),
+            format,
             sink: Mutex::new(sink),
             counter: AtomicU64::new(0),
         }
     }
 
-    pub fn stdout(name: impl Into<String>) -> ConsoleTarget {
-        ConsoleTarget::new(name, Box::new(std::io::stdout()))
+    pub fn stdout(name: impl Into<String>, format: TargetFormat) -> ConsoleTarget {
+        ConsoleTarget::new(name, format, Box::new(std::io::stdout()))
     }
 
     fn write(&self, text: &str) -> Result<(), DeliveryError> {
@@ -54,20 +56,6 @@ impl ConsoleTarget {
     }
 }
 
-/// The console's rendering of a post: both platforms' views, clearly
-/// separated.
-pub fn render_text(post: &Post, _feed: &FeedFormat) -> Result<String, RenderError> {
-    // Spine rendering; the common formatter's terminal view replaces it.
-    let mut s = String::new();
-    s.push_str(&post.title);
-    s.push('\n');
-    if let Some(l) = &post.link {
-        s.push_str(l);
-        s.push('\n');
-    }
-    Ok(s)
-}
-
 #[async_trait::async_trait]
 impl Target for ConsoleTarget {
     fn name(&self) -> &str {
@@ -79,7 +67,7 @@ impl Target for ConsoleTarget {
     }
 
     fn render(&self, post: &Post, feed: &FeedFormat) -> Result<Vec<Part>, RenderError> {
-        let text = render_text(post, feed)?;
+        let text = crate::format::terminal::preview(post, feed, &self.format)?;
         Ok(vec![Part {
             payload: serde_json::to_value(ConsolePayload { text })
                 .map_err(|e| RenderError(e.to_string()))?,

@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crier_bots::format::{DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, TargetFormat};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -469,12 +470,23 @@ pub struct FeedConfig {
     /// Discord embed colour, `"#RRGGBB"`.
     #[serde(default)]
     pub color: Option<Str>,
+    /// CSS selector of the article body when the source hands whole pages.
+    #[serde(default)]
+    pub content_selector: Option<Str>,
+    /// Apply the built-in boilerplate rules (share boxes, "Also read",
+    /// subscribe prompts…). Default true.
+    #[serde(default = "yes")]
+    pub default_rules: bool,
     /// Filter for every target of this feed.
     #[serde(default)]
     pub filter: FilterConfig,
     /// Extra filters for single targets (combined with `filter`).
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_interval() -> Dur {
@@ -522,9 +534,83 @@ pub struct TargetConfig {
     /// Post without notification.
     #[serde(default)]
     pub silent: bool,
-    /// Message template (minijinja).
+    /// Message template (see docs/config.md, "Templates").
     #[serde(default)]
     pub template: Option<Str>,
+    /// Template of digest posts.
+    #[serde(default)]
+    pub digest_template: Option<Str>,
+    /// Discord embed style: template of the message text above the embed.
+    #[serde(default)]
+    pub content_template: Option<Str>,
+    /// `summary` (default) or `full` text, split into several messages.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// Length of the summary, in characters (default 500).
+    #[serde(default)]
+    pub summary_length: Option<usize>,
+    /// `strftime` format of dates (default `"%Y-%m-%d %H:%M %Z"`).
+    #[serde(default)]
+    pub date_format: Option<Str>,
+    /// IANA timezone of dates (default `"UTC"`).
+    #[serde(default)]
+    pub timezone: Option<Str>,
+    /// Add a "Read more" link button.
+    #[serde(default)]
+    pub read_more: Option<bool>,
+    /// The button's label (default "Read more").
+    #[serde(default)]
+    pub read_more_label: Option<Str>,
+    /// Telegram: send articles with an image as a photo with caption when
+    /// they fit (default true).
+    #[serde(default)]
+    pub photo: Option<bool>,
+    /// Telegram: `image` (large preview of the article image above the
+    /// text; default), `article` (preview of the link), `none`.
+    #[serde(default)]
+    pub link_preview: Option<LinkPreview>,
+    /// Telegram: protect the content from forwarding and saving.
+    #[serde(default)]
+    pub protect_content: bool,
+    /// Discord: `embed` (default) or `plain` text.
+    #[serde(default)]
+    pub style: Option<DiscordStyle>,
+    /// Discord: the article image `large` (default), as a `thumbnail`, or `none`.
+    #[serde(default)]
+    pub image: Option<DiscordImage>,
+    /// Discord embed colour `"#RRGGBB"` (overrides the feed's).
+    #[serde(default)]
+    pub color: Option<Str>,
+    /// Full mode and digests: at most this many messages per post (default 10).
+    #[serde(default)]
+    pub max_parts: Option<usize>,
+    /// Discord: hide link previews of URLs in the message text.
+    #[serde(default)]
+    pub suppress_embeds: bool,
+    /// Discord: a role id to ping with each post (the only mention ever
+    /// allowed).
+    #[serde(default)]
+    pub ping_role: Option<Id>,
+    /// Discord bot targets in announcement channels: publish (crosspost)
+    /// each post to following servers.
+    #[serde(default)]
+    pub crosspost: bool,
+    /// Discord webhook: the name shown as author.
+    #[serde(default)]
+    pub username: Option<Str>,
+    /// Discord webhook: the avatar shown.
+    #[serde(default)]
+    pub avatar_url: Option<HttpUrl>,
+    /// Discord webhook: post into this thread.
+    #[serde(default)]
+    pub thread_id: Option<Id>,
+    /// Discord webhook to a forum channel: each post opens a thread named
+    /// after the article title.
+    #[serde(default)]
+    pub forum: bool,
+    /// Discord forum: tag ids applied to each new thread.
+    #[serde(default)]
+    pub applied_tags: Vec<Id>,
     /// Override of `[delivery] on_failure`.
     #[serde(default)]
     pub on_failure: Option<OnFailure>,
@@ -705,6 +791,20 @@ impl Config {
                 "thread" => t.thread.is_some(),
                 "channel" => t.channel.is_some(),
                 "webhook_url" => t.webhook_url.is_some(),
+                "photo" => t.photo.is_some(),
+                "link_preview" => t.link_preview.is_some(),
+                "protect_content" => t.protect_content,
+                "style" => t.style.is_some(),
+                "image" => t.image.is_some(),
+                "content_template" => t.content_template.is_some(),
+                "suppress_embeds" => t.suppress_embeds,
+                "ping_role" => t.ping_role.is_some(),
+                "crosspost" => t.crosspost,
+                "username" => t.username.is_some(),
+                "avatar_url" => t.avatar_url.is_some(),
+                "thread_id" => t.thread_id.is_some(),
+                "forum" => t.forum,
+                "applied_tags" => !t.applied_tags.is_empty(),
                 _ => false,
             };
             for k in needs {
@@ -721,13 +821,59 @@ impl Config {
                     );
                 }
             }
-            let allowed: &[&str] = match t.platform {
-                Platform::Telegram => &["chat", "thread"],
-                Platform::Discord => &["channel"],
-                Platform::DiscordWebhook => &["webhook_url"],
-                Platform::Console => &[],
+            const DISCORD_LOOK: [&str; 5] = [
+                "style",
+                "image",
+                "content_template",
+                "suppress_embeds",
+                "ping_role",
+            ];
+            let allowed: Vec<&str> = match t.platform {
+                Platform::Telegram => {
+                    vec!["chat", "thread", "photo", "link_preview", "protect_content"]
+                }
+                Platform::Discord => [&["channel", "crosspost"][..], &DISCORD_LOOK].concat(),
+                Platform::DiscordWebhook => [
+                    &[
+                        "webhook_url",
+                        "username",
+                        "avatar_url",
+                        "thread_id",
+                        "forum",
+                        "applied_tags",
+                    ][..],
+                    &DISCORD_LOOK,
+                ]
+                .concat(),
+                // The console shows both platforms' views.
+                Platform::Console => vec![
+                    "photo",
+                    "link_preview",
+                    "style",
+                    "image",
+                    "content_template",
+                ],
             };
-            for k in ["chat", "thread", "channel", "webhook_url"] {
+            for k in [
+                "chat",
+                "thread",
+                "channel",
+                "webhook_url",
+                "photo",
+                "link_preview",
+                "protect_content",
+                "style",
+                "image",
+                "content_template",
+                "suppress_embeds",
+                "ping_role",
+                "crosspost",
+                "username",
+                "avatar_url",
+                "thread_id",
+                "forum",
+                "applied_tags",
+            ] {
                 if has(k) && !allowed.contains(&k) {
                     push(
                         "targets",
@@ -756,6 +902,42 @@ impl Config {
                         "chat",
                         format!("{:?} is neither a numeric chat id nor an @username", chat.0),
                     );
+                }
+            }
+            if let Some(c) = &t.color
+                && parse_color(c).is_none()
+            {
+                push(
+                    "targets",
+                    i,
+                    "color",
+                    format!("{:?} is not a colour like \"#1d9bf0\"", c.0),
+                );
+            }
+            if t.thread_id.is_some() && t.forum {
+                push(
+                    "targets",
+                    i,
+                    "forum",
+                    "`forum` opens a new thread per post; it cannot be combined with `thread_id`"
+                        .into(),
+                );
+            }
+            let fmt = self.target_format(t);
+            let platforms: &[crier_bots::format::Platform] = match t.platform {
+                Platform::Telegram => &[crier_bots::format::Platform::Telegram],
+                Platform::Discord | Platform::DiscordWebhook => {
+                    &[crier_bots::format::Platform::Discord]
+                }
+                Platform::Console => &[
+                    crier_bots::format::Platform::Telegram,
+                    crier_bots::format::Platform::Discord,
+                ],
+            };
+            for p in platforms {
+                if let Err(e) = fmt.check(*p) {
+                    push("targets", i, "", format!("target {:?}: {e}", t.name.0));
+                    break;
                 }
             }
             if t.digest && t.max_posts_per_hour.is_none() {
@@ -867,6 +1049,9 @@ impl Config {
                     push("feeds", i, &format!("drop_patterns[{j}]"), e);
                 }
             }
+            if let Err(e) = self.feed_format(f).check() {
+                push("feeds", i, "", format!("feed {:?}: {e}", f.name.0));
+            }
             for (j, r) in f.routes.iter().enumerate() {
                 if !f.targets.iter().any(|t| t == &r.target) {
                     push(
@@ -916,6 +1101,51 @@ impl Config {
             p.to_path_buf()
         } else {
             self.base_dir.join(p)
+        }
+    }
+
+    /// The formatter's settings for a target.
+    pub fn target_format(&self, t: &TargetConfig) -> TargetFormat {
+        let d = TargetFormat::default();
+        TargetFormat {
+            template: t.template.as_ref().map(|s| s.0.clone()),
+            digest_template: t.digest_template.as_ref().map(|s| s.0.clone()),
+            content_template: t.content_template.as_ref().map(|s| s.0.clone()),
+            mode: t.mode.unwrap_or(d.mode),
+            summary_length: t.summary_length.unwrap_or(d.summary_length),
+            date_format: t
+                .date_format
+                .as_ref()
+                .map(|s| s.0.clone())
+                .unwrap_or(d.date_format),
+            timezone: t
+                .timezone
+                .as_ref()
+                .map(|s| s.0.clone())
+                .unwrap_or(d.timezone),
+            read_more: t.read_more.unwrap_or(d.read_more),
+            read_more_label: t
+                .read_more_label
+                .as_ref()
+                .map(|s| s.0.clone())
+                .unwrap_or(d.read_more_label),
+            photo: t.photo.unwrap_or(d.photo),
+            link_preview: t.link_preview.unwrap_or(d.link_preview),
+            discord_style: t.style.unwrap_or(d.discord_style),
+            discord_image: t.image.unwrap_or(d.discord_image),
+            color: t.color.as_deref().and_then(parse_color).or(d.color),
+            max_parts: t.max_parts.unwrap_or(d.max_parts),
+        }
+    }
+
+    /// The formatter's settings for a feed.
+    pub fn feed_format(&self, f: &FeedConfig) -> FeedFormat {
+        FeedFormat {
+            drop_selectors: f.drop_selectors.iter().map(|s| s.0.clone()).collect(),
+            drop_patterns: f.drop_patterns.iter().map(|s| s.0.clone()).collect(),
+            color: f.color.as_deref().and_then(parse_color),
+            content_selector: f.content_selector.as_ref().map(|s| s.0.clone()),
+            default_rules: f.default_rules,
         }
     }
 

@@ -247,3 +247,40 @@ fn filters_and_routes_parse_and_are_validated() {
         e.message
     );
 }
+
+#[test]
+fn template_errors_name_the_target() {
+    set_token();
+    let text = GOOD.replace(
+        "silent = true",
+        "silent = true\ntemplate = \"{{ title }\\n{% if %}\"",
+    );
+    let e = one_error(&text);
+    assert_eq!(e.key, "targets[0]");
+    assert!(
+        e.message.starts_with("target \"tg\": template: "),
+        "{}",
+        e.message
+    );
+    let e = one_error(&GOOD.replace(
+        "silent = true",
+        "silent = true\ntimezone = \"Mars/Olympus\"",
+    ));
+    assert!(e.message.contains("unknown timezone"), "{}", e.message);
+    // Platform-specific look keys.
+    let e = one_error(&GOOD.replace("silent = true", "silent = true\nstyle = \"plain\""));
+    assert_eq!(e.key, "targets[0].style");
+    assert!(
+        e.message.contains("not used by platform telegram"),
+        "{}",
+        e.message
+    );
+    let c = load(&GOOD.replace(
+        "silent = true",
+        "silent = true\nmode = \"full\"\nlink_preview = \"none\"",
+    ))
+    .expect("loads");
+    let f = c.target_format(&c.targets[0]);
+    assert_eq!(f.mode, crier_bots::format::Mode::Full);
+    assert_eq!(f.link_preview, crier_bots::format::LinkPreview::None);
+}
