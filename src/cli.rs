@@ -68,6 +68,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Retract an article: delete its messages on every target (a running
+    /// `crier run` carries it out).
+    Retract {
+        /// The article's link, or its id (see `crier log`).
+        article: String,
+    },
     /// Re-queue failed deliveries (and re-enable a disabled target).
     Retry {
         /// One delivery, by id (see `crier log`).
@@ -177,6 +183,31 @@ pub fn main_with(cli: Cli) -> ExitCode {
             Ok(())
         }),
         Command::Inspect { sources, json } => inspect(&cli.config, &sources, json),
+        Command::Retract { article } => with_store(&cli.config, |store| {
+            let ids: Vec<i64> = match article.parse::<i64>() {
+                Ok(id) => vec![id],
+                Err(_) => store
+                    .articles_by_link(&article)?
+                    .iter()
+                    .map(|a| a.id)
+                    .collect(),
+            };
+            if ids.is_empty() {
+                anyhow::bail!("no article with link or id {article:?}");
+            }
+            for id in ids {
+                let targets = store.retract(id, crate::db::now_ms())?;
+                if targets.is_empty() {
+                    println!("article #{id} retracted; it was not posted anywhere");
+                } else {
+                    println!(
+                        "article #{id} retracted; deleting its messages on: {}",
+                        targets.join(", ")
+                    );
+                }
+            }
+            Ok(())
+        }),
         Command::Retry { id, target, all } => with_store(&cli.config, |store| {
             if id.is_none() && target.is_none() && !all {
                 anyhow::bail!("say which deliveries: --id N, --target NAME or --all");

@@ -66,9 +66,6 @@ enum Paced {
     Digest(Vec<Delivery>),
 }
 
-/// Longest a worker sleeps before looking at its queue again, so that
-/// changes made by another process (`crier retry`) are noticed.
-const IDLE_RECHECK: Duration = Duration::from_secs(30);
 /// Pause after a storage error before trying again.
 const STORAGE_RETRY: Duration = Duration::from_secs(5);
 
@@ -212,7 +209,7 @@ impl Engine {
             if let Step::Sleep(d) = step {
                 tokio::select! {
                     _ = rt.notify.notified() => {}
-                    _ = tokio::time::sleep(d.min(IDLE_RECHECK)) => {}
+                    _ = tokio::time::sleep(d.min(self.policy.recheck.0)) => {}
                     _ = shutdown.cancelled() => break,
                 }
             }
@@ -227,7 +224,7 @@ impl Engine {
             .as_ref()
             .is_some_and(|s| s.disabled_reason.is_some() || s.paused_reason.is_some())
         {
-            return Ok(Step::Sleep(IDLE_RECHECK));
+            return Ok(Step::Sleep(self.policy.recheck.0));
         }
         let now = now_ms();
         let hold = rt.on_failure == OnFailure::Hold;
@@ -238,10 +235,10 @@ impl Engine {
                 return Ok(Step::Sleep(
                     next_due
                         .map(|t| ms_to_duration(t - now))
-                        .unwrap_or(IDLE_RECHECK),
+                        .unwrap_or(self.policy.recheck.0),
                 ));
             }
-            QueueHead::Blocked(_) => return Ok(Step::Sleep(IDLE_RECHECK)),
+            QueueHead::Blocked(_) => return Ok(Step::Sleep(self.policy.recheck.0)),
             QueueHead::Ready(d) => d,
         };
         if d.next_attempt_at > now {

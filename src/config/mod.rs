@@ -369,6 +369,9 @@ pub struct DeliveryConfig {
     pub on_failure: OnFailure,
     /// How long a graceful shutdown waits for in-flight sends.
     pub shutdown_grace: Dur,
+    /// How often an idle delivery worker looks at its queue for work
+    /// another process queued (`crier retry`, `crier retract`).
+    pub recheck: Dur,
 }
 
 impl Default for DeliveryConfig {
@@ -380,6 +383,7 @@ impl Default for DeliveryConfig {
             ambiguous: AmbiguousPolicy::Resend,
             on_failure: OnFailure::Continue,
             shutdown_grace: Dur(Duration::from_secs(10)),
+            recheck: Dur(Duration::from_secs(10)),
         }
     }
 }
