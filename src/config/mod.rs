@@ -301,6 +301,34 @@ pub struct TelegramConfig {
     pub admins: Vec<Id>,
     #[serde(default)]
     pub editors: Vec<Id>,
+    /// Minimum gap between two messages to one chat.
+    #[serde(default = "default_tg_chat_gap")]
+    pub per_chat_interval: Dur,
+    /// Messages per minute to one group or channel.
+    #[serde(default = "default_tg_group_rate")]
+    pub group_messages_per_minute: u32,
+    /// Messages per second for the whole bot.
+    #[serde(default = "default_tg_global_rate")]
+    pub messages_per_second: u32,
+    /// Timeout of one Bot API request.
+    #[serde(default = "default_request_timeout")]
+    pub timeout: Dur,
+}
+
+fn default_tg_chat_gap() -> Dur {
+    Dur(Duration::from_secs(1))
+}
+
+fn default_tg_group_rate() -> u32 {
+    20
+}
+
+fn default_tg_global_rate() -> u32 {
+    30
+}
+
+fn default_request_timeout() -> Dur {
+    Dur(Duration::from_secs(30))
 }
 
 fn default_telegram_api() -> HttpUrl {

@@ -2,7 +2,9 @@
 //! link times), one module per area. Everything runs on loopback or in a
 //! temporary folder; nothing reaches the internet.
 
+mod daemon;
 mod engine;
 mod poller;
 mod spine;
 mod support;
+mod telegram;

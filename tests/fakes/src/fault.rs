@@ -50,6 +50,7 @@ impl Fault {
             method: None,
             target: None,
             remaining: n,
+            skip: 0,
         }
     }
 
@@ -87,6 +88,8 @@ pub struct FaultRule {
     pub target: Option<String>,
     /// Firings left.
     pub remaining: usize,
+    /// Matching requests to let through before the first firing.
+    pub skip: usize,
 }
 
 impl FaultRule {
@@ -105,6 +108,12 @@ impl FaultRule {
     /// Fire `n` times.
     pub fn times(mut self, n: usize) -> FaultRule {
         self.remaining = n;
+        self
+    }
+
+    /// Let the first `n` matching requests through, then fire.
+    pub fn skip_first(mut self, n: usize) -> FaultRule {
+        self.skip = n;
         self
     }
 
@@ -151,6 +160,10 @@ impl FaultQueue {
     /// Take one firing of the first matching rule.
     pub(crate) fn take(&mut self, method: &str, targets: &[String]) -> Option<Fault> {
         let rule = self.rules.iter_mut().find(|r| r.matches(method, targets))?;
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         if rule.remaining != usize::MAX {
             rule.remaining -= 1;
         }
@@ -188,6 +201,16 @@ mod tests {
         q.clear();
         assert_eq!(q.take("getMe", &[]), None);
         assert_eq!(q.pending(), 0);
+    }
+
+    #[test]
+    fn skip_first_lets_requests_through() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::DropBeforeApply.once().skip_first(2));
+        assert_eq!(q.take("a", &[]), None);
+        assert_eq!(q.take("a", &[]), None);
+        assert_eq!(q.take("a", &[]), Some(Fault::DropBeforeApply));
+        assert_eq!(q.take("a", &[]), None);
     }
 
     #[test]
