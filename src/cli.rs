@@ -68,6 +68,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show how the newest articles of a feed, page or file would be posted
+    /// on every configured target, without sending or recording anything.
+    Preview {
+        /// A feed URL, page URL or file.
+        source: String,
+        /// How many of the newest articles.
+        #[arg(long, short = 'n', default_value_t = 1)]
+        limit: usize,
+        /// Only this target.
+        #[arg(long)]
+        target: Option<String>,
+        /// One JSON object per message: the exact API request per target.
+        #[arg(long)]
+        json: bool,
+    },
     /// Retract an article: delete its messages on every target (a running
     /// `crier run` carries it out).
     Retract {
@@ -183,6 +198,12 @@ pub fn main_with(cli: Cli) -> ExitCode {
             Ok(())
         }),
         Command::Inspect { sources, json } => inspect(&cli.config, &sources, json),
+        Command::Preview {
+            source,
+            limit,
+            target,
+            json,
+        } => preview(&cli.config, &source, limit, target.as_deref(), json),
         Command::Retract { article } => with_store(&cli.config, |store| {
             let ids: Vec<i64> = match article.parse::<i64>() {
                 Ok(id) => vec![id],
@@ -283,6 +304,167 @@ fn inspect(config: &std::path::Path, sources: &[String], json: bool) -> ExitCode
             crate::sources::inspect::render_table(&report)
         };
         let _ = out.write_all(text.as_bytes());
+    }
+    if failed {
+        ExitCode::from(EXIT_RUNTIME)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn preview(
+    config: &std::path::Path,
+    source: &str,
+    limit: usize,
+    only: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    use crier_bots::format::{FeedFormat, TargetFormat};
+    let cfg = match optional_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let fetcher = match cfg
+        .as_ref()
+        .map(crate::app::fetcher_for)
+        .unwrap_or_else(|| {
+            crate::sources::Fetcher::new(crate::sources::FetcherConfig::default())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        }) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let report = rt.block_on(crate::sources::inspect::inspect(&fetcher, source));
+    let doc = match report.result {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {source}: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let mut items = doc.items;
+    crate::sources::sort_oldest_first(&mut items);
+    let newest: Vec<_> = items.into_iter().rev().take(limit.max(1)).collect();
+    // The feed's own formatting rules when the source is a configured feed.
+    let feed_cfg = cfg.as_ref().and_then(|c| {
+        let url = crate::config::resolve_location(source, std::path::Path::new(".")).ok();
+        c.feeds
+            .iter()
+            .find(|f| url.is_some() && c.feed_location(f).ok() == url)
+            .map(|f| (c.feed_format(f), f.name.0.clone()))
+    });
+    let (feed_format, feed_name) = feed_cfg.unwrap_or((FeedFormat::default(), "preview".into()));
+    let targets = match &cfg {
+        Some(c) => match crate::targets::build(c, &BuildOptions::default()) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(EXIT_RUNTIME);
+            }
+        },
+        None => Default::default(),
+    };
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for item in &newest {
+        let mut post = item.post.clone();
+        if post.feed.is_empty() || post.feed == "inspect" {
+            post.feed = feed_name.clone();
+        }
+        if targets.is_empty() {
+            // No config: both platforms' default look.
+            match crier_bots::format::terminal::preview(&post, &feed_format, &TargetFormat::default()) {
+                Ok(text) if !json => {
+                    let _ = writeln!(out, "════ {} ════\n{text}", post.label());
+                }
+                Ok(_) => {
+                    for (platform, parts) in [
+                        (
+                            "telegram",
+                            crier_bots::format::telegram::render(&post, &feed_format, &TargetFormat::default())
+                                .map(|v| v.iter().map(|m| serde_json::json!({"method": m.method.as_str(), "params": m.params()})).collect::<Vec<_>>()),
+                        ),
+                        (
+                            "discord",
+                            crier_bots::format::discord::render(&post, &feed_format, &TargetFormat::default())
+                                .map(|v| v.iter().map(|m| serde_json::json!({"body": m})).collect::<Vec<_>>()),
+                        ),
+                    ] {
+                        match parts {
+                            Ok(reqs) => {
+                                for (i, r) in reqs.into_iter().enumerate() {
+                                    let line = serde_json::json!({"article": post.link, "target": null, "platform": platform, "part": i, "request": r});
+                                    let _ = writeln!(out, "{line}");
+                                }
+                            }
+                            Err(e) => {
+                                failed = true;
+                                eprintln!("error: {platform}: {e}");
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    eprintln!("error: {e}");
+                }
+            }
+            continue;
+        }
+        for (name, rt) in &targets {
+            if only.is_some_and(|o| o != name) {
+                continue;
+            }
+            match rt.target.render(&post, &feed_format) {
+                Ok(parts) => {
+                    if json {
+                        for (i, p) in parts.iter().enumerate() {
+                            let line = serde_json::json!({
+                                "article": post.link,
+                                "target": name,
+                                "platform": rt.target.platform(),
+                                "part": i,
+                                "request": rt.target.preview_request(p),
+                            });
+                            let _ = writeln!(out, "{line}");
+                        }
+                    } else {
+                        let _ = writeln!(
+                            out,
+                            "════ {} → {name} ({}) ════",
+                            post.label(),
+                            rt.target.platform()
+                        );
+                        for (i, p) in parts.iter().enumerate() {
+                            if i > 0 {
+                                let _ =
+                                    writeln!(out, "{}", crier_bots::format::terminal::NEXT_MESSAGE);
+                            }
+                            let text = match p.payload.get("text").and_then(|t| t.as_str()) {
+                                Some(t) if rt.target.platform() == "console" => t.to_string(),
+                                _ => crier_bots::format::terminal::payload(&p.payload),
+                            };
+                            let _ = writeln!(out, "{}", text.trim_end());
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    eprintln!("error: target {name}: {e}");
+                }
+            }
+        }
+    }
+    if only.is_some_and(|o| !targets.contains_key(o)) {
+        eprintln!("error: no target named {:?}", only.unwrap_or_default());
+        return ExitCode::from(EXIT_CONFIG);
     }
     if failed {
         ExitCode::from(EXIT_RUNTIME)

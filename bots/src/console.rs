@@ -75,6 +75,10 @@ impl Target for ConsoleTarget {
         }])
     }
 
+    fn preview_request(&self, part: &Part) -> serde_json::Value {
+        serde_json::json!({ "stdout": part.payload.get("text").cloned().unwrap_or_default() })
+    }
+
     async fn send(&self, part: &Part, _ctx: &SendCtx) -> Result<Sent, DeliveryError> {
         let p = Self::payload(part)?;
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;

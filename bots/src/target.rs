@@ -133,6 +133,12 @@ pub trait Target: Send + Sync {
     ) -> Result<Sent, DeliveryError>;
     /// Delete a sent message.
     async fn delete(&self, message: &MessageRef, ctx: &SendCtx) -> Result<(), DeliveryError>;
+    /// The exact API request sending `part` would make (method/endpoint
+    /// and body), for `crier preview --json`. Secrets (tokens, webhook
+    /// tokens) are left out.
+    fn preview_request(&self, part: &Part) -> serde_json::Value {
+        serde_json::json!({ "body": part.payload })
+    }
     /// Use a new address from now on (after [`DeliveryError::TargetMoved`],
     /// or at start from the stored override).
     fn set_address(&self, _address: &str) {}

@@ -238,3 +238,61 @@ fn every_subcommand_has_help() {
         );
     }
 }
+
+#[test]
+fn inspect_and_preview_read_without_recording() {
+    let ws = Workspace::new();
+    ws.write("seed.html", include_str!("../fixtures/seed-article.html"));
+    ws.write(
+        "config.toml",
+        r#"
+[telegram]
+token = "0:not-a-real-token"
+api_url = "http://127.0.0.1:9/"
+
+[[targets]]
+name = "channel"
+platform = "telegram"
+chat = "@news"
+thread = 3
+silent = true
+"#,
+    );
+    let out = ws.crier(&["inspect", "--json", "seed.html", "missing.xml"]);
+    assert_eq!(out.status.code(), Some(1), "one source failed");
+    let lines: Vec<serde_json::Value> = stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0]["link"],
+        "https://meritnews24.example/2023/02/01/japan-and-nato-pledge-to-strengthen-cooperation/"
+    );
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("missing.xml")
+    );
+
+    let out = ws.crier(&["preview", "--json", "seed.html"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let line: serde_json::Value =
+        serde_json::from_str(stdout_of(&out).lines().next().expect("a line")).expect("json");
+    assert_eq!(line["target"], "channel");
+    let req = &line["request"];
+    assert_eq!(req["method"], "sendPhoto");
+    assert_eq!(req["params"]["chat_id"], "@news");
+    assert_eq!(req["params"]["message_thread_id"], 3);
+    assert_eq!(req["params"]["disable_notification"], true);
+    let caption = req["params"]["caption"].as_str().expect("caption");
+    for noise in ["Join Now", "MUST READ", "Subscribe", "Leave a Comment"] {
+        assert!(!caption.contains(noise), "{noise}: {caption}");
+    }
+    assert!(
+        !stdout_of(&out).contains("not-a-real-token"),
+        "no secret in previews"
+    );
+    assert!(!ws.path("crier.db").exists(), "nothing recorded");
+}

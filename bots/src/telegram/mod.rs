@@ -629,6 +629,31 @@ impl Target for TelegramTarget {
         }
     }
 
+    fn preview_request(&self, part: &Part) -> serde_json::Value {
+        let Some(m) = TelegramMessage::from_payload(&part.payload) else {
+            return serde_json::json!({ "body": part.payload });
+        };
+        let mut params = m.params();
+        if let Some(o) = params.as_object_mut() {
+            let chat = self.chat();
+            let chat_id = match chat.parse::<i64>() {
+                Ok(id) => serde_json::json!(id),
+                Err(_) => serde_json::json!(chat),
+            };
+            o.insert("chat_id".into(), chat_id);
+            if let Some(t) = self.opts.thread {
+                o.insert("message_thread_id".into(), serde_json::json!(t));
+            }
+            if self.opts.silent {
+                o.insert("disable_notification".into(), serde_json::json!(true));
+            }
+            if self.opts.protect_content {
+                o.insert("protect_content".into(), serde_json::json!(true));
+            }
+        }
+        serde_json::json!({ "method": m.method.as_str(), "params": params })
+    }
+
     fn set_address(&self, address: &str) {
         match self.chat.write() {
             Ok(mut c) => *c = address.to_string(),
