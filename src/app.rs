@@ -9,6 +9,7 @@ use anyhow::Context;
 use crier_storage::Store;
 use tokio_util::sync::CancellationToken;
 
+use crate::alerts::Alerts;
 use crate::config::Config;
 use crate::db::Db;
 use crate::engine::Engine;
@@ -99,16 +100,59 @@ pub async fn run(
             }
         }
     }
-    let engine = Engine::new(
+    let (alerts, alert_rx) = Alerts::channel();
+    let known_targets: Vec<String> = runtimes.keys().cloned().collect();
+    let engine = Engine::with_alerts(
         db.clone(),
         runtimes,
         targets::feed_formats(&cfg),
         cfg.delivery.clone(),
+        alerts.clone(),
     );
     engine.recover().await?;
     let fetcher = Arc::new(fetcher_for(&cfg)?);
-    let poller = Poller::new(db.clone(), fetcher, engine.clone(), cfg.clone());
+    let poller = Poller::with_alerts(db.clone(), fetcher, engine.clone(), cfg.clone(), alerts);
+    // Feeds added from chat (/subscribe) are watched beside config feeds.
+    for mut f in db.call(|s| s.dynamic_feeds()).await? {
+        f.targets.retain(|t| known_targets.contains(t));
+        if f.targets.is_empty() {
+            tracing::warn!(feed = %f.name, "a feed added from chat has no configured target left; not watched");
+            continue;
+        }
+        if !poller.add_feed(crate::commands::dynamic_feed_config(&f)) {
+            tracing::warn!(feed = %f.name, "a feed added from chat has the name of a config feed; not watched");
+        }
+    }
     poller.resume_paused().await?;
+
+    // The command layer and its chat front-ends.
+    let center =
+        crate::commands::Center::new(db.clone(), engine.clone(), poller.clone(), cfg.clone())?;
+    let mut notifiers: Vec<Arc<dyn crate::alerts::Notifier>> = Vec::new();
+    let mut frontends = tokio::task::JoinSet::new();
+    if let (Some(tg), Some(token)) = (&cfg.telegram, cfg.telegram_token())
+        && tg.commands_enabled()
+    {
+        let fe = crier_bots::telegram::commands::TelegramFrontend::new(
+            token,
+            &tg.api_url.0,
+            crier_bots::telegram::commands::FrontendOptions {
+                admins: tg.admins.clone(),
+                editors: tg.editors.clone(),
+                alerts_chat: tg.alerts_chat.as_ref().map(|s| s.0.clone()),
+            },
+            center.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!("Telegram commands: {e}"))?;
+        notifiers.push(fe.clone());
+        frontends.spawn(fe.run(shutdown.clone()));
+    }
+    frontends.spawn(crate::alerts::dispatch(
+        db.clone(),
+        alert_rx,
+        notifiers,
+        shutdown.clone(),
+    ));
 
     let mut workers = engine.spawn_workers(shutdown.clone());
     let mut watchers = poller.spawn(shutdown.clone());

@@ -71,6 +71,7 @@ const STORAGE_RETRY: Duration = Duration::from_secs(5);
 
 pub struct Engine {
     db: Db,
+    alerts: crate::alerts::Alerts,
     targets: BTreeMap<String, TargetRuntime>,
     feed_formats: HashMap<String, FeedFormat>,
     policy: DeliveryConfig,
@@ -90,8 +91,25 @@ impl Engine {
         feed_formats: HashMap<String, FeedFormat>,
         policy: DeliveryConfig,
     ) -> Arc<Engine> {
+        Engine::with_alerts(
+            db,
+            targets,
+            feed_formats,
+            policy,
+            crate::alerts::Alerts::log_only(),
+        )
+    }
+
+    pub fn with_alerts(
+        db: Db,
+        targets: BTreeMap<String, TargetRuntime>,
+        feed_formats: HashMap<String, FeedFormat>,
+        policy: DeliveryConfig,
+        alerts: crate::alerts::Alerts,
+    ) -> Arc<Engine> {
         Arc::new(Engine {
             db,
+            alerts,
             targets,
             feed_formats,
             policy,
@@ -100,6 +118,23 @@ impl Engine {
 
     pub fn target_names(&self) -> impl Iterator<Item = &str> {
         self.targets.keys().map(String::as_str)
+    }
+
+    pub fn target(&self, name: &str) -> Option<&TargetRuntime> {
+        self.targets.get(name)
+    }
+
+    pub fn alerts(&self) -> &crate::alerts::Alerts {
+        &self.alerts
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The feed formatting settings of `feed` (defaults when unknown).
+    pub fn feed_format(&self, feed: &str) -> FeedFormat {
+        self.feed_formats.get(feed).cloned().unwrap_or_default()
     }
 
     /// Wake a target's worker (new rows were queued).
@@ -596,6 +631,12 @@ impl Engine {
                 tracing::warn!(delivery = id, target_name = %name, attempt, error = %msg, "delivery failed; will retry");
                 if attempt >= max {
                     tracing::error!(delivery = id, target_name = %name, error = %msg, "delivery failed for good");
+                    self.alerts.open(
+                        &format!("delivery-failed:{id}"),
+                        &format!(
+                            "Delivery #{id} to {name} failed after {attempt} attempts: {msg} (/retry {id})"
+                        ),
+                    );
                 }
                 self.db.call(retry_or_fail(false)).await
             }
@@ -621,6 +662,12 @@ impl Engine {
                     .await?;
                 if changed {
                     tracing::error!(target_name = %name, reason = %reason, "target disabled; its deliveries wait until it is re-enabled (crier retry --target)");
+                    self.alerts.open(
+                        &format!("target-disabled:{name}"),
+                        &format!(
+                            "Target {name} disabled: {reason}. Its posts wait; /resume {name} once fixed."
+                        ),
+                    );
                 }
                 self.db.call(move |s| s.defer(id, now, &msg, now)).await
             }
@@ -636,6 +683,10 @@ impl Engine {
             }
             DeliveryError::Rejected(_) => {
                 tracing::error!(delivery = id, target_name = %name, error = %msg, "delivery rejected by the platform");
+                self.alerts.open(
+                    &format!("delivery-failed:{id}"),
+                    &format!("Delivery #{id} to {name} was rejected: {msg}"),
+                );
                 self.db.call(move |s| s.mark_failed(id, &msg, now)).await
             }
             DeliveryError::MessageGone(_) => {

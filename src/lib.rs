@@ -1,8 +1,10 @@
 //! Crier's core: configuration, sources, the delivery pipeline and engine,
 //! commands and the command line. See ARCHITECTURE.md.
 
+pub mod alerts;
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod engine;

@@ -198,8 +198,14 @@ impl Router {
 
     /// The delivery rows of a new article from `feed`.
     pub fn routes(&self, feed: &FeedConfig, post: &Post, admission: Admission) -> Vec<Route> {
-        let Some(routes) = self.feeds.get(&feed.name.0) else {
-            return Vec::new();
+        let built;
+        let routes = match self.feeds.get(&feed.name.0) {
+            Some(r) => r,
+            None => {
+                // A feed added from chat: routes built on the fly.
+                built = Router::feed_routes(feed);
+                &built
+            }
         };
         let mut text: Option<String> = None;
         routes

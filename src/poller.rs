@@ -3,13 +3,16 @@
 //! updates with their edit jobs, the feed's state) in one transaction per
 //! poll, and wakes the delivery workers concerned.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crier_storage::{FeedState, IncomingArticle, Ingested};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::alerts::Alerts;
 use crate::config::{Config, FeedConfig, FeedKind};
 use crate::db::{Db, StoreError, now_ms};
 use crate::engine::Engine;
@@ -29,12 +32,31 @@ pub struct PollReport {
     pub paused: bool,
 }
 
+/// A watched feed.
+struct Watched {
+    feed: Arc<FeedConfig>,
+    /// Added from chat (`/subscribe`), not from the config file.
+    dynamic: bool,
+    stop: CancellationToken,
+    wake: Arc<Notify>,
+}
+
 pub struct Poller {
     db: Db,
     fetcher: Arc<Fetcher>,
     engine: Arc<Engine>,
     cfg: Arc<Config>,
     router: Router,
+    alerts: Alerts,
+    feeds: Mutex<BTreeMap<String, Watched>>,
+    tasks: Mutex<Option<(JoinSet<()>, CancellationToken)>>,
+}
+
+/// A watched feed, for status displays.
+#[derive(Debug, Clone)]
+pub struct FeedInfo {
+    pub feed: Arc<FeedConfig>,
+    pub dynamic: bool,
 }
 
 /// The sources layer's description of a configured feed.
@@ -64,20 +86,135 @@ impl Poller {
         engine: Arc<Engine>,
         cfg: Arc<Config>,
     ) -> Arc<Poller> {
+        Poller::with_alerts(db, fetcher, engine, cfg, Alerts::log_only())
+    }
+
+    pub fn with_alerts(
+        db: Db,
+        fetcher: Arc<Fetcher>,
+        engine: Arc<Engine>,
+        cfg: Arc<Config>,
+        alerts: Alerts,
+    ) -> Arc<Poller> {
         let router = Router::new(&cfg);
+        let mut feeds = BTreeMap::new();
+        for f in &cfg.feeds {
+            feeds.insert(
+                f.name.0.clone(),
+                Watched {
+                    feed: Arc::new(f.clone()),
+                    dynamic: false,
+                    stop: CancellationToken::new(),
+                    wake: Arc::new(Notify::new()),
+                },
+            );
+        }
         Arc::new(Poller {
             db,
             fetcher,
             engine,
             cfg,
             router,
+            alerts,
+            feeds: Mutex::new(feeds),
+            tasks: Mutex::new(None),
         })
+    }
+
+    fn lock_feeds(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Watched>> {
+        self.feeds.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every watched feed, config feeds first.
+    pub fn feeds(&self) -> Vec<FeedInfo> {
+        let mut v: Vec<FeedInfo> = self
+            .lock_feeds()
+            .values()
+            .map(|w| FeedInfo {
+                feed: w.feed.clone(),
+                dynamic: w.dynamic,
+            })
+            .collect();
+        v.sort_by_key(|f| (f.dynamic, f.feed.name.0.clone()));
+        v
+    }
+
+    pub fn feed(&self, name: &str) -> Option<FeedInfo> {
+        self.lock_feeds().get(name).map(|w| FeedInfo {
+            feed: w.feed.clone(),
+            dynamic: w.dynamic,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Poll a feed now (after a resume).
+    pub fn wake(&self, name: &str) {
+        if let Some(w) = self.lock_feeds().get(name) {
+            w.wake.notify_one();
+        }
+    }
+
+    /// Start watching a feed added from chat. False when the name is taken.
+    pub fn add_feed(self: &Arc<Self>, feed: FeedConfig) -> bool {
+        let name = feed.name.0.clone();
+        let watched = Watched {
+            feed: Arc::new(feed),
+            dynamic: true,
+            stop: CancellationToken::new(),
+            wake: Arc::new(Notify::new()),
+        };
+        {
+            let mut feeds = self.lock_feeds();
+            if feeds.contains_key(&name) {
+                return false;
+            }
+            feeds.insert(name.clone(), watched);
+        }
+        self.start_watcher(&name);
+        true
+    }
+
+    /// Stop watching a feed added from chat. Config feeds stay.
+    pub fn remove_feed(&self, name: &str) -> Result<(), String> {
+        let mut feeds = self.lock_feeds();
+        match feeds.get(name) {
+            None => Err(format!("no feed named {name:?}")),
+            Some(w) if !w.dynamic => {
+                Err(format!("{name:?} comes from config.toml; remove it there"))
+            }
+            Some(_) => {
+                if let Some(w) = feeds.remove(name) {
+                    w.stop.cancel();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn start_watcher(self: &Arc<Self>, name: &str) {
+        let Some((feed, stop, wake)) = self
+            .lock_feeds()
+            .get(name)
+            .map(|w| (w.feed.clone(), w.stop.clone(), w.wake.clone()))
+        else {
+            return;
+        };
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((set, shutdown)) = tasks.as_mut() {
+            let me = self.clone();
+            let shutdown = shutdown.clone();
+            set.spawn(async move { me.feed_loop(feed, stop, wake, shutdown).await });
+        }
     }
 
     /// Resume feeds paused by a previous run: starting with a config is a
     /// config reload.
     pub async fn resume_paused(&self) -> Result<(), StoreError> {
-        for f in &self.cfg.feeds {
+        let feeds: Vec<Arc<FeedConfig>> = self.feeds().into_iter().map(|f| f.feed).collect();
+        for f in &feeds {
             let name = f.name.0.clone();
             let resumed = self
                 .db
@@ -96,24 +233,51 @@ impl Poller {
                 .await?;
             if let Some(reason) = resumed {
                 tracing::info!(feed = %f.name, was = %reason, "resuming a paused feed (config reloaded)");
+                self.alerts.close(&format!("feed-paused:{}", f.name));
             }
         }
         Ok(())
     }
 
-    /// One watcher task per feed.
-    pub fn spawn(self: &Arc<Self>, shutdown: CancellationToken) -> tokio::task::JoinSet<()> {
-        let mut set = tokio::task::JoinSet::new();
-        for i in 0..self.cfg.feeds.len() {
-            let me = self.clone();
-            let shutdown = shutdown.clone();
-            set.spawn(async move { me.feed_loop(i, shutdown).await });
+    /// One watcher task per feed; feeds added later get theirs too. The
+    /// set ends when `shutdown` is cancelled.
+    pub fn spawn(self: &Arc<Self>, shutdown: CancellationToken) -> JoinSet<()> {
+        *self.tasks.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((JoinSet::new(), shutdown.clone()));
+        let names: Vec<String> = self.lock_feeds().keys().cloned().collect();
+        for n in names {
+            self.start_watcher(&n);
         }
-        set
+        // Hand the set to the caller; watchers added later go into a fresh
+        // set that `stop` drains.
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+
+        tasks
+            .as_mut()
+            .map(|(set, _)| std::mem::take(set))
+            .unwrap_or_default()
     }
 
-    async fn feed_loop(self: Arc<Self>, idx: usize, shutdown: CancellationToken) {
-        let feed = &self.cfg.feeds[idx];
+    /// Wait for watchers added after `spawn` (feeds from chat) to stop.
+    pub async fn join_added(&self) {
+        let set = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+            .map(|(set, _)| std::mem::take(set));
+        if let Some(mut set) = set {
+            while set.join_next().await.is_some() {}
+        }
+    }
+
+    async fn feed_loop(
+        self: Arc<Self>,
+        feed: Arc<FeedConfig>,
+        stop: CancellationToken,
+        wake: Arc<Notify>,
+        shutdown: CancellationToken,
+    ) {
         loop {
             let name = feed.name.0.clone();
             let due = match self.db.call(move |s| s.feed_state(&name)).await {
@@ -126,22 +290,22 @@ impl Poller {
             };
             let wait = match due {
                 Some(t) => Duration::from_millis((t - now_ms()).max(0) as u64),
-                // Paused: look again now and then (a command may resume it).
+                // Paused: wait for a resume (a wake-up), looking now and then.
                 None => Duration::from_secs(60),
             };
             if !wait.is_zero() {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
+                    _ = wake.notified() => {}
+                    _ = stop.cancelled() => return,
                     _ = shutdown.cancelled() => return,
                 }
-                if due.is_none() {
-                    continue;
-                }
+                continue;
             }
-            if shutdown.is_cancelled() {
+            if shutdown.is_cancelled() || stop.is_cancelled() {
                 return;
             }
-            match self.poll_once(feed).await {
+            match self.poll_once(&feed).await {
                 Ok(r) => {
                     if let Some(e) = &r.error {
                         tracing::warn!(feed = %feed.name, error = %e, paused = r.paused, "poll failed");
@@ -213,6 +377,10 @@ impl Poller {
                 if n >= threshold || (permanent && n >= permanent_threshold) {
                     let reason = format!("paused after {n} consecutive failures; last: {e}");
                     tracing::error!(feed = %feed.name, reason = %reason, "feed paused");
+                    self.alerts.open(
+                        &format!("feed-paused:{}", feed.name),
+                        &format!("Feed {} paused: {reason}", feed.name),
+                    );
                     state.paused_reason = Some(reason);
                     report.paused = true;
                 }

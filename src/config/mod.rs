@@ -313,6 +313,21 @@ pub struct TelegramConfig {
     /// Timeout of one Bot API request.
     #[serde(default = "default_request_timeout")]
     pub timeout: Dur,
+    /// Answer commands (long polling `getUpdates`). Default: when `admins`
+    /// or `editors` are set.
+    #[serde(default)]
+    pub commands: Option<bool>,
+    /// Where alerts go (a chat id or `@channel`); default: each admin's
+    /// private chat with the bot.
+    #[serde(default)]
+    pub alerts_chat: Option<Str>,
+}
+
+impl TelegramConfig {
+    pub fn commands_enabled(&self) -> bool {
+        self.commands
+            .unwrap_or(!self.admins.is_empty() || !self.editors.is_empty())
+    }
 }
 
 fn default_tg_chat_gap() -> Dur {
@@ -354,6 +369,51 @@ pub struct DiscordConfig {
     pub admin_roles: Vec<Id>,
     #[serde(default)]
     pub editor_roles: Vec<Id>,
+    /// Answer slash commands (gateway). Default: when admins or editors
+    /// (users or roles) are set.
+    #[serde(default)]
+    pub commands: Option<bool>,
+    /// Register the slash commands in this guild only (instant), instead
+    /// of globally.
+    #[serde(default)]
+    pub guild_id: Option<Id>,
+    /// A channel id for alerts; default: each admin's direct messages.
+    #[serde(default)]
+    pub alerts_channel: Option<Id>,
+}
+
+impl DiscordConfig {
+    pub fn commands_enabled(&self) -> bool {
+        self.commands.unwrap_or(
+            !self.admins.is_empty()
+                || !self.editors.is_empty()
+                || !self.admin_roles.is_empty()
+                || !self.editor_roles.is_empty(),
+        )
+    }
+}
+
+/// The chat command layer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommandsConfig {
+    /// Let editors' URLs reach loopback, private and link-local addresses
+    /// (off: the SSRF guard refuses them).
+    pub allow_private_urls: bool,
+    /// Timezone of times in `/schedule` and in replies (IANA name).
+    pub timezone: Str,
+    /// Poll interval of feeds added with `/subscribe`.
+    pub subscribe_interval: Dur,
+}
+
+impl Default for CommandsConfig {
+    fn default() -> Self {
+        CommandsConfig {
+            allow_private_urls: false,
+            timezone: Str("UTC".into()),
+            subscribe_interval: Dur(Duration::from_secs(600)),
+        }
+    }
 }
 
 fn default_discord_api() -> HttpUrl {
@@ -673,6 +733,8 @@ pub struct Config {
     #[serde(default)]
     pub sources: SourcesConfig,
     #[serde(default)]
+    pub commands: CommandsConfig,
+    #[serde(default)]
     pub feeds: Vec<FeedConfig>,
     #[serde(default)]
     pub targets: Vec<TargetConfig>,
@@ -780,6 +842,21 @@ impl Config {
 
     fn validate(&self, text: &str) -> Vec<ConfigError> {
         let mut errors = Vec::new();
+        if self
+            .commands
+            .timezone
+            .trim()
+            .parse::<chrono_tz::Tz>()
+            .is_err()
+        {
+            errors.push(ConfigError {
+                file: self.file.clone(),
+                key: "commands.timezone".into(),
+                line: None,
+                message: format!("unknown timezone {:?}", self.commands.timezone.0),
+            });
+        }
+
         let mut push = |section: &str, i: usize, key: &str, message: String| {
             let path = if key.is_empty() {
                 format!("{section}[{i}]")

@@ -37,6 +37,9 @@ pub struct FetcherConfig {
     pub wordpress_per_page: u32,
     /// How long a WordPress API found unavailable is not asked again.
     pub wordpress_recheck: Duration,
+    /// Refuse non-public addresses and local files (the SSRF guard for
+    /// URLs from editors).
+    pub public_only: bool,
 }
 
 impl Default for FetcherConfig {
@@ -52,6 +55,7 @@ impl Default for FetcherConfig {
             ),
             wordpress_per_page: 20,
             wordpress_recheck: Duration::from_secs(24 * 3600),
+            public_only: false,
         }
     }
 }
@@ -198,10 +202,28 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 impl Fetcher {
     /// Builds the shared client.
     pub fn new(config: FetcherConfig) -> Result<Self, SourceError> {
-        let client = reqwest::Client::builder()
+        let redirect = if config.public_only {
+            let max = config.max_redirects;
+            reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= max {
+                    attempt.error("too many redirects")
+                } else if let Err(e) = super::guard::check_url(attempt.url()) {
+                    attempt.error(e)
+                } else {
+                    attempt.follow()
+                }
+            })
+        } else {
+            reqwest::redirect::Policy::limited(config.max_redirects)
+        };
+        let mut builder = reqwest::Client::builder();
+        if config.public_only {
+            builder = builder.dns_resolver(Arc::new(super::guard::PublicResolver));
+        }
+        let client = builder
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
-            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+            .redirect(redirect)
             .user_agent(config.default_user_agent.clone())
             .gzip(true)
             .brotli(true)
@@ -252,6 +274,9 @@ impl Fetcher {
         validators: Option<&Validators>,
         accept: &str,
     ) -> Result<RawResponse, SourceError> {
+        if self.config.public_only {
+            super::guard::check_url(url).map_err(|message| SourceError::InvalidUrl { message })?;
+        }
         match url.scheme() {
             "file" => return read_file(url, spec.body_cap).await,
             "http" | "https" => {}

@@ -42,6 +42,7 @@ pub mod dates;
 pub mod encoding;
 mod error;
 pub mod fetch;
+pub mod guard;
 pub mod html;
 pub mod identity;
 pub mod inspect;

@@ -175,10 +175,10 @@ async fn two_hundred_articles_arrive_in_order_without_a_429_storm() {
         )
         .replace(
             "timeout = \"5s\"",
-            "timeout = \"5s\"\nper_chat_interval = \"100ms\"\ngroup_messages_per_minute = 200",
+            "timeout = \"5s\"\nper_chat_interval = \"150ms\"\ngroup_messages_per_minute = 200",
         );
     let d = Daemon::start(w.dir.path(), &cfg);
-    eventually("200 posts", Duration::from_secs(60), || {
+    eventually("200 posts", Duration::from_secs(150), || {
         w.posts(CHANNEL).len() == 200
     })
     .await;

@@ -3,6 +3,7 @@
 //! limits are honoured by design, and classifying Telegram's answers for
 //! the delivery engine.
 
+pub mod commands;
 pub mod limiter;
 
 use std::sync::{Arc, RwLock};
@@ -115,7 +116,7 @@ fn chat_recipient(chat: &str) -> Recipient {
 
 /// Groups and channels have the 20 messages/minute limit; private chats
 /// (positive ids) do not.
-fn group_or_channel(chat: &str) -> bool {
+pub(crate) fn group_or_channel(chat: &str) -> bool {
     chat.trim().parse::<i64>().map(|id| id < 0).unwrap_or(true)
 }
 
