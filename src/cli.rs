@@ -57,6 +57,9 @@ pub enum Command {
         /// Only deliveries in this state.
         #[arg(long, value_parser = parse_state)]
         state: Option<State>,
+        /// Show the audit log of chat commands instead.
+        #[arg(long, conflicts_with_all = ["target", "state"])]
+        audit: bool,
     },
     /// Show what Crier reads from feeds, pages or files, without recording
     /// anything.
@@ -186,7 +189,14 @@ pub fn main_with(cli: Cli) -> ExitCode {
             limit,
             target,
             state,
+            audit,
         } => with_store(&cli.config, |store| {
+            if audit {
+                let rows = store.audit_log(limit)?;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(audit_table(&rows).as_bytes());
+                return Ok(());
+            }
             let rows = store.log(&LogQuery {
                 limit,
                 target,
@@ -574,6 +584,32 @@ fn clip(s: &str, n: usize) -> String {
         out.push('…');
         out
     }
+}
+
+/// The table `crier log --audit` prints.
+pub fn audit_table(rows: &[crier_storage::AuditEntry]) -> String {
+    let mut out =
+        String::from("TIME (UTC)           PLATFORM  USER                     COMMAND → OUTCOME\n");
+    for e in rows {
+        let when = chrono::DateTime::from_timestamp_millis(e.at)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        let who = match &e.user_name {
+            Some(n) => format!("{n} ({})", e.user_id),
+            None => e.user_id.clone(),
+        };
+        out.push_str(&format!(
+            "{when}  {:<8}  {:<23}  {} → {}\n",
+            e.platform,
+            clip(&who, 23),
+            clip(&e.command, 60),
+            clip(&e.outcome, 80)
+        ));
+    }
+    if rows.is_empty() {
+        out.push_str("(no commands yet)\n");
+    }
+    out
 }
 
 /// The table `crier log` prints.

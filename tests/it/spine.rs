@@ -296,3 +296,30 @@ silent = true
     );
     assert!(!ws.path("crier.db").exists(), "nothing recorded");
 }
+
+#[test]
+fn log_audit_shows_the_command_audit_log() {
+    let ws = Workspace::new();
+    ws.write("config.toml", &config(0));
+    std::fs::create_dir_all(ws.path("state")).expect("mkdir");
+    let mut store = crier_storage::Store::open(&ws.path("state/crier.db")).expect("store");
+    store
+        .audit(&crier_storage::AuditEntry {
+            id: 0,
+            at: 1_700_000_000_000,
+            platform: "telegram".into(),
+            user_id: "42".into(),
+            user_name: Some("Ada".into()),
+            command: "/pause news".into(),
+            outcome: "Feed news paused.".into(),
+        })
+        .expect("audit");
+    drop(store);
+    let out = ws.crier(&["log", "--audit"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let s = stdout_of(&out);
+    assert!(
+        s.contains("Ada (42)") && s.contains("/pause news → Feed news paused."),
+        "{s}"
+    );
+}
