@@ -164,6 +164,16 @@ impl RateLimiter {
         Ok(None)
     }
 
+    /// Take a request slot on `route` only if one is free now: `Ok(None)`
+    /// when taken, `Ok(Some(wait))` when the request would have to wait
+    /// that long (nothing is taken).
+    pub fn try_acquire(&self, route: &RouteKey) -> Result<Option<Duration>, Blocked> {
+        let now = Instant::now();
+        Ok(self
+            .try_take(route, now)?
+            .map(|at| at.saturating_duration_since(now)))
+    }
+
     /// Wait until a request on `route` may go out.
     pub async fn acquire(&self, route: &RouteKey) -> Result<(), Blocked> {
         loop {
@@ -351,6 +361,24 @@ mod tests {
             l.acquire(&route(&i.to_string())).await.expect("go");
         }
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_acquire_says_how_long_without_taking() {
+        let l = RateLimiter::new(Settings::default());
+        let a = route("1");
+        assert_eq!(l.try_acquire(&a), Ok(None));
+        l.update(
+            &a,
+            429,
+            &headers(&[("x-ratelimit-bucket", "abc"), ("x-ratelimit-scope", "user")]),
+            Some(2.0),
+            false,
+        );
+        assert_eq!(l.try_acquire(&a), Ok(Some(Duration::from_secs(2))));
+        assert_eq!(l.try_acquire(&route("2")), Ok(None), "other routes go");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(l.try_acquire(&a), Ok(None));
     }
 
     #[tokio::test(start_paused = true)]
