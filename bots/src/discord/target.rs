@@ -198,7 +198,12 @@ impl DiscordTarget {
             Ok(Value::Object(o)) => o,
             _ => Map::new(),
         };
-        let content = with_role_ping(m.content.as_deref(), self.opts.ping_role);
+        // The role is pinged by a post's first message only.
+        let role = self
+            .opts
+            .ping_role
+            .filter(|_| !extra.contains_key("part_index"));
+        let content = with_role_ping(m.content.as_deref(), role);
         match (op, content) {
             (_, Some(c)) => {
                 o.insert("content".into(), Value::String(c));
@@ -215,7 +220,7 @@ impl DiscordTarget {
         }
         o.insert(
             "allowed_mentions".into(),
-            match self.opts.ping_role {
+            match role {
                 Some(r) => json!({"parse": [], "roles": [r.to_string()]}),
                 None => json!({"parse": []}),
             },
@@ -305,8 +310,13 @@ impl DiscordTarget {
         }
     }
 
-    async fn patch(&self, at: &Located, m: &DiscordMessage) -> Result<(), RestError> {
-        let body = self.body(m, Op::Edit, &Map::new());
+    async fn patch(
+        &self,
+        at: &Located,
+        m: &DiscordMessage,
+        extra: &Map<String, Value>,
+    ) -> Result<(), RestError> {
+        let body = self.body(m, Op::Edit, extra);
         match (&self.dest, at) {
             (_, Located::Channel { channel, message }) => self
                 .rest
@@ -462,8 +472,10 @@ impl DiscordTarget {
             DeliveryError::Rejected("the stored part is not a Discord message".into())
         })?;
         let mut extra = Map::new();
-        if let Some(n) = part.payload.get("thread_name") {
-            extra.insert("thread_name".into(), n.clone());
+        for k in ["thread_name", "part_index"] {
+            if let Some(v) = part.payload.get(k) {
+                extra.insert(k.into(), v.clone());
+            }
         }
         Ok((m, extra))
     }
@@ -614,9 +626,19 @@ impl Target for DiscordTarget {
             .iter()
             .enumerate()
             .map(|(i, m)| {
+                // Beside the message: what the adapter needs at send time
+                // (`from_payload` ignores these keys).
                 let mut p = m.to_part();
-                if let (0, Some(t), Value::Object(o)) = (i, &thread, &mut p.payload) {
-                    o.insert("thread_name".into(), json!(t));
+                if let Value::Object(o) = &mut p.payload {
+                    match (i, &thread) {
+                        (0, Some(t)) => {
+                            o.insert("thread_name".into(), json!(t));
+                        }
+                        (0, None) => {}
+                        _ => {
+                            o.insert("part_index".into(), json!(i));
+                        }
+                    }
                 }
                 p
             })
@@ -672,15 +694,15 @@ impl Target for DiscordTarget {
         ctx: &SendCtx,
     ) -> Result<Sent, DeliveryError> {
         let at = self.locate(message)?;
-        let (m, _) = Self::read(part)?;
-        let note = match self.patch(&at, &m).await {
+        let (m, extra) = Self::read(part)?;
+        let note = match self.patch(&at, &m, &extra).await {
             Ok(()) => None,
             Err(e) => {
                 let Some(errors) = self.invalid_form_body(&e, ctx, "edit") else {
                     return Err(self.classify(e, Op::Edit));
                 };
                 let fallback = fmt_discord::minimal_fallback(&m);
-                self.patch(&at, &fallback)
+                self.patch(&at, &fallback, &extra)
                     .await
                     .map_err(|e2| self.classify(e2, Op::Edit))?;
                 Some(format!(
@@ -842,8 +864,32 @@ mod tests {
             ..Default::default()
         };
         let ff = FeedFormat::default();
-        let channel = hook_with(full.clone(), DiscordOptions::default());
-        assert!(channel.render(&post, &ff).expect("render").len() > 1);
+        let channel = hook_with(
+            full.clone(),
+            DiscordOptions {
+                ping_role: Some(9),
+                ..Default::default()
+            },
+        );
+        let parts = channel.render(&post, &ff).expect("render");
+        assert!(parts.len() > 1);
+        // The role is pinged by the first message only, edits included.
+        for op in [Op::Send, Op::Edit] {
+            let bodies: Vec<Value> = parts
+                .iter()
+                .map(|p| {
+                    let (m, extra) = DiscordTarget::read(p).expect("read");
+                    channel.body(&m, op, &extra)
+                })
+                .collect();
+            assert_eq!(bodies[0]["allowed_mentions"]["roles"], json!(["9"]));
+            assert_eq!(bodies[0]["content"], json!("<@&9>"));
+            for b in &bodies[1..] {
+                assert_eq!(b["allowed_mentions"], json!({"parse": []}));
+                assert!(!b.to_string().contains("<@&9>"));
+                assert!(b.get("part_index").is_none(), "not sent to Discord");
+            }
+        }
         let t = hook_with(full, forum);
         let parts = t.render(&post, &ff).expect("render");
         assert_eq!(parts.len(), 1, "one message per forum post");
