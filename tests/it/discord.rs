@@ -1321,3 +1321,64 @@ fn a_restart_mid_way_resumes_without_duplicates() {
     dedup.dedup();
     assert_eq!(dedup, expected, "the webhook target got each, in order");
 }
+
+// ---- configuration ------------------------------------------------------------------
+
+#[test]
+fn discord_settings_and_targets_build_from_the_config() {
+    use crier::config::Config;
+    let text = |extra: &str| {
+        format!(
+            r#"
+[discord]
+token = "t"
+api_url = "http://127.0.0.1:9/api"
+{extra}
+
+[[targets]]
+name = "bot"
+platform = "discord"
+channel = {CHAN}
+ping_role = 42
+crosspost = true
+
+[[targets]]
+name = "hook"
+platform = "discord_webhook"
+webhook_url = "https://discord.com/api/webhooks/123456789012345678/SECRET_token-0123"
+forum = true
+applied_tags = [7]
+"#
+        )
+    };
+    let path = std::path::Path::new("/tmp/crier-discord-config.toml");
+    let c = Config::from_str(&text("global_rate = 20\ninvalid_request_guard = 300"), path)
+        .expect("loads");
+    let d = c.discord.as_ref().expect("discord");
+    assert_eq!((d.global_rate, d.invalid_request_guard), (20, 300));
+    let c = Config::from_str(&text(""), path).expect("defaults");
+    let d = c.discord.as_ref().expect("discord");
+    assert_eq!((d.global_rate, d.invalid_request_guard), (50, 1000));
+    let built = crier::targets::build(&c, &crier::targets::BuildOptions::default()).expect("build");
+    assert_eq!(built["bot"].target.platform(), "discord");
+    assert!(built["bot"].target.idempotent_send());
+    assert_eq!(built["hook"].target.platform(), "discord_webhook");
+    assert!(!built["hook"].target.idempotent_send());
+    let e = Config::from_str(&text("global_rate = 0"), path).expect_err("zero");
+    let e = &e.0[0];
+    assert_eq!(e.key, "discord.global_rate");
+    assert!(e.message.contains("at least 1"), "{}", e.message);
+
+    // A webhook URL that is not one is refused at start, without the URL.
+    let bad = text("").replace(
+        "https://discord.com/api/webhooks/123456789012345678/SECRET_token-0123",
+        "https://discord.com/api/channels/SECRET",
+    );
+    let c = Config::from_str(&bad, path).expect("loads");
+    let err = crier::targets::build(&c, &crier::targets::BuildOptions::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("not a webhook URL"), "{err}");
+    assert!(!err.contains("SECRET"), "{err}");
+}
