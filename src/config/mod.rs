@@ -326,7 +326,8 @@ pub struct DiscordConfig {
     pub admin_roles: Vec<Id>,
     #[serde(default)]
     pub editor_roles: Vec<Id>,
-    /// Requests per second for the whole bot (Discord's global limit is 50).
+    /// Requests per second as the bot, and apart through webhooks (no token:
+    /// Discord limits those per IP); Discord's global limit is 50 for each.
     #[serde(
         default = "default_discord_global_rate",
         deserialize_with = "at_least_one"

@@ -22,7 +22,9 @@ pub struct RouteKey {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
-    /// Requests per second for the whole bot.
+    /// Requests per second for the whole bot (bot-token requests), and
+    /// separately for requests without a token (webhooks), which Discord
+    /// limits per IP address.
     pub global_per_second: u32,
     /// Invalid requests (401/403/429) per 10 minutes at which sending
     /// stops. Discord bans at 10,000; the default stops at a tenth of that.
@@ -51,7 +53,8 @@ struct State {
     /// Routes blocked by a 429 before their bucket was known.
     route_blocked: HashMap<RouteKey, Instant>,
     global_until: Option<Instant>,
-    second: VecDeque<Instant>,
+    /// Recent request times per global pool (see [`pool`]).
+    second: [VecDeque<Instant>; 2],
     invalid: VecDeque<Instant>,
     guard_reported: bool,
 }
@@ -69,6 +72,13 @@ pub struct RateLimiter {
 }
 
 const WINDOW: Duration = Duration::from_secs(600);
+
+/// The global limit a route counts against: 0 for bot-token requests
+/// (50/s per bot), 1 for webhook requests, which carry no token (Discord
+/// applies the global limit per IP address to those).
+fn pool(route: &RouteKey) -> usize {
+    usize::from(route.template.contains("/webhooks/"))
+}
 
 fn header_f64(h: &HeaderMap, name: &str) -> Option<f64> {
     h.get(name)?.to_str().ok()?.trim().parse().ok()
@@ -122,15 +132,15 @@ impl RateLimiter {
         if let Some(g) = st.global_until {
             ready = ready.max(g);
         }
-        while st
-            .second
+        let second = &mut st.second[pool(route)];
+        while second
             .front()
             .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
         {
-            st.second.pop_front();
+            second.pop_front();
         }
-        if st.second.len() as u32 >= self.settings.global_per_second.max(1)
-            && let Some(first) = st.second.front()
+        if second.len() as u32 >= self.settings.global_per_second.max(1)
+            && let Some(first) = second.front()
         {
             ready = ready.max(*first + Duration::from_secs(1));
         }
@@ -151,7 +161,7 @@ impl RateLimiter {
         if ready > now {
             return Ok(Some(ready));
         }
-        st.second.push_back(now);
+        st.second[pool(route)].push_back(now);
         if let Some(key) = key
             && let Some(b) = st.buckets.get_mut(&key)
         {
@@ -379,6 +389,27 @@ mod tests {
         assert_eq!(l.try_acquire(&route("2")), Ok(None), "other routes go");
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(l.try_acquire(&a), Ok(None));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn webhooks_and_bot_requests_are_paced_apart() {
+        let l = RateLimiter::new(Settings {
+            global_per_second: 5,
+            ..Settings::default()
+        });
+        let start = Instant::now();
+        for i in 0..5 {
+            l.acquire(&route(&i.to_string())).await.expect("go");
+            l.acquire(&RouteKey {
+                template: "POST /webhooks/{}/{}",
+                major: i.to_string(),
+            })
+            .await
+            .expect("go");
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO, "two pools of 5");
+        l.acquire(&route("9")).await.expect("go");
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 
     #[tokio::test(start_paused = true)]
