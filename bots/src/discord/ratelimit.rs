@@ -73,6 +73,12 @@ pub struct RateLimiter {
 
 const WINDOW: Duration = Duration::from_secs(600);
 
+/// Added to a bucket's reset: `X-RateLimit-Reset-After` is rounded to the
+/// millisecond and the answer takes time to arrive, so a request sent the
+/// instant the bucket resets can reach Discord just before it did (a 429).
+/// Other clients use a similar offset (discord.js: 50 ms).
+pub const RESET_MARGIN: Duration = Duration::from_millis(25);
+
 /// The global limit a route counts against: 0 for bot-token requests
 /// (50/s per bot), 1 for webhook requests, which carry no token (Discord
 /// applies the global limit per IP address to those).
@@ -224,7 +230,7 @@ impl RateLimiter {
                 (hash.clone(), route.major.clone()),
                 Bucket {
                     remaining: rem.max(0.0) as u32,
-                    reset_at: now + secs(after),
+                    reset_at: now + secs(after) + RESET_MARGIN,
                 },
             );
         }
@@ -324,7 +330,10 @@ mod tests {
         l.acquire(&route("2")).await.expect("other channel");
         assert_eq!(start.elapsed(), Duration::ZERO);
         l.acquire(&a).await.expect("after reset");
-        assert_eq!(start.elapsed(), Duration::from_millis(2500));
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(2500) + RESET_MARGIN
+        );
     }
 
     #[tokio::test(start_paused = true)]
