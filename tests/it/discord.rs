@@ -1005,11 +1005,24 @@ async fn crossposts_stay_within_the_hourly_budget_and_never_fail_a_post() {
     assert_eq!(shown.len(), 11);
     assert_eq!(shown.iter().filter(|m| m.crossposted).count(), 9);
     assert_eq!(b.crossposts_this_hour(), 10);
-    // A resend after a lost answer finds the message already published.
-    let p = post("1", "n");
-    let sent = send_one(&b, &p, 101).await;
-    assert!(sent.is_ok());
+    // A resend after a lost answer (here from a restarted process, with a
+    // fresh budget) gets the first message back by its nonce, and finds it
+    // already published (40033): no note, no second message.
+    let again = bot(
+        "news",
+        &rest(&f),
+        NEWS,
+        TargetFormat::default(),
+        DiscordOptions {
+            crosspost: true,
+            ..DiscordOptions::default()
+        },
+    );
+    let sent = send_one(&again, &post("1", "n"), 101).await.expect("sent");
+    assert_eq!(sent.note, None, "{sent:?}");
     assert_eq!(f.visible(NEWS).len(), 11, "the nonce returned the first");
+    let last = f.requests_to("crosspost").pop().expect("crosspost");
+    assert_eq!(last.status, 400, "already crossposted");
 }
 
 // ---- edits and retractions ---------------------------------------------------------

@@ -330,10 +330,7 @@ mod tests {
         l.acquire(&route("2")).await.expect("other channel");
         assert_eq!(start.elapsed(), Duration::ZERO);
         l.acquire(&a).await.expect("after reset");
-        assert_eq!(
-            start.elapsed(),
-            Duration::from_millis(2500) + RESET_MARGIN
-        );
+        assert_eq!(start.elapsed(), Duration::from_millis(2500) + RESET_MARGIN);
     }
 
     #[tokio::test(start_paused = true)]

@@ -328,9 +328,15 @@ impl DiscordTarget {
                 .edit_webhook_message(hook, message, &body, thread.as_deref())
                 .await
                 .map(|_| ()),
-            (Dest::Channel { .. }, Located::Webhook { .. }) => Err(RestError::Decode(
-                "a webhook message cannot be edited by the bot".into(),
-            )),
+            // `locate` only yields webhook references for webhook targets.
+            (Dest::Channel { .. }, Located::Webhook { .. }) => Err(RestError::Status {
+                status: 400,
+                code: None,
+                message: "a webhook message cannot be edited by the bot".into(),
+                errors: None,
+                retry_after: None,
+                global: false,
+            }),
         }
     }
 
