@@ -2,13 +2,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crier_bots::Target;
 use crier_bots::console::ConsoleTarget;
+use crier_bots::discord::ratelimit::Settings as DiscordSettings;
+use crier_bots::discord::rest::RestClient;
+use crier_bots::discord::{DiscordOptions, DiscordTarget};
 use crier_bots::format::FeedFormat;
 use crier_bots::telegram::{Limits, TelegramClient, TelegramOptions, TelegramTarget};
 
-use crate::config::{Config, Platform};
+use crate::config::{Config, Platform, TargetConfig};
 use crate::engine::{Pacing, TargetRuntime};
 
 /// Options for building targets that tests override.
@@ -44,6 +48,7 @@ fn telegram_client(cfg: &Config) -> anyhow::Result<Arc<TelegramClient>> {
 pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<String, TargetRuntime>> {
     let mut out = BTreeMap::new();
     let mut telegram: Option<Arc<TelegramClient>> = None;
+    let mut discord: Option<Arc<RestClient>> = None;
     for t in &cfg.targets {
         let target: Arc<dyn Target> = match t.platform {
             Platform::Telegram => {
@@ -71,11 +76,7 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
                 Some(mk) => ConsoleTarget::new(t.name.0.clone(), cfg.target_format(t), mk()),
                 None => ConsoleTarget::stdout(t.name.0.clone(), cfg.target_format(t)),
             }),
-            other => anyhow::bail!(
-                "target {:?}: platform {} is not available in this build yet",
-                t.name.0,
-                other.as_str()
-            ),
+            Platform::Discord | Platform::DiscordWebhook => discord_target(cfg, t, &mut discord)?,
         };
         out.insert(
             t.name.0.clone(),
@@ -88,6 +89,77 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
         );
     }
     Ok(out)
+}
+
+/// How long one Discord request may take.
+const DISCORD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A Discord target (bot channel or webhook). All of them share one REST
+/// client: one rate limiter and one invalid-request guard, which Discord
+/// counts per IP.
+fn discord_target(
+    cfg: &Config,
+    t: &TargetConfig,
+    shared: &mut Option<Arc<RestClient>>,
+) -> anyhow::Result<Arc<dyn Target>> {
+    let rest = match shared {
+        Some(r) => r.clone(),
+        None => {
+            let d = cfg.discord.as_ref();
+            let api = d
+                .map(|d| d.api_url.0.clone())
+                .unwrap_or_else(|| url::Url::parse("https://discord.com/api").expect("static URL"));
+            let settings = d
+                .map(|d| DiscordSettings {
+                    global_per_second: d.global_rate,
+                    invalid_request_guard: d.invalid_request_guard,
+                })
+                .unwrap_or_default();
+            let r = Arc::new(
+                RestClient::new(
+                    &api,
+                    cfg.discord_token().map(str::to_string),
+                    settings,
+                    DISCORD_TIMEOUT,
+                )
+                .map_err(|e| anyhow::anyhow!("cannot set up the Discord HTTP client: {e}"))?,
+            );
+            *shared = Some(r.clone());
+            r
+        }
+    };
+    let id = |v: i64| u64::try_from(v).ok();
+    let opts = DiscordOptions {
+        silent: t.silent,
+        suppress_embeds: t.suppress_embeds,
+        ping_role: t.ping_role.and_then(id),
+        crosspost: t.crosspost,
+        username: t.username.as_ref().map(|s| s.0.clone()),
+        avatar_url: t.avatar_url.as_ref().map(|u| u.0.to_string()),
+        thread_id: t.thread_id.and_then(id),
+        forum: t.forum,
+        applied_tags: t.applied_tags.iter().filter_map(|v| id(*v)).collect(),
+    };
+    let name = t.name.0.clone();
+    let format = cfg.target_format(t);
+    Ok(match t.platform {
+        Platform::Discord => {
+            let channel = t.channel.and_then(id).ok_or_else(|| {
+                anyhow::anyhow!("target {name:?}: `channel` must be a channel id")
+            })?;
+            Arc::new(DiscordTarget::bot(name, format, rest, channel, opts))
+        }
+        _ => {
+            let url = t
+                .webhook_url
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("target {name:?} needs `webhook_url`"))?;
+            // The error never contains the URL (its token is a secret).
+            let target = DiscordTarget::webhook(name.clone(), format, rest, &url.0, opts)
+                .map_err(|e| anyhow::anyhow!("target {name:?}: `webhook_url`: {e}"))?;
+            Arc::new(target)
+        }
+    })
 }
 
 /// Per-feed formatting settings.

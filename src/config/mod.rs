@@ -369,6 +369,21 @@ pub struct DiscordConfig {
     pub admin_roles: Vec<Id>,
     #[serde(default)]
     pub editor_roles: Vec<Id>,
+    /// Requests per second as the bot, and apart through webhooks (no token:
+    /// Discord limits those per IP); Discord's global limit is 50 for each.
+    #[serde(
+        default = "default_discord_global_rate",
+        deserialize_with = "at_least_one"
+    )]
+    pub global_rate: u32,
+    /// Invalid requests (401, 403, 429) within 10 minutes at which Crier
+    /// stops sending to Discord until the window passes (Discord bans the
+    /// IP at 10,000).
+    #[serde(
+        default = "default_discord_invalid_request_guard",
+        deserialize_with = "at_least_one"
+    )]
+    pub invalid_request_guard: u32,
     /// Answer slash commands (gateway). Default: when admins or editors
     /// (users or roles) are set.
     #[serde(default)]
@@ -418,6 +433,22 @@ impl Default for CommandsConfig {
 
 fn default_discord_api() -> HttpUrl {
     HttpUrl(Url::parse("https://discord.com/api").expect("static URL"))
+}
+
+fn default_discord_global_rate() -> u32 {
+    50
+}
+
+fn default_discord_invalid_request_guard() -> u32 {
+    1_000
+}
+
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n == 0 {
+        return Err(de::Error::custom("must be at least 1"));
+    }
+    Ok(n)
 }
 
 /// What to do with a send whose outcome is unknown (a timeout after the

@@ -4,6 +4,7 @@
 
 mod commands;
 mod daemon;
+mod discord;
 mod engine;
 mod poller;
 mod spine;

@@ -22,7 +22,9 @@ pub struct RouteKey {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
-    /// Requests per second for the whole bot.
+    /// Requests per second for the whole bot (bot-token requests), and
+    /// separately for requests without a token (webhooks), which Discord
+    /// limits per IP address.
     pub global_per_second: u32,
     /// Invalid requests (401/403/429) per 10 minutes at which sending
     /// stops. Discord bans at 10,000; the default stops at a tenth of that.
@@ -51,7 +53,8 @@ struct State {
     /// Routes blocked by a 429 before their bucket was known.
     route_blocked: HashMap<RouteKey, Instant>,
     global_until: Option<Instant>,
-    second: VecDeque<Instant>,
+    /// Recent request times per global pool (see [`pool`]).
+    second: [VecDeque<Instant>; 2],
     invalid: VecDeque<Instant>,
     guard_reported: bool,
 }
@@ -69,6 +72,19 @@ pub struct RateLimiter {
 }
 
 const WINDOW: Duration = Duration::from_secs(600);
+
+/// Added to a bucket's reset: `X-RateLimit-Reset-After` is rounded to the
+/// millisecond and the answer takes time to arrive, so a request sent the
+/// instant the bucket resets can reach Discord just before it did (a 429).
+/// Other clients use a similar offset (discord.js: 50 ms).
+pub const RESET_MARGIN: Duration = Duration::from_millis(25);
+
+/// The global limit a route counts against: 0 for bot-token requests
+/// (50/s per bot), 1 for webhook requests, which carry no token (Discord
+/// applies the global limit per IP address to those).
+fn pool(route: &RouteKey) -> usize {
+    usize::from(route.template.contains("/webhooks/"))
+}
 
 fn header_f64(h: &HeaderMap, name: &str) -> Option<f64> {
     h.get(name)?.to_str().ok()?.trim().parse().ok()
@@ -122,15 +138,15 @@ impl RateLimiter {
         if let Some(g) = st.global_until {
             ready = ready.max(g);
         }
-        while st
-            .second
+        let second = &mut st.second[pool(route)];
+        while second
             .front()
             .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
         {
-            st.second.pop_front();
+            second.pop_front();
         }
-        if st.second.len() as u32 >= self.settings.global_per_second.max(1)
-            && let Some(first) = st.second.front()
+        if second.len() as u32 >= self.settings.global_per_second.max(1)
+            && let Some(first) = second.front()
         {
             ready = ready.max(*first + Duration::from_secs(1));
         }
@@ -151,7 +167,7 @@ impl RateLimiter {
         if ready > now {
             return Ok(Some(ready));
         }
-        st.second.push_back(now);
+        st.second[pool(route)].push_back(now);
         if let Some(key) = key
             && let Some(b) = st.buckets.get_mut(&key)
         {
@@ -162,6 +178,16 @@ impl RateLimiter {
             b.remaining = b.remaining.saturating_sub(1);
         }
         Ok(None)
+    }
+
+    /// Take a request slot on `route` only if one is free now: `Ok(None)`
+    /// when taken, `Ok(Some(wait))` when the request would have to wait
+    /// that long (nothing is taken).
+    pub fn try_acquire(&self, route: &RouteKey) -> Result<Option<Duration>, Blocked> {
+        let now = Instant::now();
+        Ok(self
+            .try_take(route, now)?
+            .map(|at| at.saturating_duration_since(now)))
     }
 
     /// Wait until a request on `route` may go out.
@@ -204,7 +230,7 @@ impl RateLimiter {
                 (hash.clone(), route.major.clone()),
                 Bucket {
                     remaining: rem.max(0.0) as u32,
-                    reset_at: now + secs(after),
+                    reset_at: now + secs(after) + RESET_MARGIN,
                 },
             );
         }
@@ -304,7 +330,7 @@ mod tests {
         l.acquire(&route("2")).await.expect("other channel");
         assert_eq!(start.elapsed(), Duration::ZERO);
         l.acquire(&a).await.expect("after reset");
-        assert_eq!(start.elapsed(), Duration::from_millis(2500));
+        assert_eq!(start.elapsed(), Duration::from_millis(2500) + RESET_MARGIN);
     }
 
     #[tokio::test(start_paused = true)]
@@ -350,6 +376,45 @@ mod tests {
         for i in 0..6 {
             l.acquire(&route(&i.to_string())).await.expect("go");
         }
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_acquire_says_how_long_without_taking() {
+        let l = RateLimiter::new(Settings::default());
+        let a = route("1");
+        assert_eq!(l.try_acquire(&a), Ok(None));
+        l.update(
+            &a,
+            429,
+            &headers(&[("x-ratelimit-bucket", "abc"), ("x-ratelimit-scope", "user")]),
+            Some(2.0),
+            false,
+        );
+        assert_eq!(l.try_acquire(&a), Ok(Some(Duration::from_secs(2))));
+        assert_eq!(l.try_acquire(&route("2")), Ok(None), "other routes go");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(l.try_acquire(&a), Ok(None));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn webhooks_and_bot_requests_are_paced_apart() {
+        let l = RateLimiter::new(Settings {
+            global_per_second: 5,
+            ..Settings::default()
+        });
+        let start = Instant::now();
+        for i in 0..5 {
+            l.acquire(&route(&i.to_string())).await.expect("go");
+            l.acquire(&RouteKey {
+                template: "POST /webhooks/{}/{}",
+                major: i.to_string(),
+            })
+            .await
+            .expect("go");
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO, "two pools of 5");
+        l.acquire(&route("9")).await.expect("go");
         assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 

@@ -33,6 +33,9 @@ pub enum RestError {
     },
     /// The invalid-request guard stopped the request.
     Guard { count: u32, wait: Duration },
+    /// A request that must not wait (a crosspost) found its route limited
+    /// for this long; it was not sent.
+    Busy { wait: Duration },
     /// A success answer we could not read.
     Decode(String),
 }
@@ -66,6 +69,11 @@ impl std::fmt::Display for RestError {
                 f,
                 "invalid-request guard: {count} invalid requests in 10 minutes; sending paused for {}s",
                 wait.as_secs()
+            ),
+            RestError::Busy { wait } => write!(
+                f,
+                "rate limited for another {}s; not sent",
+                wait.as_secs_f64().ceil()
             ),
             RestError::Decode(m) => write!(f, "cannot read Discord's answer: {m}"),
         }
@@ -193,7 +201,31 @@ impl RestClient {
         body: Option<&Value>,
         bot_auth: bool,
     ) -> Result<Option<Value>, RestError> {
-        if let Err(Blocked::Guard { count, wait }) = self.limiter.acquire(&route).await {
+        self.call_with(method, url, route, body, bot_auth, true)
+            .await
+    }
+
+    /// `wait`: wait for the route's rate limit (the normal case), or give
+    /// up at once with [`RestError::Busy`].
+    async fn call_with(
+        &self,
+        method: Method,
+        url: String,
+        route: RouteKey,
+        body: Option<&Value>,
+        bot_auth: bool,
+        wait: bool,
+    ) -> Result<Option<Value>, RestError> {
+        let acquired = if wait {
+            self.limiter.acquire(&route).await
+        } else {
+            match self.limiter.try_acquire(&route) {
+                Ok(None) => Ok(()),
+                Ok(Some(wait)) => return Err(RestError::Busy { wait }),
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(Blocked::Guard { count, wait }) = acquired {
             return Err(RestError::Guard { count, wait });
         }
         let mut req = self.http.request(method, &url);
@@ -321,23 +353,36 @@ impl RestClient {
         .map(|_| ())
     }
 
+    /// Publish a message of an announcement channel to the following
+    /// channels. Never waits for the route's rate limit (the crosspost
+    /// bucket resets hourly): a limited route is [`RestError::Busy`].
     pub async fn crosspost(&self, channel: &str, message: &str) -> Result<(), RestError> {
         let url = format!(
             "{}/v10/channels/{channel}/messages/{message}/crosspost",
             self.api
         );
-        self.call(
+        self.call_with(
             Method::POST,
             url,
             Self::channel_route("POST /channels/{}/messages/{}/crosspost", channel),
             None,
             true,
+            false,
         )
         .await
         .map(|_| ())
     }
 
-    fn webhook_url(w: &Webhook, tail: &str, thread: Option<&str>, wait: bool) -> String {
+    /// Webhook URLs carry `with_components=true`: without it Discord drops
+    /// the `components` (our link button) of a webhook not owned by an
+    /// application.
+    fn webhook_url(
+        w: &Webhook,
+        tail: &str,
+        thread: Option<&str>,
+        wait: bool,
+        components: bool,
+    ) -> String {
         let mut url = format!("{}/v10/webhooks/{}/{}{tail}", w.api, w.id, w.token);
         let mut q = Vec::new();
         if wait {
@@ -345,6 +390,9 @@ impl RestClient {
         }
         if let Some(t) = thread {
             q.push(format!("thread_id={t}"));
+        }
+        if components {
+            q.push("with_components=true".to_string());
         }
         if !q.is_empty() {
             url.push('?');
@@ -371,7 +419,7 @@ impl RestClient {
         let v = self
             .call(
                 Method::POST,
-                Self::webhook_url(w, "", thread, true),
+                Self::webhook_url(w, "", thread, true, true),
                 Self::webhook_route("POST /webhooks/{}/{}", w),
                 Some(body),
                 false,
@@ -391,7 +439,7 @@ impl RestClient {
         let v = self
             .call(
                 Method::PATCH,
-                Self::webhook_url(w, &format!("/messages/{message}"), thread, false),
+                Self::webhook_url(w, &format!("/messages/{message}"), thread, false, true),
                 Self::webhook_route("PATCH /webhooks/{}/{}/messages/{}", w),
                 Some(body),
                 false,
@@ -409,7 +457,7 @@ impl RestClient {
     ) -> Result<(), RestError> {
         self.call(
             Method::DELETE,
-            Self::webhook_url(w, &format!("/messages/{message}"), thread, false),
+            Self::webhook_url(w, &format!("/messages/{message}"), thread, false, false),
             Self::webhook_route("DELETE /webhooks/{}/{}/messages/{}", w),
             None,
             false,
@@ -467,6 +515,23 @@ mod tests {
         assert!(
             format!("{w:?}").find("abcDEF").is_none(),
             "Debug hides the token"
+        );
+    }
+
+    #[test]
+    fn webhook_urls_wait_and_take_components() {
+        let w = Webhook {
+            id: "1".into(),
+            token: "t".into(),
+            api: "http://x/api".into(),
+        };
+        assert_eq!(
+            RestClient::webhook_url(&w, "", Some("9"), true, true),
+            "http://x/api/v10/webhooks/1/t?wait=true&thread_id=9&with_components=true"
+        );
+        assert_eq!(
+            RestClient::webhook_url(&w, "/messages/5", None, false, false),
+            "http://x/api/v10/webhooks/1/t/messages/5"
         );
     }
 

@@ -513,7 +513,7 @@ fn one_megabyte_body() {
             html.push_str(words[(n >> 33) as usize % words.len()]);
             html.push(' ');
         }
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             html.push_str(&"Z".repeat(5000));
         }
         html.push_str("</p>");

@@ -1314,6 +1314,7 @@ fn execute_webhook(
         .filter(|s| !s.trim().is_empty())
         .map(str::to_string);
     validate_message(body, false, false, !attachments.is_empty())?;
+    let body = &without_components_unless_asked(body, q);
     let target = match (channel.kind, thread_id, &thread_name) {
         (ChannelKind::Forum, Some(_), Some(_)) => {
             return Err(derr(
@@ -1402,6 +1403,17 @@ fn execute_webhook(
     }
 }
 
+/// Webhooks not owned by an application (all of the fake's) ignore
+/// `components` unless the request says `?with_components=true`.
+fn without_components_unless_asked(body: &Value, q: &[(String, String)]) -> Value {
+    let asked = query_get(q, "with_components").is_some_and(|w| w.eq_ignore_ascii_case("true"));
+    let mut body = body.clone();
+    if !asked && let Value::Object(o) = &mut body {
+        o.remove("components");
+    }
+    body
+}
+
 fn id_or_unknown_channel(s: &str) -> Result<u64, DcError> {
     id(s).ok_or_else(unknown_channel)
 }
@@ -1480,6 +1492,7 @@ fn edit_webhook_message(
     }
     let msg = webhook_message(st, id, token, m, q)?;
     validate_message(body, false, true, false)?;
+    let body = &without_components_unless_asked(body, q);
     let Some(x) = find_mut(st, msg.channel_id, msg.id) else {
         return Err(unknown_message());
     };

@@ -24,6 +24,9 @@
 //!   per author; webhook executions have no nonce.
 //! - `allowed_mentions`: `parse` with `users`/`roles` and a `users`/`roles`
 //!   list are mutually exclusive (`MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE`).
+//! - Webhooks not owned by an application ignore `components` unless the
+//!   execution or edit asks `?with_components=true`
+//!   (discord-api-types `RESTPostAPIWebhookWithTokenJSONBody.components`).
 //! - Crossposting: announcement channels only; about 10 per hour per
 //!   channel (synzen/MonitoRSS#184, discordjs/discord.js#4956).
 

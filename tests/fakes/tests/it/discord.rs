@@ -524,6 +524,49 @@ async fn webhooks() {
         other => panic!("{other:?}"),
     }
 
+    // A webhook not owned by an application drops components unless the
+    // request asks `with_components=true`.
+    let button = json!([{"type": 1, "components": [{"type": 2, "style": 5, "label": "Read", "url": "https://example.org/a"}]}]);
+    for (q, kept) in [("", 0), ("&with_components=true", 1)] {
+        let r = c
+            .post(format!("{url}?wait=true{q}"))
+            .json(&json!({"content": "button", "components": button}))
+            .send()
+            .await
+            .expect("send");
+        let m: Value = r.json().await.expect("json");
+        assert_eq!(m["components"].as_array().map(Vec::len), Some(kept), "{q}");
+    }
+    let last = f.visible(TEXT).last().map(|m| m.id).unwrap_or(0);
+    let r = c
+        .patch(format!("{url}/messages/{last}"))
+        .json(&json!({"components": []}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        f.message(last).map(|m| m.components.len()),
+        Some(1),
+        "ignored"
+    );
+    let r = c
+        .patch(format!("{url}/messages/{last}?with_components=true"))
+        .json(&json!({"components": []}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(f.message(last).map(|m| m.components.len()), Some(0));
+    for m in f.visible(TEXT).iter().skip(2) {
+        let r = c
+            .delete(format!("{url}/messages/{}", m.id))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), 204);
+    }
+
     // Into a thread; edits and deletes must name the thread.
     let r = c
         .post(format!("{url}?wait=true&thread_id={THREAD}"))
