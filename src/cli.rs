@@ -247,6 +247,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             if let Some(t) = &target
                 && store.set_target_disabled(t, None, now)?
             {
+                store.close_alert(&format!("target-disabled:{t}"))?;
                 println!("target {t} re-enabled");
             }
             let (n, targets) = store.requeue_failed(id, target.as_deref(), now)?;

@@ -624,6 +624,9 @@ impl Engine {
         match e {
             DeliveryError::RateLimited { retry_after } => {
                 tracing::warn!(target_name = %name, ?retry_after, "rate limited by the platform; waiting");
+                if let Some((key, text)) = rt.target.take_alert() {
+                    self.alerts.open(&key, &text);
+                }
                 let next = now + retry_after.as_millis() as i64;
                 self.db.call(move |s| s.defer(id, next, &msg, now)).await
             }

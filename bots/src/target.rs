@@ -139,6 +139,12 @@ pub trait Target: Send + Sync {
     fn preview_request(&self, part: &Part) -> serde_json::Value {
         serde_json::json!({ "body": part.payload })
     }
+    /// An incident the adapter noticed that admins should hear of, once
+    /// (e.g. Discord's invalid-request guard tripped): `(key, text)`. The
+    /// engine asks after a failed attempt.
+    fn take_alert(&self) -> Option<(String, String)> {
+        None
+    }
     /// Use a new address from now on (after [`DeliveryError::TargetMoved`],
     /// or at start from the stored override).
     fn set_address(&self, _address: &str) {}

@@ -256,6 +256,12 @@ platform = "telegram"
 chat = "@news"
 thread = 3
 silent = true
+
+[[targets]]
+name = "hook"
+platform = "discord_webhook"
+webhook_url = "https://discord.com/api/webhooks/123456789012345678/SECRET-webhook-token"
+username = "Newsroom"
 "#,
     );
     let out = ws.crier(&["inspect", "--json", "seed.html", "missing.xml"]);

@@ -105,6 +105,8 @@ pub struct DiscordTarget {
     dest: Dest,
     opts: DiscordOptions,
     crossposts: Mutex<VecDeque<Instant>>,
+    /// An alert for the engine to pick up (the guard tripped).
+    alert: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for DiscordTarget {
@@ -161,6 +163,7 @@ impl DiscordTarget {
             },
             opts,
             crossposts: Mutex::new(VecDeque::new()),
+            alert: Mutex::new(None),
         }
     }
 
@@ -185,6 +188,7 @@ impl DiscordTarget {
             dest: Dest::Webhook { hook },
             opts,
             crossposts: Mutex::new(VecDeque::new()),
+            alert: Mutex::new(None),
         })
     }
 
@@ -410,6 +414,9 @@ impl DiscordTarget {
 
     fn report_guard(&self, e: &RestError) {
         if self.rest.limiter().take_guard_report() {
+            *self.alert.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
+                "Discord's invalid-request guard tripped ({e}): every Discord request waits. Check the disabled targets and the bot's permissions."
+            ));
             tracing::error!(target_name = %self.name, error = %e, "Discord invalid-request guard tripped: every Discord request waits (Discord bans an IP at 10,000 invalid requests in 10 minutes); check the disabled targets and the bot's permissions");
         }
     }
@@ -621,6 +628,45 @@ impl Target for DiscordTarget {
 
     /// Bot messages carry `nonce` + `enforce_nonce`: a resend returns the
     /// first message. Webhook executions have no nonce.
+    fn take_alert(&self) -> Option<(String, String)> {
+        self.alert
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .map(|t| {
+                // One incident per 10-minute window (the guard's own window).
+                let window = chrono::Utc::now().timestamp() / 600;
+                (format!("discord-invalid-request-guard:{window}"), t)
+            })
+    }
+
+    fn preview_request(&self, part: &Part) -> Value {
+        let Ok((m, extra)) = Self::read(part) else {
+            return json!({ "body": part.payload });
+        };
+        let mut body = self.body(&m, Op::Send, &extra);
+        let path = match &self.dest {
+            Dest::Channel { channel } => {
+                if let Value::Object(o) = &mut body {
+                    o.insert("nonce".into(), json!("<per delivery>"));
+                    o.insert("enforce_nonce".into(), json!(true));
+                }
+                format!("/channels/{channel}/messages")
+            }
+            Dest::Webhook { hook } => {
+                let mut p = format!(
+                    "/webhooks/{}/<token>?wait=true&with_components=true",
+                    hook.id
+                );
+                if let Some(t) = self.opts.thread_id {
+                    p.push_str(&format!("&thread_id={t}"));
+                }
+                p
+            }
+        };
+        json!({ "method": "POST", "path": path, "body": body })
+    }
+
     fn idempotent_send(&self) -> bool {
         !self.is_webhook()
     }
