@@ -7,6 +7,7 @@ mod daemon;
 mod discord;
 mod engine;
 mod poller;
+mod proof;
 mod spine;
 mod support;
 mod telegram;
