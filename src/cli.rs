@@ -154,7 +154,14 @@ pub fn main_with(cli: Cli) -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            let rt = match tokio::runtime::Runtime::new() {
+            // Storage calls run on the blocking pool behind one mutex: a
+            // few threads serve them all (more would only wait, and cost
+            // memory).
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .max_blocking_threads(8)
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("error: cannot start the async runtime: {e}");
