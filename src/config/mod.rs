@@ -1054,6 +1054,16 @@ impl Config {
                     format!("{:?} is not a colour like \"#1d9bf0\"", c.0),
                 );
             }
+            if let Some(u) = &t.webhook_url
+                && let Err(e) = crier_bots::discord::rest::Webhook::parse(&u.0)
+            {
+                push(
+                    "targets",
+                    i,
+                    "webhook_url",
+                    format!("not a Discord webhook URL: {e}"),
+                );
+            }
             if t.thread_id.is_some() && t.forum {
                 push(
                     "targets",

@@ -284,3 +284,21 @@ fn template_errors_name_the_target() {
     assert_eq!(f.mode, crier_bots::format::Mode::Full);
     assert_eq!(f.link_preview, crier_bots::format::LinkPreview::None);
 }
+
+#[test]
+fn webhook_urls_are_checked() {
+    let text = r#"
+[[targets]]
+name = "hook"
+platform = "discord_webhook"
+webhook_url = "https://discord.com/api/channels/123"
+"#;
+    let e = one_error(text);
+    assert_eq!(e.key, "targets[0].webhook_url");
+    assert!(
+        e.message.contains("not a Discord webhook URL"),
+        "{}",
+        e.message
+    );
+    assert!(!e.to_string().contains("SECRET"));
+}
