@@ -227,7 +227,10 @@ pub fn markdown_html(md: &str) -> String {
     static RULES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
     let rules = RULES.get_or_init(|| {
         [
-            (r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)", r#"<a href="$2">$1</a>"#),
+            (
+                r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)",
+                r#"<a href="$2">$1</a>"#,
+            ),
             (r"(?s)\*\*(.+?)\*\*", "<b>$1</b>"),
             (r"(?s)__(.+?)__", "<u>$1</u>"),
             (r"(?s)~~(.+?)~~", "<s>$1</s>"),
@@ -311,9 +314,7 @@ pub fn markdown_html(md: &str) -> String {
                 std::mem::take(&mut quote).join("<br>")
             ));
         }
-        let heading = ["### ", "## ", "# "]
-            .iter()
-            .find_map(|h| t.strip_prefix(h));
+        let heading = ["### ", "## ", "# "].iter().find_map(|h| t.strip_prefix(h));
         match heading {
             Some(h) => lines.push(format!("<b>{h}</b>")),
             None => lines.push(line.to_string()),
@@ -382,7 +383,9 @@ fn text_chunks(text: &str) -> Vec<String> {
 fn code_chunks(head: &str, text: &str) -> Vec<String> {
     // A code block ends at ```: break such runs with a zero-width space.
     let text = text.replace("```", "`\u{200B}`\u{200B}`");
-    let room = TEXT_LIMIT.saturating_sub(head.chars().count() + 10).max(100);
+    let room = TEXT_LIMIT
+        .saturating_sub(head.chars().count() + 10)
+        .max(100);
     let mut out = Vec::new();
     let mut cur = String::new();
     for line in text.lines() {
@@ -495,7 +498,10 @@ fn caller_of(user: &User, roles: Vec<i64>) -> Caller {
     Caller {
         platform: Platform::Discord,
         user_id: i64::try_from(user.id.get()).unwrap_or(i64::MAX),
-        name: user.global_name.clone().unwrap_or_else(|| user.name.clone()),
+        name: user
+            .global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
         roles,
     }
 }
@@ -853,7 +859,11 @@ impl DiscordFrontend {
         // Acknowledge at once and take the buttons off the question: the
         // choice is made (only the caller sees an ephemeral message).
         let ack = json!({"type": 7, "data": {"components": []}});
-        if let Err(e) = self.rest.interaction_callback(ci.id.get(), &token, &ack).await {
+        if let Err(e) = self
+            .rest
+            .interaction_callback(ci.id.get(), &token, &ack)
+            .await
+        {
             tracing::warn!(error = %e, "cannot acknowledge a Discord button");
             return;
         }
@@ -1037,9 +1047,16 @@ mod tests {
         let last = msgs.last().expect("last");
         assert_eq!(last["components"][0]["components"][0]["custom_id"], "pub:1");
         assert_eq!(last["components"][0]["components"][0]["style"], 3);
-        assert!(msgs[1]["content"].as_str().expect("c").contains("a \\*b\\*"));
-        assert!(msgs.iter().all(|m| m.get("components").is_none()
-            || std::ptr::eq(m, last)));
+        assert!(
+            msgs[1]["content"]
+                .as_str()
+                .expect("c")
+                .contains("a \\*b\\*")
+        );
+        assert!(
+            msgs.iter()
+                .all(|m| m.get("components").is_none() || std::ptr::eq(m, last))
+        );
     }
 
     #[test]

@@ -34,8 +34,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{
-    Access, ChannelKind, DcChannel, DcInteraction, DcMessage, FakeDiscord, Shared, State,
-    handlers, interaction_token,
+    Access, ChannelKind, DcChannel, DcInteraction, DcMessage, FakeDiscord, Shared, State, handlers,
+    interaction_token,
 };
 
 /// The heartbeat interval HELLO announces.
@@ -126,7 +126,8 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, url: String) {
     let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
         return;
     };
-    let hello = json!({"op": 10, "s": null, "t": null, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}});
+    let hello =
+        json!({"op": 10, "s": null, "t": null, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}});
     if ws.send(text(&hello)).await.is_err() {
         return;
     }
@@ -151,7 +152,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, url: String) {
                     }
                     Some(2) => {
                         let d = &v["d"];
-                        if d.get("token").and_then(Value::as_str) != Some(sh.token.as_str()) {
+                        // Discord takes the token with or without "Bot "
+                        // (serenity sends it with).
+                        let token = d.get("token").and_then(Value::as_str).unwrap_or("");
+                        if token.strip_prefix("Bot ").unwrap_or(token) != sh.token {
                             close(&mut ws, 4004, "Authentication failed.").await;
                             break;
                         }
@@ -502,7 +506,8 @@ impl FakeDiscord {
                 ),
                 11 => {
                     let aid = self.shared.snowflake(&mut st);
-                    let (filename, url) = if raw.starts_with("http://") || raw.starts_with("https://")
+                    let (filename, url) = if raw.starts_with("http://")
+                        || raw.starts_with("https://")
                     {
                         let f = raw.rsplit('/').next().unwrap_or("file").to_string();
                         (f, raw.to_string())

@@ -1598,7 +1598,11 @@ fn interaction_callback(
             // Component interactions only: (7) edit the message the
             // button is on, or (6) acknowledge and edit it later.
             let Some(mid) = i.message_id else {
-                return Err(derr(400, 40060, "Interaction response type not allowed here"));
+                return Err(derr(
+                    400,
+                    40060,
+                    "Interaction response type not allowed here",
+                ));
             };
             if kind == 7 {
                 validate_message(&data, false, true, false)?;
@@ -1621,7 +1625,10 @@ fn interaction_callback(
             let mut e = Map::new();
             e.insert(
                 "type".into(),
-                field_error("BASE_TYPE_CHOICES", "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}."),
+                field_error(
+                    "BASE_TYPE_CHOICES",
+                    "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.",
+                ),
             );
             return Err(form_error(e));
         }
@@ -1697,7 +1704,10 @@ fn validate_buttons(body: &Value) -> Result<(), DcError> {
             if !(1..=4).contains(&style) {
                 errors.insert(
                     format!("{path}.style"),
-                    field_error("BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6}."),
+                    field_error(
+                        "BASE_TYPE_CHOICES",
+                        "Value must be one of {1, 2, 3, 4, 5, 6}.",
+                    ),
                 );
             }
             let n = b
