@@ -143,12 +143,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, url: String) {
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => continue,
                 };
-                match v.get("op").and_then(Value::as_u64) {
+                let answer = match v.get("op").and_then(Value::as_u64) {
                     Some(1) => {
                         sh.lock().gateway.heartbeats += 1;
-                        if ws.send(text(&json!({"op": 11, "s": null, "t": null, "d": null}))).await.is_err() {
-                            break;
-                        }
+                        Some(json!({"op": 11, "s": null, "t": null, "d": null}))
                     }
                     Some(2) => {
                         let d = &v["d"];
@@ -177,7 +175,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, url: String) {
                         };
                         session = Some(id);
                         seq += 1;
-                        let ready = json!({
+                        Some(json!({
                             "op": 0, "s": seq, "t": "READY",
                             "d": {
                                 "v": 10,
@@ -188,18 +186,17 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, url: String) {
                                 "shard": d.get("shard").cloned().unwrap_or(json!([0, 1])),
                                 "application": {"id": FakeDiscord::APPLICATION_ID.to_string(), "flags": 0},
                             }
-                        });
-                        if ws.send(text(&ready)).await.is_err() {
-                            break;
-                        }
+                        }))
                     }
-                    Some(6) => {
-                        // Sessions are not kept: identify again.
-                        if ws.send(text(&json!({"op": 9, "s": null, "t": null, "d": false}))).await.is_err() {
-                            break;
-                        }
-                    }
-                    _ => {}
+                    // Sessions are not kept: RESUME gets INVALID_SESSION,
+                    // and the client identifies again.
+                    Some(6) => Some(json!({"op": 9, "s": null, "t": null, "d": false})),
+                    _ => None,
+                };
+                if let Some(a) = answer
+                    && ws.send(text(&a)).await.is_err()
+                {
+                    break;
                 }
             }
             Some((t, d)) = rx.recv() => {
