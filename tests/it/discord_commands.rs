@@ -709,3 +709,30 @@ async fn why_explains_filtered_and_failed_articles_and_alerts_come_once() {
     assert!(why.contains("dc: delivered"), "{why}");
     d.stop().await;
 }
+
+#[tokio::test]
+async fn alerts_go_to_the_alerts_channel_once_when_one_is_set() {
+    const ALERTS: u64 = 1_300_000_000_000_000_103;
+    let w = world().await;
+    w.dc.add_text_channel(ALERTS);
+    w.dc.set_access(DC_CHAN, Access::MissingAccess);
+    w.feed(&numbered("a", 1));
+    let cfg = w
+        .config(&format!("alerts_channel = {ALERTS}"), r#""dc""#)
+        .replace("targets = [\"dc\"]", "targets = [\"dc\"]\nbackfill = 5");
+    let d = w.start_with(&cfg).await;
+    eventually("the alert", Duration::from_secs(20), || {
+        w.dc.visible(ALERTS)
+            .iter()
+            .any(|m| unescape(&m.content).contains("Target dc disabled"))
+    })
+    .await;
+    w.feed(&numbered("a", 3));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let alerts = w.dc.visible(ALERTS);
+    assert_eq!(alerts.len(), 1, "once per incident: {alerts:?}");
+    assert_eq!(alerts[0].author, Author::Bot);
+    assert!(!alerts[0].pinged_anyone());
+    assert!(w.dc.dms(ADMIN).is_empty(), "not by DM then");
+    d.stop().await;
+}
