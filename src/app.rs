@@ -147,6 +147,29 @@ pub async fn run(
         notifiers.push(fe.clone());
         frontends.spawn(fe.run(shutdown.clone()));
     }
+    if let (Some(dc), Some(token)) = (&cfg.discord, cfg.discord_token())
+        && dc.commands_enabled()
+    {
+        use crier_bots::discord::commands::{DiscordFrontend, FrontendOptions};
+        let fe = DiscordFrontend::new(
+            token,
+            &dc.api_url.0,
+            crier_bots::discord::ratelimit::Settings {
+                global_per_second: dc.global_rate,
+                invalid_request_guard: dc.invalid_request_guard,
+            },
+            FrontendOptions {
+                admins: dc.admins.clone(),
+                application_id: dc.application_id,
+                guild_id: dc.guild_id,
+                alerts_channel: dc.alerts_channel,
+            },
+            center.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!("Discord commands: {e}"))?;
+        notifiers.push(fe.clone());
+        frontends.spawn(fe.run(shutdown.clone()));
+    }
     frontends.spawn(crate::alerts::dispatch(
         db.clone(),
         alert_rx,

@@ -5,6 +5,7 @@
 mod commands;
 mod daemon;
 mod discord;
+mod discord_commands;
 mod engine;
 mod poller;
 mod proof;

@@ -1,6 +1,8 @@
 //! The Discord adapter: Crier's own REST layer and rate limiter
-//! ([`rest`], [`ratelimit`]) and the channel / webhook targets ([`target`]).
+//! ([`rest`], [`ratelimit`]), the channel / webhook targets ([`target`]) and
+//! the command front-end ([`commands`]).
 
+pub mod commands;
 pub mod ratelimit;
 pub mod rest;
 pub mod target;

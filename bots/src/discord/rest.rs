@@ -467,12 +467,169 @@ impl RestClient {
     }
 }
 
+/// The command layer's endpoints: application commands, interaction
+/// responses (initial callback, `@original`, follow-ups) and direct
+/// messages. Interaction tokens are secrets like webhook tokens: they only
+/// travel in URLs, which errors never show.
+impl RestClient {
+    fn app_route(template: &'static str, app: u64) -> RouteKey {
+        RouteKey {
+            template,
+            major: app.to_string(),
+        }
+    }
+
+    /// `GET /applications/@me` (the application id, when not configured).
+    pub async fn current_application(&self) -> Result<Value, RestError> {
+        let url = format!("{}/v10/applications/@me", self.api);
+        self.call(
+            Method::GET,
+            url,
+            Self::app_route("GET /applications/@me", 0),
+            None,
+            true,
+        )
+        .await?
+        .ok_or_else(|| RestError::Decode("empty answer".into()))
+    }
+
+    /// Replace the application's slash commands: in one guild (they show
+    /// at once) or globally.
+    pub async fn bulk_overwrite_commands(
+        &self,
+        app: u64,
+        guild: Option<u64>,
+        commands: &Value,
+    ) -> Result<Value, RestError> {
+        let (url, route) = match guild {
+            Some(g) => (
+                format!("{}/v10/applications/{app}/guilds/{g}/commands", self.api),
+                Self::app_route("PUT /applications/{}/guilds/{}/commands", app),
+            ),
+            None => (
+                format!("{}/v10/applications/{app}/commands", self.api),
+                Self::app_route("PUT /applications/{}/commands", app),
+            ),
+        };
+        self.call(Method::PUT, url, route, Some(commands), true)
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))
+    }
+
+    /// The initial response to an interaction (within 3 seconds of it).
+    pub async fn interaction_callback(
+        &self,
+        interaction: u64,
+        token: &str,
+        body: &Value,
+    ) -> Result<(), RestError> {
+        let url = format!(
+            "{}/v10/interactions/{interaction}/{token}/callback",
+            self.api
+        );
+        self.call(
+            Method::POST,
+            url,
+            RouteKey {
+                template: "POST /interactions/{}/{}/callback",
+                major: interaction.to_string(),
+            },
+            Some(body),
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    fn interaction_route(template: &'static str, token: &str) -> RouteKey {
+        RouteKey {
+            template,
+            major: token.to_string(),
+        }
+    }
+
+    /// Edit the original response (after a deferred one: create it).
+    pub async fn edit_original(
+        &self,
+        app: u64,
+        token: &str,
+        body: &Value,
+    ) -> Result<CreatedMessage, RestError> {
+        let url = format!("{}/v10/webhooks/{app}/{token}/messages/@original", self.api);
+        let v = self
+            .call(
+                Method::PATCH,
+                url,
+                Self::interaction_route("PATCH /webhooks/{}/{}/messages/@original", token),
+                Some(body),
+                false,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
+        message_from(&v)
+    }
+
+    pub async fn delete_original(&self, app: u64, token: &str) -> Result<(), RestError> {
+        let url = format!("{}/v10/webhooks/{app}/{token}/messages/@original", self.api);
+        self.call(
+            Method::DELETE,
+            url,
+            Self::interaction_route("DELETE /webhooks/{}/{}/messages/@original", token),
+            None,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// A follow-up message of an interaction (for 15 minutes after it).
+    pub async fn followup(
+        &self,
+        app: u64,
+        token: &str,
+        body: &Value,
+    ) -> Result<CreatedMessage, RestError> {
+        let url = format!("{}/v10/webhooks/{app}/{token}", self.api);
+        let v = self
+            .call(
+                Method::POST,
+                url,
+                Self::interaction_route("POST /webhooks/{}/{}", token),
+                Some(body),
+                false,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
+        message_from(&v)
+    }
+
+    /// The bot's direct-message channel with a user.
+    pub async fn create_dm(&self, user: u64) -> Result<String, RestError> {
+        let url = format!("{}/v10/users/@me/channels", self.api);
+        let v = self
+            .call(
+                Method::POST,
+                url,
+                Self::app_route("POST /users/@me/channels", 0),
+                Some(&serde_json::json!({"recipient_id": user.to_string()})),
+                true,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
+        message_from(&v).map(|c| c.id)
+    }
+}
+
 /// Webhook tokens travel in URLs: keep them out of error texts.
 fn redact(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(i) = rest.find("/webhooks/") {
-        let (head, tail) = rest.split_at(i + "/webhooks/".len());
+    while let Some((i, marker)) = ["/webhooks/", "/interactions/"]
+        .iter()
+        .filter_map(|m| rest.find(m).map(|i| (i, *m)))
+        .min()
+    {
+        let (head, tail) = rest.split_at(i + marker.len());
         out.push_str(head);
         // keep the id, hide the token
         let id_end = tail.find('/').unwrap_or(tail.len());
@@ -542,5 +699,10 @@ mod tests {
         );
         assert!(!s.contains("SECRETTOKEN"), "{s}");
         assert!(s.contains("/webhooks/123/***?wait=true"), "{s}");
+        let s = redact(
+            "error sending request for url (http://x/api/v10/interactions/55/INTERACTIONTOKEN/callback)",
+        );
+        assert!(!s.contains("INTERACTIONTOKEN"), "{s}");
+        assert!(s.contains("/interactions/55/***/callback"), "{s}");
     }
 }

@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Access, Author, CROSSPOSTED, ChannelKind, DcChannel, DcInteraction, DcMessage, DcWebhook,
-    FakeDiscord, SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, Shared, State,
+    EPHEMERAL, FakeDiscord, INTERACTION_TOKEN_LIFE, INTERACTION_WINDOW, SUPPRESS_EMBEDS,
+    SUPPRESS_NOTIFICATIONS, Shared, State,
 };
 use crate::clock::{since, unix_f64};
 use crate::fault::Fault;
@@ -87,6 +88,7 @@ enum Route {
     GatewayBot,
     CurrentUser,
     CurrentApplication,
+    CreateDm,
     PutCommands(u64, Option<u64>),
     GetCommands(u64, Option<u64>),
     InteractionCallback(u64, String),
@@ -109,6 +111,7 @@ impl Route {
             Route::GatewayBot => "get_gateway_bot",
             Route::CurrentUser => "get_current_user",
             Route::CurrentApplication => "get_current_application",
+            Route::CreateDm => "create_dm",
             Route::PutCommands(..) => "bulk_overwrite_commands",
             Route::GetCommands(..) => "get_commands",
             Route::InteractionCallback(..) => "interaction_callback",
@@ -239,6 +242,7 @@ fn route(method: &str, path: &str) -> Result<Route, u16> {
         ["gateway"] if m == "GET" => Route::Gateway,
         ["gateway", "bot"] if m == "GET" => Route::GatewayBot,
         ["users", "@me"] if m == "GET" => Route::CurrentUser,
+        ["users", "@me", "channels"] if m == "POST" => Route::CreateDm,
         ["applications", "@me"] | ["oauth2", "applications", "@me"] if m == "GET" => {
             Route::CurrentApplication
         }
@@ -262,7 +266,9 @@ fn route(method: &str, path: &str) -> Result<Route, u16> {
             "POST" => Route::InteractionCallback(id(i).ok_or(404u16)?, t.to_string()),
             _ => return Err(405),
         },
-        ["gateway"] | ["gateway", "bot"] | ["users", "@me"] => return Err(405),
+        ["gateway"] | ["gateway", "bot"] | ["users", "@me"] | ["users", "@me", "channels"] => {
+            return Err(405);
+        }
         _ => return Err(404),
     };
     Ok(r)
@@ -713,6 +719,7 @@ fn dispatch(
             })),
         )),
         Route::CurrentUser => Ok((200, Some(bot_user()))),
+        Route::CreateDm => create_dm(sh, st, &body),
         Route::CurrentApplication => Ok((
             200,
             Some(json!({
@@ -747,7 +754,7 @@ fn ts(t: SystemTime) -> String {
     DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Micros, false)
 }
 
-fn bot_user() -> Value {
+pub(crate) fn bot_user() -> Value {
     json!({
         "id": FakeDiscord::BOT_ID.to_string(),
         "username": FakeDiscord::BOT_USERNAME,
@@ -1472,8 +1479,19 @@ fn edit_webhook_message(
         if i.callbacks.is_empty() {
             return Err(unknown_message());
         }
+        if since(sh.clock.now(), i.created) > INTERACTION_TOKEN_LIFE {
+            return Err(derr(401, 50027, "Invalid Webhook Token"));
+        }
         validate_message(body, false, false, false)?;
-        let msg = new_message(
+        validate_buttons(body)?;
+        // A deferred response's flags (ephemeral) carry over.
+        let deferred_flags = i
+            .callbacks
+            .first()
+            .and_then(|c| c.pointer("/data/flags"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let mut msg = new_message(
             sh,
             st,
             i.channel_id,
@@ -1483,6 +1501,7 @@ fn edit_webhook_message(
             body,
             Vec::new(),
         );
+        msg.flags |= deferred_flags & EPHEMERAL;
         let mid = msg.id;
         let j = push(st, msg);
         if let Some(i) = st.interactions.get_mut(&iid) {
@@ -1490,9 +1509,21 @@ fn edit_webhook_message(
         }
         return Ok((200, Some(j)));
     }
+    if let Some(iid) = interaction_by_token(st, id, token)
+        && let Some(i) = st.interactions.get(&iid)
+        && since(sh.clock.now(), i.created) > INTERACTION_TOKEN_LIFE
+    {
+        return Err(derr(401, 50027, "Invalid Webhook Token"));
+    }
     let msg = webhook_message(st, id, token, m, q)?;
     validate_message(body, false, true, false)?;
-    let body = &without_components_unless_asked(body, q);
+    validate_buttons(body)?;
+    let body = &if interaction_by_token(st, id, token).is_some() {
+        // Application-owned: components are kept.
+        body.clone()
+    } else {
+        without_components_unless_asked(body, q)
+    };
     let Some(x) = find_mut(st, msg.channel_id, msg.id) else {
         return Err(unknown_message());
     };
@@ -1517,6 +1548,15 @@ fn interaction_callback(
         .filter(|i| i.token == token)
         .cloned()
         .ok_or_else(|| derr(404, 10062, "Unknown interaction"))?;
+    let age = since(sh.clock.now(), i.created);
+    if age > INTERACTION_WINDOW && i.callbacks.is_empty() {
+        // Too late: Discord has already told the user the app did not
+        // respond, and forgets the interaction.
+        if let Some(x) = st.interactions.get_mut(&id) {
+            x.late_callbacks += 1;
+        }
+        return Err(derr(404, 10062, "Unknown interaction"));
+    }
     if !i.callbacks.is_empty() {
         return Err(derr(
             400,
@@ -1533,25 +1573,69 @@ fn interaction_callback(
         return Err(form_error(e));
     };
     let mut message = None;
-    if kind == 4 {
-        let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
-        validate_message(&data, false, false, false)?;
-        let m = new_message(
-            sh,
-            st,
-            i.channel_id,
-            Author::Interaction { interaction_id: id },
-            &data,
-            Vec::new(),
-        );
-        let mid = m.id;
-        message = Some(push(st, m));
-        if let Some(x) = st.interactions.get_mut(&id) {
-            x.original = Some(mid);
+    let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
+    match kind {
+        4 => {
+            validate_message(&data, false, false, false)?;
+            validate_buttons(&data)?;
+            let mut m = new_message(
+                sh,
+                st,
+                i.channel_id,
+                Author::Interaction { interaction_id: id },
+                &data,
+                Vec::new(),
+            );
+            m.flags |= data.get("flags").and_then(Value::as_u64).unwrap_or(0) & EPHEMERAL;
+            let mid = m.id;
+            message = Some(push(st, m));
+            if let Some(x) = st.interactions.get_mut(&id) {
+                x.original = Some(mid);
+            }
+        }
+        5 => {}
+        6 | 7 => {
+            // Component interactions only: (7) edit the message the
+            // button is on, or (6) acknowledge and edit it later.
+            let Some(mid) = i.message_id else {
+                return Err(derr(
+                    400,
+                    40060,
+                    "Interaction response type not allowed here",
+                ));
+            };
+            if kind == 7 {
+                validate_message(&data, false, true, false)?;
+                validate_buttons(&data)?;
+                let channel = i.channel_id;
+                let target = st
+                    .messages
+                    .values_mut()
+                    .flatten()
+                    .find(|m| m.id == mid && !m.deleted)
+                    .ok_or_else(unknown_message)?;
+                let _ = channel;
+                apply_edit(sh, target, &data);
+            }
+            if let Some(x) = st.interactions.get_mut(&id) {
+                x.original = Some(mid);
+            }
+        }
+        _ => {
+            let mut e = Map::new();
+            e.insert(
+                "type".into(),
+                field_error(
+                    "BASE_TYPE_CHOICES",
+                    "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.",
+                ),
+            );
+            return Err(form_error(e));
         }
     }
     if let Some(x) = st.interactions.get_mut(&id) {
         x.callbacks.push(body.clone());
+        x.answered_after = Some(age);
     }
     if query_get(q, "with_response").is_some_and(|w| w == "true") {
         let mut resource = json!({"type": kind});
@@ -1579,8 +1663,12 @@ fn followup(sh: &Shared, st: &mut State, iid: u64, body: &Value, attachments: Ve
         // Follow-ups only exist once the interaction was acknowledged.
         return Err(unknown_webhook());
     }
+    if since(sh.clock.now(), i.created) > INTERACTION_TOKEN_LIFE {
+        return Err(derr(401, 50027, "Invalid Webhook Token"));
+    }
     validate_message(body, false, false, !attachments.is_empty())?;
-    let m = new_message(
+    validate_buttons(body)?;
+    let mut m = new_message(
         sh,
         st,
         i.channel_id,
@@ -1590,12 +1678,87 @@ fn followup(sh: &Shared, st: &mut State, iid: u64, body: &Value, attachments: Ve
         body,
         attachments,
     );
+    m.flags |= body.get("flags").and_then(Value::as_u64).unwrap_or(0) & EPHEMERAL;
     let mid = m.id;
     let j = push(st, m);
     if let Some(x) = st.interactions.get_mut(&iid) {
         x.followups.push(mid);
     }
     Ok((200, Some(j)))
+}
+
+/// Interactive (non-link) buttons need a `custom_id` of 1–100 characters
+/// and a style of 1–4.
+fn validate_buttons(body: &Value) -> Result<(), DcError> {
+    let mut errors = Map::new();
+    for (i, row) in array(body, "components").iter().enumerate() {
+        for (j, b) in array(row, "components").iter().enumerate() {
+            if b.get("type").and_then(Value::as_u64) != Some(2) {
+                continue;
+            }
+            let style = b.get("style").and_then(Value::as_u64).unwrap_or(0);
+            if style == 5 || style == 6 {
+                continue;
+            }
+            let path = format!("components.{i}.components.{j}");
+            if !(1..=4).contains(&style) {
+                errors.insert(
+                    format!("{path}.style"),
+                    field_error(
+                        "BASE_TYPE_CHOICES",
+                        "Value must be one of {1, 2, 3, 4, 5, 6}.",
+                    ),
+                );
+            }
+            let n = b
+                .get("custom_id")
+                .and_then(Value::as_str)
+                .map(|c| c.chars().count())
+                .unwrap_or(0);
+            if !(1..=100).contains(&n) {
+                errors.insert(
+                    format!("{path}.custom_id"),
+                    field_error(
+                        "COMPONENT_CUSTOM_ID_REQUIRED",
+                        "A custom id is required for this component (1-100 characters).",
+                    ),
+                );
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(form_error(errors))
+    }
+}
+
+// ---- direct messages ------------------------------------------------------------
+
+fn create_dm(sh: &Shared, st: &mut State, body: &Value) -> Reply {
+    let Some(user) = body.get("recipient_id").and_then(|v| match v {
+        Value::String(s) => id(s),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    }) else {
+        let mut e = Map::new();
+        e.insert(
+            "recipient_id".into(),
+            field_error("BASE_TYPE_REQUIRED", "This field is required"),
+        );
+        return Err(form_error(e));
+    };
+    let c = super::gateway::dm_channel(sh, st, user);
+    Ok((
+        200,
+        Some(json!({
+            "id": c.to_string(),
+            "type": 1,
+            "last_message_id": null,
+            "flags": 0,
+            "recipients": [user_json(user)],
+        })),
+    ))
 }
 
 // ---- application commands ------------------------------------------------------

@@ -29,7 +29,16 @@
 //!   (discord-api-types `RESTPostAPIWebhookWithTokenJSONBody.components`).
 //! - Crossposting: announcement channels only; about 10 per hour per
 //!   channel (synzen/MonitoRSS#184, discordjs/discord.js#4956).
+//! - Interactions (docs/interactions/receiving-and-responding.md): the
+//!   initial response must reach Discord within 3 seconds of the
+//!   interaction (else `10062 Unknown interaction`); its token then works
+//!   for 15 minutes (edits of `@original`, follow-ups). Response types: 4
+//!   message, 5 deferred message, 6 deferred update, 7 update the
+//!   component's message; `flags: 64` makes a response ephemeral.
+//! - The gateway ([`gateway`]): HELLO, IDENTIFY, READY, heartbeats, and
+//!   `INTERACTION_CREATE` dispatches shaped as Discord sends them.
 
+pub mod gateway;
 mod handlers;
 
 use std::collections::{BTreeMap, HashMap};
@@ -51,6 +60,13 @@ pub const SUPPRESS_EMBEDS: u64 = 1 << 2;
 pub const SUPPRESS_NOTIFICATIONS: u64 = 1 << 12;
 /// Message flag: published to following channels.
 pub const CROSSPOSTED: u64 = 1 << 0;
+/// Message flag: only the user who ran the command sees it (interaction
+/// responses and follow-ups only).
+pub const EPHEMERAL: u64 = 1 << 6;
+/// How long after an interaction its initial response may come.
+pub const INTERACTION_WINDOW: Duration = Duration::from_secs(3);
+/// How long an interaction token works for edits and follow-ups.
+pub const INTERACTION_TOKEN_LIFE: Duration = Duration::from_secs(15 * 60);
 
 /// The kind of a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +77,10 @@ pub enum ChannelKind {
     /// A thread (or forum post) in a parent channel.
     Thread {
         parent: u64,
+    },
+    /// The bot's direct-message channel with a user.
+    Dm {
+        recipient: u64,
     },
 }
 
@@ -161,6 +181,19 @@ pub struct DcInteraction {
     pub id: u64,
     pub token: String,
     pub channel_id: u64,
+    /// 2: a slash command; 3: a component (button) click.
+    pub kind: u8,
+    /// The user who caused it (0 for [`FakeDiscord::add_interaction`]).
+    pub user_id: u64,
+    /// A button click: the message the button is on.
+    pub message_id: Option<u64>,
+    /// When it was dispatched (the fake's clock).
+    pub created: SystemTime,
+    /// How long after `created` the accepted initial response came.
+    pub answered_after: Option<Duration>,
+    /// Initial responses refused because they came after the 3-second
+    /// window (`10062 Unknown interaction`).
+    pub late_callbacks: u32,
     /// The callback bodies received (normally one).
     pub callbacks: Vec<Value>,
     /// The original response message, once there is one.
@@ -234,6 +267,7 @@ struct State {
     invalid: Vec<SystemTime>,
     gateway_url: String,
     snowflake_seq: u64,
+    gateway: gateway::GwState,
 }
 
 pub(crate) struct Shared {
@@ -266,6 +300,8 @@ fn discord_epoch() -> SystemTime {
 pub struct FakeDiscord {
     shared: Arc<Shared>,
     server: Arc<Server>,
+    /// The websocket gateway, once started.
+    gateway: Arc<Mutex<Option<gateway::GwServer>>>,
 }
 
 impl std::fmt::Debug for FakeDiscord {
@@ -315,6 +351,7 @@ impl FakeDiscord {
                 invalid: Vec::new(),
                 gateway_url: "wss://gateway.discord.gg".into(),
                 snowflake_seq: 0,
+                gateway: gateway::GwState::default(),
             }),
         });
         let router = handlers::router(shared.clone());
@@ -322,6 +359,7 @@ impl FakeDiscord {
         Ok(FakeDiscord {
             shared,
             server: Arc::new(server),
+            gateway: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -477,8 +515,14 @@ impl FakeDiscord {
         let id = self.shared.snowflake(&mut st);
         let i = DcInteraction {
             id,
-            token: format!("aW50ZXJhY3Rpb246{id}:{}", webhook_token(id ^ 0x5a5a)),
+            token: interaction_token(id),
             channel_id,
+            kind: 2,
+            user_id: 0,
+            message_id: None,
+            created: self.shared.clock.now(),
+            answered_after: None,
+            late_callbacks: 0,
             callbacks: Vec::new(),
             original: None,
             followups: Vec::new(),
@@ -594,6 +638,10 @@ impl FakeDiscord {
             .filter(|t| crate::clock::since(now, **t) <= window)
             .count()
     }
+}
+
+fn interaction_token(id: u64) -> String {
+    format!("aW50ZXJhY3Rpb246{id}:{}", webhook_token(id ^ 0x5a5a))
 }
 
 /// A 68-character webhook token (serenity's `parse_webhook` wants 60-68).

@@ -72,7 +72,7 @@ async fn post(f: &FakeDiscord, channel: u64, body: Value) -> Answer {
     .await
 }
 
-fn assert_err(a: &Answer, status: u16, code: u64, message: &str) {
+pub fn assert_err(a: &Answer, status: u16, code: u64, message: &str) {
     assert_eq!(a.status, status, "{}", a.body);
     assert_eq!(a.body["code"], json!(code), "{}", a.body);
     assert_eq!(a.body["message"], json!(message), "{}", a.body);

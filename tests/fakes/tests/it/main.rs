@@ -2,6 +2,7 @@
 //! answers through teloxide and serenity, which Crier uses.
 
 mod discord;
+mod discord_gateway;
 mod discord_serenity;
 mod support;
 mod telegram;
