@@ -1385,16 +1385,17 @@ applied_tags = [7]
     assert_eq!(e.key, "discord.global_rate");
     assert!(e.message.contains("at least 1"), "{}", e.message);
 
-    // A webhook URL that is not one is refused at start, without the URL.
+    // A webhook URL that is not one is refused by the config check,
+    // without the URL.
     let bad = text("").replace(
         "https://discord.com/api/webhooks/123456789012345678/SECRET_token-0123",
         "https://discord.com/api/channels/SECRET",
     );
-    let c = Config::from_str(&bad, path).expect("loads");
-    let err = crier::targets::build(&c, &crier::targets::BuildOptions::default())
-        .err()
-        .expect("refused")
-        .to_string();
-    assert!(err.contains("not a webhook URL"), "{err}");
+    let errs = Config::from_str(&bad, path).expect_err("refused");
+    let err = errs.to_string();
+    assert!(
+        err.contains("targets[1].webhook_url: not a Discord webhook URL"),
+        "{err}"
+    );
     assert!(!err.contains("SECRET"), "{err}");
 }
