@@ -29,6 +29,9 @@ use crier_bots::discord::ratelimit::Settings;
 use crier_bots::discord::rest::RestClient;
 use crier_bots::discord::{DiscordOptions, DiscordTarget};
 use crier_bots::format::TargetFormat;
+
+mod common;
+use common::{arg, cpu_time, stat_cpu};
 use crier_bots::{Post, Target};
 use crier_fakes::discord::DiscordLimits;
 use crier_fakes::{Background, FakeDiscord};
@@ -36,51 +39,19 @@ use crier_storage::{FeedState, IncomingArticle, Route, Store};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// CPU time of this process's threads named `name` (Linux `/proc`).
 fn thread_cpu_time(name: &str) -> Duration {
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     let mut total = 0.0;
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return Duration::ZERO;
     };
     for t in tasks.flatten() {
         let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-        if comm.trim() != name {
-            continue;
+        if comm.trim() == name {
+            total += stat_cpu(&t.path().join("stat")).as_secs_f64();
         }
-        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
-        // Fields after the `(comm)`: state is field 3; utime 14, stime 15.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let field = |n: usize| {
-            f.get(n - 3)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        total += (field(14) + field(15)) / ticks;
     }
     Duration::from_secs_f64(total)
-}
-
-fn cpu_time() -> Duration {
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    if rc != 0 {
-        return Duration::ZERO;
-    }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// A realistic article: the seed feed's first item shape (title, summary,

@@ -25,29 +25,15 @@ use crier_storage::{Action, LogQuery, State, Store};
 use rand::Rng;
 
 mod common;
-use common::arg;
+use common::{arg, stat_cpu, status_kib};
 
 fn proc_status(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+    status_kib(&format!("/proc/{pid}/status"), field)
 }
 
 /// User + system CPU seconds of a process.
 fn proc_cpu(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at ')'.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 here.
-    (ticks(11) + ticks(12)) / 100.0
+    stat_cpu(std::path::Path::new(&format!("/proc/{pid}/stat"))).as_secs_f64()
 }
 
 fn item(guid: &str, title: &str, secs: i64) -> String {

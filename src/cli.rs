@@ -289,26 +289,31 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     })
 }
 
+/// The fetcher (the config's settings, or the defaults) and a runtime, for
+/// the commands that read sources without running the daemon.
+fn fetcher_and_runtime(
+    cfg: Option<&Config>,
+) -> Result<(crate::sources::Fetcher, tokio::runtime::Runtime), ExitCode> {
+    let fetcher = cfg
+        .map(crate::app::fetcher_for)
+        .unwrap_or_else(|| {
+            crate::sources::Fetcher::new(crate::sources::FetcherConfig::default())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .map_err(|e| {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        })?;
+    Ok((fetcher, runtime()?))
+}
+
 fn inspect(config: &std::path::Path, sources: &[String], json: bool) -> ExitCode {
     let cfg = match optional_config(config) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let fetcher = match cfg
-        .as_ref()
-        .map(crate::app::fetcher_for)
-        .unwrap_or_else(|| {
-            crate::sources::Fetcher::new(crate::sources::FetcherConfig::default())
-                .map_err(|e| anyhow::anyhow!("{e}"))
-        }) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(EXIT_RUNTIME);
-        }
-    };
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let (fetcher, rt) = match fetcher_and_runtime(cfg.as_ref()) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let mut failed = false;
@@ -342,21 +347,8 @@ fn preview(
         Ok(c) => c,
         Err(code) => return code,
     };
-    let fetcher = match cfg
-        .as_ref()
-        .map(crate::app::fetcher_for)
-        .unwrap_or_else(|| {
-            crate::sources::Fetcher::new(crate::sources::FetcherConfig::default())
-                .map_err(|e| anyhow::anyhow!("{e}"))
-        }) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(EXIT_RUNTIME);
-        }
-    };
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let (fetcher, rt) = match fetcher_and_runtime(cfg.as_ref()) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let report = rt.block_on(crate::sources::inspect::inspect(&fetcher, source));
