@@ -5,7 +5,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::{Millis, Result, Store};
+use crate::{Millis, Result, Store, row};
 
 /// One audited command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl Store {
 
     /// The newest audit entries first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT id, at, platform, user_id, user_name, command, outcome FROM audit ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = st.query_map([limit.max(1) as i64], |r| {
@@ -93,13 +93,13 @@ impl Store {
     pub fn open_alerts(&self) -> Result<Vec<(String, Millis, String)>> {
         let mut st = self
             .conn
-            .prepare("SELECT key, opened_at, message FROM alerts ORDER BY opened_at")?;
+            .prepare_cached("SELECT key, opened_at, message FROM alerts ORDER BY opened_at")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn dynamic_feeds(&self) -> Result<Vec<DynamicFeed>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT name, url, targets, interval_ms, added_by, added_at FROM dynamic_feeds ORDER BY added_at, name",
         )?;
         let rows = st.query_map([], |r| {
@@ -144,13 +144,13 @@ impl Store {
         now: Millis,
     ) -> Result<bool> {
         let tx = self.write()?;
-        let before: Option<Option<String>> = tx
-            .query_row(
-                "SELECT paused_reason FROM targets_state WHERE target = ?1",
-                [target],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let before: Option<Option<String>> = row(
+            &tx,
+            "SELECT paused_reason FROM targets_state WHERE target = ?1",
+            [target],
+            |r| r.get(0),
+        )
+        .optional()?;
         tx.execute(
             "INSERT INTO targets_state (target, paused_reason, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(target) DO UPDATE SET paused_reason = excluded.paused_reason, updated_at = excluded.updated_at",
@@ -162,7 +162,7 @@ impl Store {
 
     /// Posts scheduled for later, soonest first.
     pub fn scheduled(&self, now: Millis) -> Result<Vec<Scheduled>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT a.id, a.title, a.link, MIN(d.not_before), GROUP_CONCAT(DISTINCT d.target)
              FROM deliveries d JOIN articles a ON a.id = d.article_id
              WHERE d.state = 'pending' AND d.action = 'post' AND d.not_before > ?1

@@ -333,6 +333,16 @@ const DELIVERY_COLS: &str = "d.id, d.seq, d.article_id, d.target, d.action, d.re
 
 const ARTICLE_COLS: &str = "id, feed, key, link, title, content_hash, revision, payload, published_at, first_seen_at, updated_at, retracted_at";
 
+/// `query_row` through the statement cache.
+pub(crate) fn row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
 fn parse_enum<T>(v: String, parse: fn(&str) -> Option<T>, idx: usize) -> rusqlite::Result<T> {
     parse(&v).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -478,6 +488,9 @@ impl Store {
 
     fn init(mut conn: Connection) -> Result<Store> {
         conn.busy_timeout(Duration::from_secs(5))?;
+        // Statements are prepared once and reused (the delivery path runs
+        // the same few queries all day).
+        conn.set_prepared_statement_cache_capacity(64);
         // journal_mode returns a row; "memory" for in-memory databases.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -488,9 +501,7 @@ impl Store {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(row(&self.conn, "PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// The latest schema version this build knows.
@@ -507,18 +518,17 @@ impl Store {
     // ---------------------------------------------------------------- feeds
 
     pub fn feed_state(&self, feed: &str) -> Result<Option<FeedState>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {FEED_COLS} FROM feeds_state WHERE feed = ?1"),
-                [feed],
-                feed_state_from_row,
-            )
-            .optional()?)
+        Ok(row(
+            &self.conn,
+            &format!("SELECT {FEED_COLS} FROM feeds_state WHERE feed = ?1"),
+            [feed],
+            feed_state_from_row,
+        )
+        .optional()?)
     }
 
     pub fn feed_states(&self) -> Result<Vec<FeedState>> {
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT {FEED_COLS} FROM feeds_state ORDER BY feed"
         ))?;
         let rows = st.query_map([], feed_state_from_row)?;
@@ -571,19 +581,18 @@ impl Store {
     }
 
     pub fn article(&self, id: i64) -> Result<Option<Article>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {ARTICLE_COLS} FROM articles WHERE id = ?1"),
-                [id],
-                article_from_row,
-            )
-            .optional()?)
+        Ok(row(
+            &self.conn,
+            &format!("SELECT {ARTICLE_COLS} FROM articles WHERE id = ?1"),
+            [id],
+            article_from_row,
+        )
+        .optional()?)
     }
 
     /// Articles whose link is `link`, newest first.
     pub fn articles_by_link(&self, link: &str) -> Result<Vec<Article>> {
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT {ARTICLE_COLS} FROM articles WHERE link = ?1 ORDER BY id DESC"
         ))?;
         let rows = st.query_map([link], article_from_row)?;
@@ -592,9 +601,7 @@ impl Store {
 
     /// The article a feed knows under `key`, if any.
     pub fn article_by_key(&self, feed: &str, key: &str) -> Result<Option<Article>> {
-        Ok(self
-            .conn
-            .query_row(
+        Ok(row(&self.conn,
                 &format!(
                     "SELECT {ARTICLE_COLS} FROM articles WHERE id = (SELECT article_id FROM article_keys WHERE feed = ?1 AND key = ?2)"
                 ),
@@ -606,7 +613,8 @@ impl Store {
 
     /// Number of articles recorded for a feed.
     pub fn article_count(&self, feed: &str) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
+        let n: i64 = row(
+            &self.conn,
             "SELECT COUNT(*) FROM articles WHERE feed = ?1",
             [feed],
             |r| r.get(0),
@@ -619,20 +627,20 @@ impl Store {
     /// targets.
     pub fn retract(&mut self, article_id: i64, now: Millis) -> Result<Vec<String>> {
         let tx = self.write()?;
-        let revision: i64 = tx
-            .query_row(
-                "SELECT revision FROM articles WHERE id = ?1",
-                [article_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(Error::NoSuchArticle(article_id))?;
+        let revision: i64 = row(
+            &tx,
+            "SELECT revision FROM articles WHERE id = ?1",
+            [article_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(Error::NoSuchArticle(article_id))?;
         tx.execute(
             "UPDATE articles SET retracted_at = ?2, updated_at = ?2 WHERE id = ?1",
             params![article_id, now],
         )?;
         let targets: Vec<String> = {
-            let mut st = tx.prepare(
+            let mut st = tx.prepare_cached(
                 "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post' ORDER BY target",
             )?;
             st.query_map([article_id], |r| r.get(0))?
@@ -648,13 +656,15 @@ impl Store {
                 "retracted",
                 now,
             )?;
-            let shows: i64 = tx.query_row(
+            let shows: i64 = row(
+                &tx,
                 "SELECT COUNT(*) FROM posted_messages WHERE article_id = ?1 AND target = ?2",
                 params![article_id, t],
                 |r| r.get(0),
             )?;
             // A part being sent right now may still land: delete after it.
-            let in_flight: i64 = tx.query_row(
+            let in_flight: i64 = row(
+                &tx,
                 "SELECT COUNT(*) FROM deliveries WHERE article_id = ?1 AND target = ?2 AND state = 'sending'",
                 params![article_id, t],
                 |r| r.get(0),
@@ -664,7 +674,8 @@ impl Store {
                     "DELETE FROM deliveries WHERE article_id = ?1 AND target = ?2 AND action = 'delete' AND revision = ?3 AND state = 'pending' AND payload IS NULL AND ref_message IS NULL",
                     params![article_id, t, revision],
                 )?;
-                let exists: i64 = tx.query_row(
+                let exists: i64 = row(
+                    &tx,
                     "SELECT COUNT(*) FROM deliveries WHERE article_id = ?1 AND target = ?2 AND action = 'delete' AND revision = ?3",
                     params![article_id, t, revision],
                     |r| r.get(0),
@@ -702,32 +713,30 @@ impl Store {
         now: Millis,
         hold_on_failure: bool,
     ) -> Result<QueueHead> {
-        let head = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {DELIVERY_COLS} FROM deliveries d
+        let head = row(
+            &self.conn,
+            &format!(
+                "SELECT {DELIVERY_COLS} FROM deliveries d
                      WHERE d.target = ?1 AND d.state IN ('pending','sending')
                        AND (d.not_before IS NULL OR d.not_before <= ?2)
                      ORDER BY d.seq, d.part LIMIT 1"
+            ),
+            params![target, now],
+            delivery_from_row,
+        )
+        .optional()?;
+        if hold_on_failure {
+            let blocker = row(
+                &self.conn,
+                &format!(
+                    "SELECT {DELIVERY_COLS} FROM deliveries d
+                         WHERE d.target = ?1 AND d.state = 'failed' AND d.seq <= ?2
+                         ORDER BY d.seq, d.part LIMIT 1"
                 ),
-                params![target, now],
+                params![target, head.as_ref().map(|h| h.seq).unwrap_or(i64::MAX)],
                 delivery_from_row,
             )
             .optional()?;
-        if hold_on_failure {
-            let blocker = self
-                .conn
-                .query_row(
-                    &format!(
-                        "SELECT {DELIVERY_COLS} FROM deliveries d
-                         WHERE d.target = ?1 AND d.state = 'failed' AND d.seq <= ?2
-                         ORDER BY d.seq, d.part LIMIT 1"
-                    ),
-                    params![target, head.as_ref().map(|h| h.seq).unwrap_or(i64::MAX)],
-                    delivery_from_row,
-                )
-                .optional()?;
             if let Some(b) = blocker {
                 return Ok(QueueHead::Blocked(b));
             }
@@ -735,7 +744,8 @@ impl Store {
         match head {
             Some(h) => Ok(QueueHead::Ready(h)),
             None => {
-                let next_due: Option<Millis> = self.conn.query_row(
+                let next_due: Option<Millis> = row(
+                    &self.conn,
                     "SELECT MIN(not_before) FROM deliveries WHERE target = ?1 AND state = 'pending' AND not_before > ?2",
                     params![target, now],
                     |r| r.get(0),
@@ -754,7 +764,7 @@ impl Store {
         now: Millis,
         limit: usize,
     ) -> Result<Vec<Delivery>> {
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT {DELIVERY_COLS} FROM deliveries d
              WHERE d.target = ?1 AND d.state = 'pending' AND d.action = 'post' AND d.part = 0
                AND d.payload IS NULL AND d.seq > ?2 AND (d.not_before IS NULL OR d.not_before <= ?3)
@@ -768,14 +778,13 @@ impl Store {
     }
 
     pub fn delivery(&self, id: i64) -> Result<Option<Delivery>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
-                [id],
-                delivery_from_row,
-            )
-            .optional()?)
+        Ok(row(
+            &self.conn,
+            &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
+            [id],
+            delivery_from_row,
+        )
+        .optional()?)
     }
 
     /// Turn an unplanned job row into its parts: the row itself becomes the
@@ -825,7 +834,7 @@ impl Store {
     /// When the posts (first parts of post jobs) sent to a target since
     /// `since` were sent, oldest first.
     pub fn post_times_since(&self, target: &str, since: Millis) -> Result<Vec<Millis>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT sent_at FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent' AND sent_at >= ?2 ORDER BY sent_at",
         )?;
         let rows = st.query_map(params![target, since], |r| r.get(0))?;
@@ -843,10 +852,12 @@ impl Store {
         if n == 0 {
             return Err(Error::NoSuchDelivery(id));
         }
-        let attempts: u32 =
-            tx.query_row("SELECT attempts FROM deliveries WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })?;
+        let attempts: u32 = row(
+            &tx,
+            "SELECT attempts FROM deliveries WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
         tx.commit()?;
         Ok(attempts)
     }
@@ -862,14 +873,14 @@ impl Store {
         now: Millis,
     ) -> Result<()> {
         let tx = self.write()?;
-        let d = tx
-            .query_row(
-                &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
-                [id],
-                delivery_from_row,
-            )
-            .optional()?
-            .ok_or(Error::NoSuchDelivery(id))?;
+        let d = row(
+            &tx,
+            &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
+            [id],
+            delivery_from_row,
+        )
+        .optional()?
+        .ok_or(Error::NoSuchDelivery(id))?;
         tx.execute(
             "UPDATE deliveries SET state = 'sent', message_id = COALESCE(?2, message_id), message_url = COALESCE(?3, message_url), reason = COALESCE(?4, reason), sent_at = ?5, updated_at = ?5 WHERE id = ?1",
             params![id, message_id, message_url, note, now],
@@ -966,7 +977,7 @@ impl Store {
 
     /// Rows left `sending` (by a crash), oldest first.
     pub fn stale_sending(&self) -> Result<Vec<Delivery>> {
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.state = 'sending' ORDER BY d.seq, d.part"
         ))?;
         let rows = st.query_map([], delivery_from_row)?;
@@ -983,7 +994,7 @@ impl Store {
     ) -> Result<(usize, Vec<String>)> {
         let tx = self.write()?;
         let targets: Vec<String> = {
-            let mut st = tx.prepare(
+            let mut st = tx.prepare_cached(
                 "SELECT DISTINCT target FROM deliveries WHERE state = 'failed'
                  AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR target = ?2)",
             )?;
@@ -1001,7 +1012,7 @@ impl Store {
 
     /// What an article currently shows on a target, by part.
     pub fn posted_messages(&self, article_id: i64, target: &str) -> Result<Vec<PostedMessage>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT part, message_id, message_url, sent_at FROM posted_messages WHERE article_id = ?1 AND target = ?2 ORDER BY part",
         )?;
         let rows = st.query_map(params![article_id, target], |r| {
@@ -1017,7 +1028,8 @@ impl Store {
 
     /// Posts (first parts of post jobs) sent to a target since `since`.
     pub fn posts_sent_since(&self, target: &str, since: Millis) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
+        let n: i64 = row(
+            &self.conn,
             "SELECT COUNT(*) FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent' AND sent_at >= ?2",
             params![target, since],
             |r| r.get(0),
@@ -1027,7 +1039,8 @@ impl Store {
 
     /// Send time of the most recent post sent to a target.
     pub fn last_post_sent_at(&self, target: &str) -> Result<Option<Millis>> {
-        Ok(self.conn.query_row(
+        Ok(row(
+            &self.conn,
             "SELECT MAX(sent_at) FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent'",
             [target],
             |r| r.get(0),
@@ -1039,7 +1052,7 @@ impl Store {
     /// Recent delivery rows, newest first, with their article.
     pub fn log(&self, q: &LogQuery) -> Result<Vec<LogEntry>> {
         let limit = if q.limit == 0 { 50 } else { q.limit } as i64;
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT {DELIVERY_COLS}, a.feed, a.title, a.link FROM deliveries d JOIN articles a ON a.id = d.article_id
              WHERE (?1 IS NULL OR d.target = ?1) AND (?2 IS NULL OR d.state = ?2) AND (?3 IS NULL OR d.article_id = ?3)
              ORDER BY d.updated_at DESC, d.id DESC LIMIT ?4"
@@ -1060,7 +1073,7 @@ impl Store {
 
     /// Every delivery row of an article, in queue order.
     pub fn deliveries_for_article(&self, article_id: i64) -> Result<Vec<Delivery>> {
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.article_id = ?1 ORDER BY d.target, d.seq, d.part"
         ))?;
         let rows = st.query_map([article_id], delivery_from_row)?;
@@ -1071,7 +1084,7 @@ impl Store {
     /// (queued counts ignore `since`).
     pub fn counts(&self, target: Option<&str>, since: Millis) -> Result<Counts> {
         let mut c = Counts::default();
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT state, COUNT(*) FROM deliveries WHERE (?1 IS NULL OR target = ?1)
              AND (state IN ('pending','sending') OR updated_at >= ?2) GROUP BY state",
         )?;
@@ -1095,9 +1108,7 @@ impl Store {
     // ------------------------------------------------------------ targets
 
     pub fn target_state(&self, target: &str) -> Result<Option<TargetState>> {
-        Ok(self
-            .conn
-            .query_row(
+        Ok(row(&self.conn,
                 "SELECT target, disabled_reason, disabled_at, address_override, paused_reason FROM targets_state WHERE target = ?1",
                 [target],
                 |r| {
@@ -1122,13 +1133,13 @@ impl Store {
         now: Millis,
     ) -> Result<bool> {
         let tx = self.write()?;
-        let before: Option<Option<String>> = tx
-            .query_row(
-                "SELECT disabled_reason FROM targets_state WHERE target = ?1",
-                [target],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let before: Option<Option<String>> = row(
+            &tx,
+            "SELECT disabled_reason FROM targets_state WHERE target = ?1",
+            [target],
+            |r| r.get(0),
+        )
+        .optional()?;
         let was_disabled = matches!(before, Some(Some(_)));
         tx.execute(
             "INSERT INTO targets_state (target, disabled_reason, disabled_at, updated_at) VALUES (?1, ?2, CASE WHEN ?2 IS NULL THEN NULL ELSE ?3 END, ?3)
@@ -1159,14 +1170,14 @@ fn plan_job(
     empty_reason: &str,
     now: Millis,
 ) -> Result<()> {
-    let head = tx
-        .query_row(
-            &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
-            [delivery_id],
-            delivery_from_row,
-        )
-        .optional()?
-        .ok_or(Error::NoSuchDelivery(delivery_id))?;
+    let head = row(
+        tx,
+        &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
+        [delivery_id],
+        delivery_from_row,
+    )
+    .optional()?
+    .ok_or(Error::NoSuchDelivery(delivery_id))?;
     if parts.is_empty() {
         tx.execute(
             "UPDATE deliveries SET state = 'skipped', reason = ?2, updated_at = ?3 WHERE id = ?1",
@@ -1239,8 +1250,7 @@ fn ingest_one(
     // Find the article under any of its keys, preferring the first key.
     let mut existing: Option<(i64, String, i64, Option<Millis>)> = None;
     for key in &item.keys {
-        existing = tx
-            .query_row(
+        existing = row(tx,
                 "SELECT a.id, a.content_hash, a.revision, a.retracted_at FROM article_keys k JOIN articles a ON a.id = k.article_id WHERE k.feed = ?1 AND k.key = ?2",
                 params![feed, key],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -1296,7 +1306,7 @@ fn ingest_one(
             )?;
             // Targets that show the article, or have started showing it.
             let targets: Vec<String> = {
-                let mut st = tx.prepare(
+                let mut st = tx.prepare_cached(
                     "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post'
                      AND (state IN ('sent','sending') OR (state = 'pending' AND payload IS NOT NULL))
                      ORDER BY target",
