@@ -294,6 +294,23 @@ impl RestClient {
         })
     }
 
+    /// A call answered by a message object.
+    async fn call_message(
+        &self,
+        method: Method,
+        url: String,
+        route: RouteKey,
+        body: Option<&Value>,
+        bot_auth: bool,
+        empty: &str,
+    ) -> Result<CreatedMessage, RestError> {
+        let v = self
+            .call(method, url, route, body, bot_auth)
+            .await?
+            .ok_or_else(|| RestError::Decode(empty.into()))?;
+        message_from(&v)
+    }
+
     fn channel_route(template: &'static str, channel: &str) -> RouteKey {
         RouteKey {
             template,
@@ -307,17 +324,15 @@ impl RestClient {
         body: &Value,
     ) -> Result<CreatedMessage, RestError> {
         let url = format!("{}/v10/channels/{channel}/messages", self.api);
-        let v = self
-            .call(
-                Method::POST,
-                url,
-                Self::channel_route("POST /channels/{}/messages", channel),
-                Some(body),
-                true,
-            )
-            .await?
-            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
-        message_from(&v)
+        self.call_message(
+            Method::POST,
+            url,
+            Self::channel_route("POST /channels/{}/messages", channel),
+            Some(body),
+            true,
+            "empty answer",
+        )
+        .await
     }
 
     pub async fn edit_message(
@@ -327,17 +342,15 @@ impl RestClient {
         body: &Value,
     ) -> Result<CreatedMessage, RestError> {
         let url = format!("{}/v10/channels/{channel}/messages/{message}", self.api);
-        let v = self
-            .call(
-                Method::PATCH,
-                url,
-                Self::channel_route("PATCH /channels/{}/messages/{}", channel),
-                Some(body),
-                true,
-            )
-            .await?
-            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
-        message_from(&v)
+        self.call_message(
+            Method::PATCH,
+            url,
+            Self::channel_route("PATCH /channels/{}/messages/{}", channel),
+            Some(body),
+            true,
+            "empty answer",
+        )
+        .await
     }
 
     pub async fn delete_message(&self, channel: &str, message: &str) -> Result<(), RestError> {
@@ -416,17 +429,15 @@ impl RestClient {
         body: &Value,
         thread: Option<&str>,
     ) -> Result<CreatedMessage, RestError> {
-        let v = self
-            .call(
-                Method::POST,
-                Self::webhook_url(w, "", thread, true, true),
-                Self::webhook_route("POST /webhooks/{}/{}", w),
-                Some(body),
-                false,
-            )
-            .await?
-            .ok_or_else(|| RestError::Decode("empty answer to ?wait=true".into()))?;
-        message_from(&v)
+        self.call_message(
+            Method::POST,
+            Self::webhook_url(w, "", thread, true, true),
+            Self::webhook_route("POST /webhooks/{}/{}", w),
+            Some(body),
+            false,
+            "empty answer to ?wait=true",
+        )
+        .await
     }
 
     pub async fn edit_webhook_message(
@@ -436,17 +447,15 @@ impl RestClient {
         body: &Value,
         thread: Option<&str>,
     ) -> Result<CreatedMessage, RestError> {
-        let v = self
-            .call(
-                Method::PATCH,
-                Self::webhook_url(w, &format!("/messages/{message}"), thread, false, true),
-                Self::webhook_route("PATCH /webhooks/{}/{}/messages/{}", w),
-                Some(body),
-                false,
-            )
-            .await?
-            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
-        message_from(&v)
+        self.call_message(
+            Method::PATCH,
+            Self::webhook_url(w, &format!("/messages/{message}"), thread, false, true),
+            Self::webhook_route("PATCH /webhooks/{}/{}/messages/{}", w),
+            Some(body),
+            false,
+            "empty answer",
+        )
+        .await
     }
 
     pub async fn delete_webhook_message(
@@ -556,17 +565,15 @@ impl RestClient {
         body: &Value,
     ) -> Result<CreatedMessage, RestError> {
         let url = format!("{}/v10/webhooks/{app}/{token}/messages/@original", self.api);
-        let v = self
-            .call(
-                Method::PATCH,
-                url,
-                Self::interaction_route("PATCH /webhooks/{}/{}/messages/@original", token),
-                Some(body),
-                false,
-            )
-            .await?
-            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
-        message_from(&v)
+        self.call_message(
+            Method::PATCH,
+            url,
+            Self::interaction_route("PATCH /webhooks/{}/{}/messages/@original", token),
+            Some(body),
+            false,
+            "empty answer",
+        )
+        .await
     }
 
     pub async fn delete_original(&self, app: u64, token: &str) -> Result<(), RestError> {
@@ -590,33 +597,30 @@ impl RestClient {
         body: &Value,
     ) -> Result<CreatedMessage, RestError> {
         let url = format!("{}/v10/webhooks/{app}/{token}", self.api);
-        let v = self
-            .call(
-                Method::POST,
-                url,
-                Self::interaction_route("POST /webhooks/{}/{}", token),
-                Some(body),
-                false,
-            )
-            .await?
-            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
-        message_from(&v)
+        self.call_message(
+            Method::POST,
+            url,
+            Self::interaction_route("POST /webhooks/{}/{}", token),
+            Some(body),
+            false,
+            "empty answer",
+        )
+        .await
     }
 
     /// The bot's direct-message channel with a user.
     pub async fn create_dm(&self, user: u64) -> Result<String, RestError> {
         let url = format!("{}/v10/users/@me/channels", self.api);
-        let v = self
-            .call(
-                Method::POST,
-                url,
-                Self::app_route("POST /users/@me/channels", 0),
-                Some(&serde_json::json!({"recipient_id": user.to_string()})),
-                true,
-            )
-            .await?
-            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
-        message_from(&v).map(|c| c.id)
+        self.call_message(
+            Method::POST,
+            url,
+            Self::app_route("POST /users/@me/channels", 0),
+            Some(&serde_json::json!({"recipient_id": user.to_string()})),
+            true,
+            "empty answer",
+        )
+        .await
+        .map(|c| c.id)
     }
 }
 
