@@ -699,7 +699,7 @@ pub fn render(
                         e.url = art.link.clone();
                     }
                     e.author = author.clone().map(|name| EmbedAuthor { name, url: None });
-                    if let Some(img) = &art.image {
+                    if let Some(img) = super::web_image(art.image.as_ref()) {
                         match fmt.discord_image {
                             DiscordImage::Large => e.image = Some(EmbedMedia { url: img.clone() }),
                             DiscordImage::Thumbnail => {

@@ -338,6 +338,26 @@ impl TargetFormat {
     }
 }
 
+/// Images given as `tg-file:<file id>` are a photo Telegram already has
+/// (an editor's `/post` of a photo): Telegram targets send it by its id;
+/// other platforms cannot show it and leave it out.
+pub const TELEGRAM_FILE: &str = "tg-file:";
+
+/// The file id of a `tg-file:` image.
+pub fn telegram_file(image: &str) -> Option<&str> {
+    image.trim().strip_prefix(TELEGRAM_FILE).filter(|id| {
+        !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
+}
+
+/// The image as a web URL (not a Telegram file).
+pub(crate) fn web_image(image: Option<&String>) -> Option<&String> {
+    image.filter(|i| telegram_file(i).is_none())
+}
+
 /// Sanitise article HTML into rich text, applying the feed's rules (the
 /// pipeline's first two steps; useful for previews and debugging).
 /// `base` resolves relative links and images.
@@ -498,7 +518,10 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
     let image = post
         .images
         .iter()
-        .find_map(|i| sanitize_url(i, base.as_ref()))
+        .find_map(|i| {
+            sanitize_url(i, base.as_ref())
+                .or_else(|| telegram_file(i).map(|_| i.trim().to_string()))
+        })
         .or_else(|| {
             content.iter().find_map(|b| match b {
                 Block::Image { src, .. } => Some(src.clone()),
@@ -701,6 +724,31 @@ mod tests {
             ..FeedFormat::default()
         };
         assert!(f.check().is_err());
+    }
+
+    #[test]
+    fn telegram_file_photos_go_to_telegram_only() {
+        let post = Post {
+            feed: "editor".into(),
+            summary_html: Some("Flooded streets".into()),
+            images: vec!["tg-file:AgACAgQAAxkBAAIB".into()],
+            ..Post::default()
+        };
+        let tg = telegram::render(&post, &FeedFormat::default(), &TargetFormat::default())
+            .expect("telegram");
+        assert_eq!(tg[0].method, telegram::TelegramMethod::SendPhoto);
+        assert_eq!(tg[0].photo.as_deref(), Some("tg-file:AgACAgQAAxkBAAIB"));
+        let dc = discord::render(&post, &FeedFormat::default(), &TargetFormat::default())
+            .expect("discord");
+        let body = serde_json::to_string(&dc).expect("json");
+        assert!(!body.contains("tg-file"), "{body}");
+        // Without a URL to preview, the text fallback has no preview.
+        let text = telegram::photo_to_text(&tg[0]);
+        assert_eq!(
+            text.link_preview_options,
+            Some(telegram::LinkPreviewOptions::disabled())
+        );
+        assert!(telegram_file("tg-file:bad id").is_none());
     }
 
     #[test]

@@ -423,7 +423,7 @@ fn read_more(fmt: &TargetFormat, art: &Article) -> Option<InlineKeyboardMarkup> 
 
 fn preview_for(fmt: &TargetFormat, art: &Article) -> LinkPreviewOptions {
     match fmt.link_preview {
-        LinkPreview::Image => match (&art.image, &art.link) {
+        LinkPreview::Image => match (super::web_image(art.image.as_ref()), &art.link) {
             (Some(img), _) => LinkPreviewOptions::large(img, true),
             (None, Some(link)) => LinkPreviewOptions::large(link, false),
             (None, None) => LinkPreviewOptions::disabled(),
@@ -837,8 +837,15 @@ pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
         return m.clone();
     }
     let photo = m.photo.clone().unwrap_or_default();
+    // A Telegram file has no URL to preview: the text goes alone.
+    let photo = if super::telegram_file(&photo).is_some() {
+        String::new()
+    } else {
+        photo
+    };
     let (text, parse_mode) = match m.caption.as_deref() {
         Some(c) if !c.trim().is_empty() => (c.to_string(), m.parse_mode.clone()),
+        _ if photo.is_empty() => ("🖼".to_string(), None),
         _ => {
             let mut s = String::from("<a href=\"");
             escape_into(&photo, &mut s, true);

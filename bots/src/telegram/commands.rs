@@ -340,12 +340,16 @@ impl TelegramFrontend {
 
     fn post_of(&self, m: &Message, targets: Vec<String>) -> Cmd {
         let html = message_html(m);
-        // A photo is known by a Telegram file id, which cannot travel to
-        // other platforms: its caption is posted (see the closing notes).
+        // A photo is known by its Telegram file id: Telegram targets send
+        // it by that id; other platforms get the caption alone.
+        let image = m
+            .photo()
+            .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
+            .map(|p| format!("{}{}", crate::format::TELEGRAM_FILE, p.file.id));
         let html = html.replace('\n', "<br>");
         Cmd::Post {
             html,
-            image: None,
+            image,
             targets,
             source: format!("telegram:{}:{}", m.chat.id.0, m.id.0),
         }

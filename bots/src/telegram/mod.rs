@@ -387,12 +387,15 @@ impl TelegramTarget {
                 req.await
             }
             TelegramMethod::SendPhoto => {
-                let url = m
-                    .photo
-                    .as_deref()
-                    .and_then(|u| Url::parse(u).ok())
-                    .ok_or_else(|| Failure::Photo("the photo is not a URL".into()))?;
-                let mut req = bot.send_photo(to, InputFile::url(url));
+                let photo = m.photo.as_deref().unwrap_or("");
+                let file = match crate::format::telegram_file(photo) {
+                    Some(id) => InputFile::file_id(teloxide::types::FileId(id.to_string())),
+                    None => InputFile::url(
+                        Url::parse(photo)
+                            .map_err(|_| Failure::Photo("the photo is not a URL".into()))?,
+                    ),
+                };
+                let mut req = bot.send_photo(to, file);
                 if let Some(c) = &m.caption {
                     req = req.caption(c.clone());
                 }
