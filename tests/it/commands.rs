@@ -467,7 +467,16 @@ async fn subscribe_and_unsubscribe_from_chat() {
     assert!(r.contains("2 items now"), "{r}");
     let feeds = w.ask(&w.admin, "/feeds", "[from chat]").await;
     assert!(feeds.contains("127.0.0.1"), "{feeds}");
-    // Only new items of the new feed are posted.
+    // Only new items of the new feed are posted: once its backlog is
+    // recorded, a third item appears.
+    eventually("the new feed's first poll", Duration::from_secs(20), || {
+        store(w.dir.path())
+            .feed_state("127.0.0.1")
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.baseline_done)
+    })
+    .await;
     w.web.set("/other.xml", Route::feed(rss(&numbered("o", 3))));
     eventually("the new item", Duration::from_secs(30), || {
         w.tg.bot_posts(CHANNEL).len() == 1

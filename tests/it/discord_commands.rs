@@ -635,6 +635,10 @@ async fn why_explains_filtered_and_failed_articles_and_alerts_come_once() {
         "targets = [\"dc\"]\nbackfill = 5\n[feeds.filter]\nexclude_keywords = [\"sponsored\"]",
     );
     let d = w.start_with(&cfg).await;
+    eventually("the first poll", Duration::from_secs(20), || {
+        !rows_in(w.dir.path(), "dc", crier_storage::State::Filtered).is_empty()
+    })
+    .await;
     let admin_dm = Invoker::dm(ADMIN, "ada");
     // In the admin's DMs (global commands work there).
     let (_, why) = w
