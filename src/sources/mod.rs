@@ -49,6 +49,7 @@ pub mod inspect;
 pub mod page;
 mod parse;
 pub mod schedule;
+pub mod text;
 pub mod wordpress;
 
 #[cfg(test)]

@@ -359,7 +359,8 @@ fn root_name(text: &str) -> Option<String> {
 /// interval hint (RSS 1.0 syndication module).
 fn sy_update_hint(text: &str) -> Option<Duration> {
     let head_end = text.find("<item").unwrap_or(text.len()).min(64 * 1024);
-    let head = &text[..head_end];
+    // The cap may fall inside a multi-byte character: cut on a boundary.
+    let head = super::text::head(text, head_end);
     let period = between(head, "updatePeriod>", "<")?
         .trim()
         .to_ascii_lowercase();
