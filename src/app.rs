@@ -72,6 +72,11 @@ pub fn fetcher_for(cfg: &Config) -> anyhow::Result<Fetcher> {
         max_redirects: 10,
         per_host_concurrency: cfg.sources.per_host_concurrency,
         default_user_agent: cfg.sources.user_agent.0.clone(),
+        guard: crate::sources::guard::GuardPolicy {
+            allow_private: cfg.commands.allow_private_urls,
+            allow_hosts: cfg.commands.allow_hosts.clone(),
+        },
+        body_cap: cfg.sources.body_cap,
         ..FetcherConfig::default()
     })
     .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))

@@ -79,7 +79,12 @@ impl Center {
             connect_timeout: cfg.sources.connect_timeout.0,
             total_timeout: cfg.sources.timeout.0,
             default_user_agent: cfg.sources.user_agent.0.clone(),
-            public_only: !cfg.commands.allow_private_urls,
+            public_only: true,
+            guard: sources::guard::GuardPolicy {
+                allow_private: cfg.commands.allow_private_urls,
+                allow_hosts: cfg.commands.allow_hosts.clone(),
+            },
+            body_cap: cfg.sources.body_cap,
             ..sources::FetcherConfig::default()
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;

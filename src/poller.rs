@@ -76,6 +76,7 @@ pub fn spec_for(cfg: &Config, feed: &FeedConfig) -> Result<FeedSpec, String> {
             .map(|(k, v)| (k.clone(), v.0.clone()))
             .collect(),
         body_cap: feed.body_cap.unwrap_or(cfg.sources.body_cap),
+        guarded: false,
     })
 }
 
@@ -349,7 +350,12 @@ impl Poller {
         state.last_poll_at = Some(now);
         let mut report = PollReport::default();
 
-        let outcome = match spec_for(&self.cfg, feed) {
+        // Feeds added from chat stay behind the SSRF guard for good.
+        let guarded = self
+            .lock_feeds()
+            .get(&feed.name.0)
+            .is_none_or(|w| w.dynamic);
+        let outcome = match spec_for(&self.cfg, feed).map(|s| FeedSpec { guarded, ..s }) {
             Ok(spec) => self
                 .fetcher
                 .poll(&spec, &fetch_state)

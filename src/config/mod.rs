@@ -415,6 +415,9 @@ pub struct CommandsConfig {
     /// Let editors' URLs reach loopback, private and link-local addresses
     /// (off: the SSRF guard refuses them).
     pub allow_private_urls: bool,
+    /// `ip:port` address literals the SSRF guard lets through although
+    /// they are not public (narrower than `allow_private_urls`).
+    pub allow_hosts: Vec<String>,
     /// Timezone of times in `/schedule` and in replies (IANA name).
     pub timezone: Str,
     /// Poll interval of feeds added with `/subscribe`.
@@ -425,6 +428,7 @@ impl Default for CommandsConfig {
     fn default() -> Self {
         CommandsConfig {
             allow_private_urls: false,
+            allow_hosts: Vec::new(),
             timezone: Str("UTC".into()),
             subscribe_interval: Dur(Duration::from_secs(600)),
         }

@@ -58,6 +58,13 @@ pub enum SourceError {
         /// What is wrong with it.
         message: String,
     },
+    /// The SSRF guard or the scheme rule refused a URL (a request, a
+    /// redirect or a discovered URL).
+    #[error("refused: {message}")]
+    Refused {
+        /// Which URL and why (the URL redacted).
+        message: String,
+    },
     /// Reading a local file failed.
     #[error("file: {message}")]
     File {
@@ -90,6 +97,7 @@ impl SourceError {
             | SourceError::Parse { .. }
             | SourceError::TooManyRedirects
             | SourceError::InvalidUrl { .. }
+            | SourceError::Refused { .. }
             | SourceError::File { .. } => false,
         }
     }
@@ -101,7 +109,7 @@ impl SourceError {
 
     /// A short stable machine name for the error class (`http`, `timeout`,
     /// `body_too_large`, `not_a_feed`, `parse`, `dns`, `connect`,
-    /// `too_many_redirects`, `invalid_url`, `file`, `other`).
+    /// `too_many_redirects`, `invalid_url`, `refused`, `file`, `other`).
     pub fn kind(&self) -> &'static str {
         match self {
             SourceError::Http { .. } => "http",
@@ -113,6 +121,7 @@ impl SourceError {
             SourceError::Connect { .. } => "connect",
             SourceError::TooManyRedirects => "too_many_redirects",
             SourceError::InvalidUrl { .. } => "invalid_url",
+            SourceError::Refused { .. } => "refused",
             SourceError::File { .. } => "file",
             SourceError::Other { .. } => "other",
         }
@@ -139,6 +148,15 @@ impl SourceError {
             return SourceError::Timeout;
         }
         if err.is_redirect() {
+            let mut source = std::error::Error::source(err);
+            while let Some(s) = source {
+                if let Some(r) = s.downcast_ref::<super::guard::GuardRefusal>() {
+                    return SourceError::Refused {
+                        message: r.0.clone(),
+                    };
+                }
+                source = s.source();
+            }
             return SourceError::TooManyRedirects;
         }
         if let Some(status) = err.status() {

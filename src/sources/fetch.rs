@@ -38,8 +38,14 @@ pub struct FetcherConfig {
     /// How long a WordPress API found unavailable is not asked again.
     pub wordpress_recheck: Duration,
     /// Refuse non-public addresses and local files (the SSRF guard for
-    /// URLs from editors).
+    /// URLs from editors) for every fetch, whatever the spec says.
     pub public_only: bool,
+    /// What the guard lets through besides public addresses (used by
+    /// guarded fetches: `public_only`, or a spec with `guarded`).
+    pub guard: super::guard::GuardPolicy,
+    /// Body cap of fetches that do not come with a configured feed
+    /// (`inspect`, chat commands): `[sources] body_cap`.
+    pub body_cap: u64,
 }
 
 impl Default for FetcherConfig {
@@ -56,6 +62,8 @@ impl Default for FetcherConfig {
             wordpress_per_page: 20,
             wordpress_recheck: Duration::from_secs(24 * 3600),
             public_only: false,
+            guard: super::guard::GuardPolicy::default(),
+            body_cap: super::DEFAULT_BODY_CAP,
         }
     }
 }
@@ -165,6 +173,9 @@ const JSON_ACCEPT: &str = "application/json";
 /// per-host semaphores. Cheap to share behind an `Arc`.
 pub struct Fetcher {
     client: reqwest::Client,
+    /// The SSRF-guarded client: public addresses only (resolver and every
+    /// redirect hop), no proxy.
+    guarded: reqwest::Client,
     config: FetcherConfig,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
@@ -200,46 +211,47 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 impl Fetcher {
-    /// Builds the shared client.
+    /// Builds the shared clients (plain and guarded).
     pub fn new(config: FetcherConfig) -> Result<Self, SourceError> {
-        let redirect = if config.public_only {
-            let max = config.max_redirects;
-            reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() >= max {
-                    attempt.error("too many redirects")
-                } else if let Err(e) = super::guard::check_url(attempt.url()) {
-                    attempt.error(e)
-                } else {
-                    attempt.follow()
-                }
-            })
-        } else {
-            reqwest::redirect::Policy::limited(config.max_redirects)
-        };
-        let mut builder = reqwest::Client::builder();
-        if config.public_only {
-            builder = builder.dns_resolver(Arc::new(super::guard::PublicResolver));
-        }
-        let client = builder
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.total_timeout)
-            .redirect(redirect)
-            .user_agent(config.default_user_agent.clone())
-            .gzip(true)
-            .brotli(true)
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(config.per_host_concurrency.max(1))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| SourceError::Other {
-                message: format!("cannot build HTTP client: {e}"),
-                transient: false,
-            })?;
+        let client = build_client(&config, false)?;
+        let guarded = build_client(&config, true)?;
         Ok(Fetcher {
             client,
+            guarded,
             config,
             hosts: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Whether fetches for `spec` go through the SSRF guard.
+    pub fn is_guarded(&self, spec: &FeedSpec) -> bool {
+        self.config.public_only || spec.guarded
+    }
+
+    /// The checks every request of a spec passes, its first URL as well as
+    /// any URL derived from a document (discovery, WordPress API): the
+    /// guard for guarded specs; for every spec, no `file:` (or other
+    /// non-HTTP) URL reached from an http(s) feed.
+    fn check_hop(&self, url: &Url, spec: &FeedSpec) -> Result<(), SourceError> {
+        if self.is_guarded(spec) {
+            self.config
+                .guard
+                .check(url)
+                .map_err(|m| SourceError::Refused {
+                    message: format!("{}: {m}", super::redact::redact_url(url.as_str())),
+                })?;
+        }
+        let http = |u: &Url| matches!(u.scheme(), "http" | "https");
+        if http(&spec.url) && !http(url) {
+            return Err(SourceError::Refused {
+                message: format!(
+                    "{}: a {} URL is never read for an http(s) feed",
+                    super::redact::redact_url(url.as_str()),
+                    url.scheme()
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// The configuration.
@@ -274,9 +286,7 @@ impl Fetcher {
         validators: Option<&Validators>,
         accept: &str,
     ) -> Result<RawResponse, SourceError> {
-        if self.config.public_only {
-            super::guard::check_url(url).map_err(|message| SourceError::InvalidUrl { message })?;
-        }
+        self.check_hop(url, spec)?;
         match url.scheme() {
             "file" => return read_file(url, spec.body_cap).await,
             "http" | "https" => {}
@@ -287,7 +297,12 @@ impl Fetcher {
             }
         }
         let _permit = self.host_permit(url).await;
-        let mut req = self.client.get(url.clone()).header(header::ACCEPT, accept);
+        let client = if self.is_guarded(spec) {
+            &self.guarded
+        } else {
+            &self.client
+        };
+        let mut req = client.get(url.clone()).header(header::ACCEPT, accept);
         if let Some(ua) = &spec.user_agent {
             req = req.header(header::USER_AGENT, ua);
         }
@@ -627,6 +642,60 @@ impl Fetcher {
         });
         Ok((raw, doc))
     }
+}
+
+/// One client: the plain one follows http(s) redirects only; the guarded
+/// one also checks every hop with the guard, resolves names to public
+/// addresses only and ignores proxy variables (a proxy would resolve names
+/// the guard never sees).
+fn build_client(config: &FetcherConfig, guarded: bool) -> Result<reqwest::Client, SourceError> {
+    let max = config.max_redirects;
+    let policy = config.guard.clone();
+    let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= max {
+            return attempt.error("too many redirects");
+        }
+        let url = attempt.url();
+        let refusal = if guarded {
+            policy.check(url).err()
+        } else if !matches!(url.scheme(), "http" | "https") {
+            Some(format!("{}: URLs are not followed", url.scheme()))
+        } else {
+            None
+        };
+        match refusal {
+            Some(why) => {
+                let msg = format!(
+                    "redirect to {}: {why}",
+                    super::redact::redact_url(url.as_str())
+                );
+                attempt.error(super::guard::GuardRefusal(msg))
+            }
+            None => attempt.follow(),
+        }
+    });
+    let mut builder = reqwest::Client::builder();
+    if guarded {
+        builder = builder.no_proxy();
+        if !config.guard.allow_private {
+            builder = builder.dns_resolver(Arc::new(super::guard::PublicResolver));
+        }
+    }
+    builder
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.total_timeout)
+        .redirect(redirect)
+        .user_agent(config.default_user_agent.clone())
+        .gzip(true)
+        .brotli(true)
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(config.per_host_concurrency.max(1))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| SourceError::Other {
+            message: format!("cannot build HTTP client: {e}"),
+            transient: false,
+        })
 }
 
 /// Why the REST route failed: transient (retry later, no fallback) or the

@@ -66,6 +66,7 @@ pub async fn inspect(fetcher: &Fetcher, target: &str) -> InspectReport {
     };
     let mut spec = FeedSpec::new("inspect", url);
     spec.kind = FeedKind::Feed;
+    spec.body_cap = fetcher.config().body_cap;
     let result = async {
         let (raw, parsed) = fetcher.fetch_document(&spec).await?;
         match parsed {

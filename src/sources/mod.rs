@@ -48,6 +48,7 @@ pub mod identity;
 pub mod inspect;
 pub mod page;
 mod parse;
+pub mod redact;
 pub mod schedule;
 pub mod text;
 pub mod wordpress;
@@ -104,6 +105,9 @@ pub struct FeedSpec {
     pub headers: Vec<(String, String)>,
     /// Maximum body size in bytes after content decoding; larger is an error.
     pub body_cap: u64,
+    /// Fetch through the SSRF guard at every request, redirect and
+    /// discovery step (feeds added from chat): public addresses only.
+    pub guarded: bool,
 }
 
 impl FeedSpec {
@@ -116,6 +120,7 @@ impl FeedSpec {
             user_agent: None,
             headers: Vec::new(),
             body_cap: DEFAULT_BODY_CAP,
+            guarded: false,
         }
     }
 

@@ -13,7 +13,7 @@ use super::fetch::Fetcher;
 use super::html::{
     absolutize, collapse_ws, decode_text, images_in_html, normalize_language, resolve_relative_urls,
 };
-use super::{DEFAULT_BODY_CAP, FeedSpec, SourceError};
+use super::{FeedSpec, SourceError};
 use crier_bots::Post;
 
 /// Selectors tried, in order, for the article body.
@@ -52,7 +52,8 @@ pub async fn fetch_page(fetcher: &Fetcher, url: &Url) -> Result<Post, SourceErro
         kind: super::FeedKind::Feed,
         user_agent: None,
         headers: Vec::new(),
-        body_cap: DEFAULT_BODY_CAP,
+        body_cap: fetcher.config().body_cap,
+        guarded: false,
     };
     let raw = fetcher
         .get(

@@ -1,5 +1,6 @@
 //! Tests over the fixture corpus and against the loopback feed server.
 
 mod corpus;
+mod guarded;
 mod poll;
 mod regress;
