@@ -38,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+mod cap;
 pub mod dates;
 pub mod encoding;
 mod error;
@@ -46,6 +47,8 @@ pub mod guard;
 pub mod html;
 pub mod identity;
 pub mod inspect;
+mod jsonfeed;
+mod lenient;
 pub mod page;
 mod parse;
 pub mod redact;
@@ -65,7 +68,10 @@ use url::Url;
 pub use error::SourceError;
 pub use fetch::{FetchState, Fetcher, FetcherConfig, WpStatus};
 pub use identity::{KeyType, content_hash, normalize_link};
-pub use parse::parse_document;
+pub use parse::{parse_document, parse_document_capped};
+
+/// Default cap of items read per document.
+pub const DEFAULT_MAX_ITEMS: usize = 1_000;
 
 /// Default body cap: 10 MiB.
 pub const DEFAULT_BODY_CAP: u64 = 10 * 1024 * 1024;
@@ -183,6 +189,29 @@ pub enum Via {
     WordPressApi,
 }
 
+/// Which reader produced a document's items (`crier inspect` shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reader {
+    /// The strict parser (feed-rs), or the WordPress REST API reader.
+    Strict,
+    /// The lenient reader, after the strict parser gave up.
+    Lenient,
+    /// Single-page extraction (an HTML page, never a feed).
+    Page,
+}
+
+impl Reader {
+    /// `strict`, `lenient` or `page`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reader::Strict => "strict",
+            Reader::Lenient => "lenient",
+            Reader::Page => "page",
+        }
+    }
+}
+
 /// What a document says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeedMeta {
@@ -207,6 +236,10 @@ pub struct FeedMeta {
     pub fetched_url: Option<String>,
     /// Route taken by this poll.
     pub via: Option<Via>,
+    /// Which reader produced the items: the strict parser, the lenient
+    /// reader (the strict one gave up on the document), or page extraction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<Reader>,
     /// True when this poll took a different route than the previous one
     /// (feed ↔ REST API): content hashes of the two routes differ for the
     /// same article, so the core should refresh stored hashes without

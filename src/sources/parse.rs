@@ -388,7 +388,9 @@ fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
 /// Parses a fetched document (bytes exactly as received, after content
 /// decoding) into articles. `content_type` is the HTTP `Content-Type`
 /// (its charset is honoured), `base` the document URL (relative links are
-/// resolved against it and any `xml:base`).
+/// resolved against it and any `xml:base`). At most
+/// [`super::DEFAULT_MAX_ITEMS`] items are read (see
+/// [`parse_document_capped`]).
 ///
 /// Errors: [`SourceError::NotAFeed`] for HTML, JSON that is not a JSON
 /// Feed, XML without a feed root and empty bodies; [`SourceError::Parse`]
@@ -398,6 +400,25 @@ pub fn parse_document(
     content_type: Option<&str>,
     base: &Url,
 ) -> Result<ParsedDocument, SourceError> {
+    parse_document_capped(bytes, content_type, base, super::DEFAULT_MAX_ITEMS)
+}
+
+/// [`parse_document`] reading at most `max_items` items, the first ones in
+/// document order (feeds list newest first); the items past the cap are
+/// not parsed at all, so memory stays bounded by the cap.
+///
+/// The strict parser (feed-rs) reads the document first; when it gives up
+/// on a document that sniffs as a feed (root `rss`, `feed`, `rdf:RDF`, or
+/// JSON with `items`), the lenient reader recovers what it can
+/// ([`FeedMeta::reader`] says which one read it). Only when nothing can be
+/// read is it an error, with the strict parser's reason.
+pub fn parse_document_capped(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    max_items: usize,
+) -> Result<ParsedDocument, SourceError> {
+    let max_items = max_items.max(1);
     let charset = content_type.and_then(charset_from_content_type);
     let (text, encoding) = decode(bytes, charset, false);
     match sniff(&text, content_type) {
@@ -419,6 +440,43 @@ pub fn parse_document(
     let body = strip_xml_declaration(&text);
     // Lines removed with the declaration, to report lines of the original.
     let line_shift = text[..text.len() - body.len()].matches('\n').count() as u64;
+    let json = if body.starts_with('{') {
+        super::jsonfeed::prepare(body, max_items)
+    } else {
+        None
+    };
+    let strict = match &json {
+        Some(j) => strict_parse(&j.text, base, line_shift),
+        None => {
+            let capped = super::cap::cap_xml_items(body, max_items);
+            strict_parse(&capped, base, line_shift)
+        }
+    };
+    let mut doc = match strict {
+        Ok(doc) => doc,
+        Err(e) => {
+            let lenient = match &json {
+                Some(j) => super::lenient::read_json(&j.value, base, max_items),
+                None if !super::cap::looks_truncated(body) => {
+                    super::lenient::read_xml(body, base, max_items)
+                }
+                None => None,
+            };
+            match lenient {
+                Some(doc) if !doc.items.is_empty() => doc,
+                _ => return Err(e),
+            }
+        }
+    };
+    doc.meta.encoding = encoding.to_owned();
+    if doc.meta.ttl_hint.is_none() {
+        doc.meta.ttl_hint = sy_update_hint(body);
+    }
+    Ok(doc)
+}
+
+/// The strict parser (feed-rs) on a declaration-less document.
+fn strict_parse(body: &str, base: &Url, line_shift: u64) -> Result<ParsedDocument, SourceError> {
     let body = fix_root_quirks(body);
     let body = match defuse_panics(&body) {
         std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
@@ -488,12 +546,28 @@ pub fn parse_document(
         subjects,
         entry_bases,
     };
-    let mut doc = convert(feed, &doc_base, &extras);
-    doc.meta.encoding = encoding.to_owned();
-    if doc.meta.ttl_hint.is_none() {
-        doc.meta.ttl_hint = sy_update_hint(&body);
+    Ok(convert(feed, &doc_base, &extras))
+}
+
+/// Titles title-less items from their summary's (else content's) first
+/// words, as feed readers do. Applied after keys and content hashes are
+/// computed, so items read before this existed keep their identity and
+/// hash.
+pub(crate) fn title_untitled(items: &mut [SourceItem]) {
+    for item in items {
+        let p = &mut item.post;
+        if !p.title.trim().is_empty() {
+            continue;
+        }
+        let text = p
+            .summary_html
+            .as_deref()
+            .map(decode_text)
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| p.content_html.as_deref().map(decode_text))
+            .unwrap_or_default();
+        p.title = super::text::first_words(&text, super::lenient::SUMMARY_TITLE_CHARS);
     }
-    Ok(doc)
 }
 
 /// The `xml:base` of the root element, if any.
@@ -851,9 +925,11 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
             digest: Vec::new(),
         });
     }
-    let items = build_items(&cands, posts);
+    let mut items = build_items(&cands, posts);
+    title_untitled(&mut items);
     let meta = FeedMeta {
         format: Some(format),
+        reader: Some(super::Reader::Strict),
         title: source_title,
         link: feed_link,
         language,

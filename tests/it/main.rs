@@ -10,5 +10,6 @@ mod engine;
 mod poller;
 mod proof;
 mod spine;
+mod ssrf;
 mod support;
 mod telegram;

@@ -273,7 +273,8 @@ fn json_feed_10_and_11() {
         vec!["https://json.example/2.png".to_string()]
     );
     assert_eq!(d.items[0].post.categories, vec!["a", "b"]);
-    assert_eq!(d.items[1].post.title, "");
+    // Untitled: titled from its text, as feed readers do (issue #11).
+    assert_eq!(d.items[1].post.title, "An untitled note with <brackets>");
     assert_eq!(
         d.items[1].post.content_html.as_deref(),
         Some("An untitled note with &lt;brackets&gt;")

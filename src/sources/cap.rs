@@ -1,0 +1,144 @@
+//! The item cap for XML feeds, applied before the strict parser: items
+//! past the cap are cut out of the text (one streaming pass, no
+//! allocation per item), so the parser never builds them.
+
+use std::borrow::Cow;
+
+use quick_xml::events::Event;
+
+/// `text` with the items (`<item>`/`<entry>`) after the first `max` cut
+/// out; the text itself when it has no more than `max` or cannot be read.
+pub(crate) fn cap_xml_items(text: &str, max: usize) -> Cow<'_, str> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut depth = 0usize;
+    let mut item_depth: Option<usize> = None;
+    let mut count = 0usize;
+    let mut cut_start: Option<usize> = None;
+    let mut last_end: Option<usize> = None;
+    loop {
+        let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let event = match reader.read_event() {
+            Ok(e) => e,
+            Err(_) => return Cow::Borrowed(text),
+        };
+        let after = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        match event {
+            Event::Start(e) => {
+                depth += 1;
+                if is_item(e.local_name().as_ref()) && item_depth.is_none_or(|d| d == depth) {
+                    item_depth = Some(depth);
+                    count += 1;
+                    if count == max + 1 {
+                        cut_start = Some(before);
+                    }
+                }
+            }
+            Event::Empty(e) => {
+                if is_item(e.local_name().as_ref()) && item_depth.is_none_or(|d| d == depth + 1) {
+                    item_depth = Some(depth + 1);
+                    count += 1;
+                    if count == max + 1 {
+                        cut_start = Some(before);
+                    }
+                    if cut_start.is_some() {
+                        last_end = Some(after);
+                    }
+                }
+            }
+            Event::End(e) => {
+                if item_depth == Some(depth)
+                    && is_item(e.local_name().as_ref())
+                    && cut_start.is_some()
+                {
+                    last_end = Some(after);
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    match (cut_start, last_end) {
+        (Some(start), Some(end))
+            if start < end
+                && end <= text.len()
+                && text.is_char_boundary(start)
+                && text.is_char_boundary(end) =>
+        {
+            let mut out = String::with_capacity(text.len() - (end - start));
+            out.push_str(&text[..start]);
+            out.push_str(&text[end..]);
+            Cow::Owned(out)
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
+
+fn is_item(local: &str) -> bool {
+    local.eq_ignore_ascii_case("item") || local.eq_ignore_ascii_case("entry")
+}
+
+/// Whether an XML document was cut short (a transfer that stopped): its
+/// text does not end with a tag, or elements are left open at its end.
+/// Such a document is an error, not a case for the lenient reader.
+pub(crate) fn looks_truncated(text: &str) -> bool {
+    if !text.trim_end().ends_with('>') {
+        return true;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    {
+        let c = reader.config_mut();
+        c.check_end_names = false;
+        c.allow_unmatched_ends = true;
+    }
+    let mut depth = 0usize;
+    let mut errors = 0;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) => return depth > 0,
+            Ok(_) => {}
+            Err(_) => {
+                errors += 1;
+                if errors > 100 {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_past_the_cap_are_cut_out() {
+        let doc = "<rss><channel><title>t</title><item><title>1</title></item>\n<item><title>2</title></item><item/><item><title>4</title></item></channel></rss>";
+        let out = cap_xml_items(doc, 2);
+        assert_eq!(
+            out,
+            "<rss><channel><title>t</title><item><title>1</title></item>\n<item><title>2</title></item></channel></rss>"
+        );
+        assert_eq!(cap_xml_items(doc, 4), doc);
+        let atom = "<feed><entry><id>1</id></entry><entry><id>2</id></entry></feed>";
+        assert_eq!(
+            cap_xml_items(atom, 1),
+            "<feed><entry><id>1</id></entry></feed>"
+        );
+    }
+
+    #[test]
+    fn truncation_is_recognised() {
+        assert!(looks_truncated("<rss><channel><item><title>x</tit"));
+        assert!(looks_truncated("<rss><channel><item></item>"));
+        assert!(!looks_truncated(
+            "<rss><channel><item></item></channel></rss>"
+        ));
+        assert!(!looks_truncated(
+            "<rss><channel><item></foo></channel></rss>"
+        ));
+    }
+}
