@@ -79,35 +79,29 @@ fn is_item(local: &str) -> bool {
     local.eq_ignore_ascii_case("item") || local.eq_ignore_ascii_case("entry")
 }
 
-/// Whether an XML document was cut short (a transfer that stopped): its
-/// text does not end with a tag, or elements are left open at its end.
-/// Such a document is an error, not a case for the lenient reader.
+/// Whether an XML document was cut short (a transfer that stopped): it
+/// does not end with its root element's end tag. Such a document is an
+/// error, not a case for the lenient reader.
 pub(crate) fn looks_truncated(text: &str) -> bool {
-    if !text.trim_end().ends_with('>') {
-        return true;
-    }
     let mut reader = quick_xml::Reader::from_str(text);
-    {
-        let c = reader.config_mut();
-        c.check_end_names = false;
-        c.allow_unmatched_ends = true;
-    }
-    let mut depth = 0usize;
-    let mut errors = 0;
-    loop {
+    let root = loop {
         match reader.read_event() {
-            Ok(Event::Start(_)) => depth += 1,
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::Eof) => return depth > 0,
-            Ok(_) => {}
-            Err(_) => {
-                errors += 1;
-                if errors > 100 {
-                    return false;
-                }
+            Ok(Event::Start(e)) => {
+                let qn = e.name();
+                let name: &str = qn.as_ref();
+                break name.to_owned();
             }
+            Ok(Event::Empty(_)) => return false,
+            Ok(Event::Eof) | Err(_) => return true,
+            Ok(_) => {}
         }
-    }
+    };
+    let end = text.trim_end();
+    let Some(tag_start) = end.rfind("</") else {
+        return true;
+    };
+    let tag = end[tag_start + 2..].trim_end_matches('>').trim();
+    !(end.ends_with('>') && tag == root)
 }
 
 #[cfg(test)]

@@ -145,6 +145,9 @@ fn entity(name: &str) -> String {
 /// inside the captured element (markup inside it is kept as text).
 struct Capture {
     field: Field,
+    /// The captured element's name (lower case): its end tag closes the
+    /// capture whatever markup inside was left open.
+    name: String,
     text: String,
     depth: usize,
     /// Markup inside is XML (Atom `type="xhtml"`, raw HTML): kept as HTML.
@@ -275,14 +278,20 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
         };
         match event {
             Event::Start(e) if capture.is_some() => {
-                // Markup inside a captured field (XHTML content, raw HTML).
-                depth += 1;
+                // Markup inside a captured field (XHTML content, raw HTML);
+                // HTML void elements (`<br>`) open nothing.
+                let void = is_void(e.local_name().as_ref());
                 if let Some(c) = capture.as_mut() {
                     c.escaped = true;
                     c.text.push('<');
                     c.text.push_str(&e);
                     c.text.push('>');
-                    c.depth += 1;
+                    if !void {
+                        c.depth += 1;
+                    }
+                }
+                if !void {
+                    depth += 1;
                 }
             }
             Event::Empty(e) if capture.is_some() => {
@@ -332,6 +341,7 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
                     if !skip_link {
                         capture = Some(Capture {
                             field,
+                            name: lower.clone(),
                             text: String::new(),
                             depth: 0,
                             escaped: false,
@@ -372,6 +382,28 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
                 }
             }
             Event::End(e) => {
+                let qn = e.name();
+                let qname: &str = qn.as_ref();
+                let lower = qname.to_ascii_lowercase();
+                if capture.as_ref().is_some_and(|c| c.name == lower) {
+                    // The captured element ends: whatever was left open in it.
+                    if let Some(c) = capture.take() {
+                        depth = depth.saturating_sub(c.depth + 1);
+                        store(c, item.as_mut(), &mut meta, &mut channel_lang);
+                    }
+                    continue;
+                }
+                if capture.is_none() && item.is_some() && matches!(local(&lower), "item" | "entry")
+                {
+                    if let Some(done) = item.take() {
+                        raws.push(done);
+                    }
+                    depth = item_depth.saturating_sub(1);
+                    continue;
+                }
+                if is_void(local(&lower)) {
+                    continue;
+                }
                 depth = depth.saturating_sub(1);
                 if let Some(c) = capture.as_mut()
                     && c.depth > 0
@@ -421,6 +453,15 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
     meta.key_type = dominant_key_type(&items);
     meta.reader = Some(Reader::Lenient);
     Some(ParsedDocument { meta, items })
+}
+
+/// HTML elements that have no end tag.
+fn is_void(local: &str) -> bool {
+    const VOID: &[&str] = &[
+        "br", "img", "hr", "input", "meta", "link", "source", "wbr", "col", "area", "base",
+        "embed", "param", "track",
+    ];
+    VOID.iter().any(|v| local.eq_ignore_ascii_case(v))
 }
 
 /// Inside an item's `<author>`: its `<name>` child (Atom).

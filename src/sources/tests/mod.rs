@@ -2,5 +2,6 @@
 
 mod corpus;
 mod guarded;
+mod lenient;
 mod poll;
 mod regress;
