@@ -934,10 +934,10 @@ impl EventHandler for Events {
         let fe = self.0.clone();
         match interaction {
             Interaction::Command(ci) => {
-                tokio::spawn(fe.on_command(ci));
+                crate::panics::spawn_contained("discord command", fe.on_command(ci));
             }
             Interaction::Component(ci) => {
-                tokio::spawn(fe.on_component(ci));
+                crate::panics::spawn_contained("discord button", fe.on_component(ci));
             }
             _ => {}
         }

@@ -232,7 +232,9 @@ impl TelegramFrontend {
                 let me = self.clone();
                 // Each update on its own task: a slow /publish fetch does
                 // not hold up the others.
-                tokio::spawn(async move { me.update(u.kind).await });
+                crate::panics::spawn_contained("telegram update", async move {
+                    me.update(u.kind).await
+                });
             }
         }
     }
