@@ -9,7 +9,8 @@
 //! - `render:<article link>` — the engine panics as it renders that article;
 //! - `send:<article link>` — the adapter call panics for that article;
 //! - `watcher:<feed name>`, `worker:<target name>` — that task panics once,
-//!   when it first starts (to prove it is restarted).
+//!   when it first starts (to prove it is restarted);
+//! - `command:<name>` — that chat command panics once (e.g. `command:status`).
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};

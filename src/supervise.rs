@@ -153,7 +153,11 @@ impl Handler for GuardedHandler {
 
     async fn handle(&self, caller: &Caller, cmd: Cmd) -> Option<Reply> {
         let what = cmd_name(&cmd);
-        match panics::catch(self.inner.handle(caller, cmd)).await {
+        let run = async {
+            crate::faults::once("command", &what);
+            self.inner.handle(caller, cmd).await
+        };
+        match panics::catch(run).await {
             Ok(r) => r,
             Err(msg) => Some(self.contained(&what, &msg)),
         }

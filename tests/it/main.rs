@@ -10,5 +10,6 @@ mod engine;
 mod poller;
 mod proof;
 mod spine;
+mod supervise;
 mod support;
 mod telegram;
