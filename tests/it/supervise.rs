@@ -250,3 +250,43 @@ async fn panicking_tasks_and_commands_are_restarted_or_answered() {
         "the token is never logged"
     );
 }
+
+#[test]
+fn inspect_reports_a_panicking_source_and_goes_on_with_the_others() {
+    let ws = Workspace::new();
+    ws.write("config.toml", "");
+    ws.write("a.xml", &rss(&numbered("a", 1)));
+    ws.write("b.xml", &rss(&numbered("b", 2)));
+    let run = |args: &[&str]| {
+        std::process::Command::new(crate::support::crier_bin())
+            .arg("--config")
+            .arg(ws.config())
+            .args(args)
+            .current_dir(ws.dir.path())
+            .env("CRIER_TEST_FAULTS", "inspect:a.xml")
+            .output()
+            .expect("run crier")
+    };
+    let out = run(&["inspect", "a.xml", "b.xml"]);
+    let text = format!("{}{}", stdout_of(&out), crate::support::stderr_of(&out));
+    assert!(
+        !out.status.success(),
+        "a failed source fails the run: {text}"
+    );
+    assert!(
+        text.contains("internal error: injected fault: inspect a.xml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Story 002") && text.contains("Story 001"),
+        "{text}"
+    );
+
+    let out = run(&["preview", "a.xml"]);
+    let err = crate::support::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: a.xml: parse error: internal error"),
+        "{err}"
+    );
+}
