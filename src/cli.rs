@@ -729,3 +729,13 @@ pub fn log_table(rows: &[LogEntry]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clip_cuts_between_characters() {
+        assert_eq!(super::clip("’’’’’", 3), "’’…");
+        assert_eq!(super::clip("a😀b😀c", 4), "a😀b…");
+        assert_eq!(super::clip("éé", 2), "éé");
+    }
+}

@@ -970,6 +970,19 @@ mod tests {
     use crate::commands::Preview;
 
     #[test]
+    fn long_lines_split_between_characters() {
+        for ch in ["ж", "’", "😀"] {
+            let line = ch.repeat(TEXT_LIMIT * 2 + 7);
+            let parts = text_chunks(&line);
+            assert!(parts.len() >= 3, "{ch}");
+            assert!(parts.iter().all(|p| p.chars().count() <= TEXT_LIMIT));
+            assert_eq!(parts.concat(), line);
+            let code = code_chunks("head", &line);
+            assert!(code.len() >= 2, "{ch}");
+        }
+    }
+
+    #[test]
     fn markdown_becomes_the_formatters_html() {
         assert_eq!(
             markdown_html("**Breaking**: the *bridge* is `open`"),

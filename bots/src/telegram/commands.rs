@@ -505,3 +505,19 @@ impl Notifier for TelegramFrontend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_replies_split_between_characters() {
+        for ch in ["é", "’", "😀"] {
+            let line = ch.repeat(TEXT_LIMIT * 2 + 3);
+            let parts = chunks(&format!("first\n{line}"));
+            assert!(parts.len() >= 2, "{ch}");
+            assert!(parts.iter().all(|p| p.encode_utf16().count() <= TEXT_LIMIT));
+            assert!(parts.concat().contains(&line), "{ch}");
+        }
+    }
+}
