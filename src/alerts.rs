@@ -62,7 +62,7 @@ pub use crier_bots::commands::Notifier;
 /// Record incidents and tell the admins of new ones, until `shutdown`.
 pub async fn dispatch(
     db: Db,
-    mut rx: mpsc::UnboundedReceiver<AlertMsg>,
+    rx: &mut mpsc::UnboundedReceiver<AlertMsg>,
     notifiers: Vec<Arc<dyn Notifier>>,
     shutdown: CancellationToken,
 ) {

@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::engine::Engine;
 use crate::poller::Poller;
 use crate::sources::{Fetcher, FetcherConfig};
+use crate::supervise::supervise;
 use crate::targets::{self, BuildOptions};
 
 /// Holds `<db>.lock` locked for as long as it lives: a second `crier run`
@@ -116,7 +117,13 @@ pub async fn run(
     );
     engine.recover().await?;
     let fetcher = Arc::new(fetcher_for(&cfg)?);
-    let poller = Poller::with_alerts(db.clone(), fetcher, engine.clone(), cfg.clone(), alerts);
+    let poller = Poller::with_alerts(
+        db.clone(),
+        fetcher,
+        engine.clone(),
+        cfg.clone(),
+        alerts.clone(),
+    );
     // Feeds added from chat (/subscribe) are watched beside config feeds.
     for mut f in db.call(|s| s.dynamic_feeds()).await? {
         f.targets.retain(|t| known_targets.contains(t));
@@ -133,6 +140,8 @@ pub async fn run(
     // The command layer and its chat front-ends.
     let center =
         crate::commands::Center::new(db.clone(), engine.clone(), poller.clone(), cfg.clone())?;
+    // Commands answer "internal error" when they panic.
+    let center = crate::supervise::GuardedHandler::new(center, alerts.clone());
     let mut notifiers: Vec<Arc<dyn crate::alerts::Notifier>> = Vec::new();
     let mut frontends = tokio::task::JoinSet::new();
     if let (Some(tg), Some(token)) = (&cfg.telegram, cfg.telegram_token())
@@ -150,7 +159,16 @@ pub async fn run(
         )
         .map_err(|e| anyhow::anyhow!("Telegram commands: {e}"))?;
         notifiers.push(fe.clone());
-        frontends.spawn(fe.run(shutdown.clone()));
+        frontends.spawn(supervise(
+            "front-end",
+            "telegram".into(),
+            alerts.clone(),
+            shutdown.clone(),
+            {
+                let sd = shutdown.clone();
+                move || fe.clone().run(sd.clone())
+            },
+        ));
     }
     if let (Some(dc), Some(token)) = (&cfg.discord, cfg.discord_token())
         && dc.commands_enabled()
@@ -173,13 +191,31 @@ pub async fn run(
         )
         .map_err(|e| anyhow::anyhow!("Discord commands: {e}"))?;
         notifiers.push(fe.clone());
-        frontends.spawn(fe.run(shutdown.clone()));
+        frontends.spawn(supervise(
+            "front-end",
+            "discord".into(),
+            alerts.clone(),
+            shutdown.clone(),
+            {
+                let sd = shutdown.clone();
+                move || fe.clone().run(sd.clone())
+            },
+        ));
     }
-    frontends.spawn(crate::alerts::dispatch(
-        db.clone(),
-        alert_rx,
-        notifiers,
+    let alert_rx = Arc::new(tokio::sync::Mutex::new(alert_rx));
+    frontends.spawn(supervise(
+        "alert dispatcher",
+        "alerts".into(),
+        alerts.clone(),
         shutdown.clone(),
+        {
+            let (db, sd) = (db.clone(), shutdown.clone());
+            move || {
+                let (db, rx, notifiers, sd) =
+                    (db.clone(), alert_rx.clone(), notifiers.clone(), sd.clone());
+                async move { crate::alerts::dispatch(db, &mut *rx.lock().await, notifiers, sd).await }
+            }
+        },
     ));
 
     let mut workers = engine.spawn_workers(shutdown.clone());

@@ -319,13 +319,19 @@ fn inspect(config: &std::path::Path, sources: &[String], json: bool) -> ExitCode
     let mut failed = false;
     let mut out = std::io::stdout().lock();
     for src in sources {
-        let report = rt.block_on(crate::sources::inspect::inspect(&fetcher, src));
+        let report = inspect_contained(&rt, &fetcher, src);
         failed |= report.result.is_err();
-        let text = if json {
-            crate::sources::inspect::render_json_lines(&report)
-        } else {
-            crate::sources::inspect::render_table(&report)
-        };
+        let text = crier_bots::panics::catch_sync(|| {
+            if json {
+                crate::sources::inspect::render_json_lines(&report)
+            } else {
+                crate::sources::inspect::render_table(&report)
+            }
+        })
+        .unwrap_or_else(|msg| {
+            failed = true;
+            format!("{src}: error: internal error: {msg}\n")
+        });
         let _ = out.write_all(text.as_bytes());
     }
     if failed {
@@ -351,7 +357,7 @@ fn preview(
         Ok(x) => x,
         Err(code) => return code,
     };
-    let report = rt.block_on(crate::sources::inspect::inspect(&fetcher, source));
+    let report = inspect_contained(&rt, &fetcher, source);
     let doc = match report.result {
         Ok(d) => d,
         Err(e) => {
@@ -390,7 +396,7 @@ fn preview(
         }
         if targets.is_empty() {
             // No config: both platforms' default look.
-            match crier_bots::format::terminal::preview(&post, &feed_format, &TargetFormat::default()) {
+            match contained(|| crier_bots::format::terminal::preview(&post, &feed_format, &TargetFormat::default())) {
                 Ok(text) if !json => {
                     let _ = writeln!(out, "════ {} ════\n{text}", post.label());
                 }
@@ -398,12 +404,12 @@ fn preview(
                     for (platform, parts) in [
                         (
                             "telegram",
-                            crier_bots::format::telegram::render(&post, &feed_format, &TargetFormat::default())
+                            contained(|| crier_bots::format::telegram::render(&post, &feed_format, &TargetFormat::default()))
                                 .map(|v| v.iter().map(|m| serde_json::json!({"method": m.method.as_str(), "params": m.params()})).collect::<Vec<_>>()),
                         ),
                         (
                             "discord",
-                            crier_bots::format::discord::render(&post, &feed_format, &TargetFormat::default())
+                            contained(|| crier_bots::format::discord::render(&post, &feed_format, &TargetFormat::default()))
                                 .map(|v| v.iter().map(|m| serde_json::json!({"body": m})).collect::<Vec<_>>()),
                         ),
                     ] {
@@ -432,7 +438,7 @@ fn preview(
             if only.is_some_and(|o| o != name) {
                 continue;
             }
-            match rt.target.render(&post, &feed_format) {
+            match contained(|| rt.target.render(&post, &feed_format)) {
                 Ok(parts) => {
                     if json {
                         for (i, p) in parts.iter().enumerate() {
@@ -480,6 +486,35 @@ fn preview(
         ExitCode::from(EXIT_RUNTIME)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `inspect` of one source; a panic reports that source as an error (the
+/// other sources go on).
+fn inspect_contained(
+    rt: &tokio::runtime::Runtime,
+    fetcher: &crate::sources::Fetcher,
+    src: &str,
+) -> crate::sources::inspect::InspectReport {
+    let run = async {
+        crate::faults::check("inspect", src);
+        crate::sources::inspect::inspect(fetcher, src).await
+    };
+    rt.block_on(crier_bots::panics::catch(run))
+        .unwrap_or_else(|msg| crate::sources::inspect::InspectReport {
+            source: src.to_string(),
+            result: Err(crate::sources::SourceError::Parse {
+                line: None,
+                message: format!("internal error: {msg}"),
+            }),
+        })
+}
+
+/// A formatting step whose panic becomes an error like its others.
+fn contained<T, E: std::fmt::Display>(f: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
+    match crier_bots::panics::catch_sync(f) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(msg) => Err(format!("internal error: {msg}")),
     }
 }
 
@@ -693,4 +728,14 @@ pub fn log_table(rows: &[LogEntry]) -> String {
         out.push_str("(no deliveries)\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clip_cuts_between_characters() {
+        assert_eq!(super::clip("’’’’’", 3), "’’…");
+        assert_eq!(super::clip("a😀b😀c", 4), "a😀b…");
+        assert_eq!(super::clip("éé", 2), "éé");
+    }
 }

@@ -293,12 +293,13 @@ impl Center {
         let c = self.db.call(move |s| s.counts(None, since)).await?;
         let up = human(self.started.elapsed().as_secs() as i64);
         Ok(Reply::text(format!(
-            "Crier {} — up {up}\nFeeds: {ok} ok, {failing} failing, {paused} paused\nTargets: {tok} ok, {tdis} disabled, {tpaused} paused\nQueue: {} waiting\nLast 24 h: {} delivered, {} failed, {} filtered",
+            "Crier {} — up {up}\nFeeds: {ok} ok, {failing} failing, {paused} paused\nTargets: {tok} ok, {tdis} disabled, {tpaused} paused\nQueue: {} waiting\nLast 24 h: {} delivered, {} failed, {} filtered\nPanics since start: {}",
             env!("CARGO_PKG_VERSION"),
             c.queued,
             c.sent,
             c.failed,
-            c.filtered
+            c.filtered,
+            crate::supervise::panics_since_start()
         )))
     }
 

@@ -43,7 +43,12 @@ impl Db {
             let f = f.clone();
             let res = tokio::task::spawn_blocking(move || {
                 let mut store = inner.lock().unwrap_or_else(|p| p.into_inner());
-                f(&mut store)
+                // A panic in a storage call is contained and counted: the
+                // caller gets an error, the blocking thread lives on.
+                crier_bots::panics::catch_sync(|| f(&mut store)).unwrap_or_else(|msg| {
+                    tracing::error!(panic = %msg, "a storage call panicked");
+                    Err(StoreError::Internal(format!("internal error: {msg}")))
+                })
             })
             .await
             .unwrap_or_else(|e| Err(StoreError::Internal(e.to_string())));
@@ -66,5 +71,20 @@ impl Db {
     ) -> Result<T, StoreError> {
         let mut store = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_storage_call_is_an_error_and_the_store_lives_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::new(Store::open(&dir.path().join("t.db")).expect("open"));
+        let r: Result<(), StoreError> = db.call(|_| panic!("storage boom")).await;
+        let e = r.expect_err("a panic is an error");
+        assert!(e.to_string().contains("storage boom"), "{e}");
+        assert!(db.call(|s| s.feed_states()).await.is_ok());
     }
 }

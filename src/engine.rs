@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{AmbiguousPolicy, DeliveryConfig, OnFailure};
 use crate::db::{Db, StoreError, now_ms};
 
+mod poison;
+
 /// How fast a target may receive new posts (edits and deletions are not
 /// paced here; the platform limiters pace every request).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -219,9 +221,16 @@ impl Engine {
         let mut set = tokio::task::JoinSet::new();
         for name in self.targets.keys() {
             let me = self.clone();
-            let name = name.clone();
+            let (alerts, sd) = (self.alerts.clone(), shutdown.clone());
+            let n = name.clone();
             let shutdown = shutdown.clone();
-            set.spawn(async move { me.worker(name, shutdown).await });
+            set.spawn(crate::supervise::supervise(
+                "worker",
+                name.clone(),
+                alerts,
+                sd,
+                move || me.clone().worker(n.clone(), shutdown.clone()),
+            ));
         }
         set
     }
@@ -230,6 +239,7 @@ impl Engine {
         let Some(rt) = self.targets.get(&name) else {
             return;
         };
+        crate::faults::once("worker", &name);
         loop {
             if shutdown.is_cancelled() {
                 break;
@@ -285,15 +295,15 @@ impl Engine {
                     Paced::Go => {}
                     Paced::Wait(w) => return Ok(Step::Sleep(w)),
                     Paced::Digest(rest) => {
-                        self.plan_digest(rt, &d, rest).await?;
+                        self.plan_guarded(rt, &d, Some(rest)).await?;
                         return Ok(Step::Again);
                     }
                 }
             }
-            self.plan(rt, &d).await?;
+            self.plan_guarded(rt, &d, None).await?;
             return Ok(Step::Again);
         }
-        self.execute(rt, &d).await?;
+        self.execute_guarded(rt, &d).await?;
         Ok(Step::Again)
     }
 
@@ -437,6 +447,7 @@ impl Engine {
             .await?;
 
         let render = || -> Result<Vec<PlannedPart>, String> {
+            crate::faults::check("render", article.link.as_deref().unwrap_or_default());
             let parts = rt
                 .target
                 .render(&post, ff)
@@ -553,6 +564,7 @@ impl Engine {
             },
             None => None,
         };
+        self.fault_point("send", d.article_id).await;
         let result: Result<Sent, DeliveryError> = match (d.op, &part, &reference) {
             (Op::Send, Some(p), _) => rt.target.send(p, &ctx).await,
             (Op::Edit, Some(p), Some((m, _))) => rt.target.edit(m, p, &ctx).await,

@@ -19,6 +19,8 @@ use crate::engine::Engine;
 use crate::pipeline::{Admission, Router};
 use crate::sources::{self, FeedSpec, FetchState, Fetcher, PollOutcome, SourceItem};
 
+mod contain;
+
 /// What one poll did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollReport {
@@ -207,7 +209,17 @@ impl Poller {
         if let Some((set, shutdown)) = tasks.as_mut() {
             let me = self.clone();
             let shutdown = shutdown.clone();
-            set.spawn(async move { me.feed_loop(feed, stop, wake, shutdown).await });
+            let (alerts, sd) = (self.alerts.clone(), shutdown.clone());
+            set.spawn(crate::supervise::supervise(
+                "watcher",
+                feed.name.0.clone(),
+                alerts,
+                sd,
+                move || {
+                    me.clone()
+                        .feed_loop(feed.clone(), stop.clone(), wake.clone(), shutdown.clone())
+                },
+            ));
         }
     }
 
@@ -279,6 +291,7 @@ impl Poller {
         wake: Arc<Notify>,
         shutdown: CancellationToken,
     ) {
+        crate::faults::once("watcher", &feed.name.0);
         loop {
             let name = feed.name.0.clone();
             let due = match self.db.call(move |s| s.feed_state(&name)).await {
@@ -306,7 +319,7 @@ impl Poller {
             if shutdown.is_cancelled() || stop.is_cancelled() {
                 return;
             }
-            match self.poll_once(&feed).await {
+            match self.poll_guarded(&feed).await {
                 Ok(r) => {
                     if let Some(e) = &r.error {
                         tracing::warn!(feed = %feed.name, error = %e, paused = r.paused, "poll failed");
@@ -471,29 +484,37 @@ impl Poller {
             .into_iter()
             .enumerate()
             .filter_map(|(i, it)| {
-                let admission = if baseline && i + feed.backfill < n {
-                    Admission::Baseline
-                } else {
-                    Admission::Deliver
-                };
-                let routes = self.router.routes(feed, &it.post, admission);
-                let payload = serde_json::to_string(&it.post).ok()?;
-                Some((
-                    IncomingArticle {
-                        keys: it.keys,
-                        content_hash: it.content_hash,
-                        title: it.post.title.clone(),
-                        link: it.post.link.clone(),
-                        published_at: it
-                            .post
-                            .published
-                            .or(it.post.updated)
-                            .map(|t| t.timestamp_millis()),
-                        payload,
-                        refresh_only: route_changed,
-                    },
-                    routes,
-                ))
+                let key = it.key().to_string();
+                crier_bots::panics::catch_sync(|| {
+                    crate::faults::check("parse", it.post.link.as_deref().unwrap_or_default());
+                    let admission = if baseline && i + feed.backfill < n {
+                        Admission::Baseline
+                    } else {
+                        Admission::Deliver
+                    };
+                    let routes = self.router.routes(feed, &it.post, admission);
+                    let payload = serde_json::to_string(&it.post).ok()?;
+                    Some((
+                        IncomingArticle {
+                            keys: it.keys,
+                            content_hash: it.content_hash,
+                            title: it.post.title.clone(),
+                            link: it.post.link.clone(),
+                            published_at: it
+                                .post
+                                .published
+                                .or(it.post.updated)
+                                .map(|t| t.timestamp_millis()),
+                            payload,
+                            refresh_only: route_changed,
+                        },
+                        routes,
+                    ))
+                })
+                .unwrap_or_else(|msg| {
+                    self.item_panicked(feed, &key, &msg);
+                    None
+                })
             })
             .collect()
     }

@@ -11,5 +11,6 @@ mod poller;
 mod proof;
 mod spine;
 mod ssrf;
+mod supervise;
 mod support;
 mod telegram;

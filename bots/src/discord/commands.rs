@@ -934,10 +934,10 @@ impl EventHandler for Events {
         let fe = self.0.clone();
         match interaction {
             Interaction::Command(ci) => {
-                tokio::spawn(fe.on_command(ci));
+                crate::panics::spawn_contained("discord command", fe.on_command(ci));
             }
             Interaction::Component(ci) => {
-                tokio::spawn(fe.on_component(ci));
+                crate::panics::spawn_contained("discord button", fe.on_component(ci));
             }
             _ => {}
         }
@@ -968,6 +968,19 @@ impl Notifier for DiscordFrontend {
 mod tests {
     use super::*;
     use crate::commands::Preview;
+
+    #[test]
+    fn long_lines_split_between_characters() {
+        for ch in ["ж", "’", "😀"] {
+            let line = ch.repeat(TEXT_LIMIT * 2 + 7);
+            let parts = text_chunks(&line);
+            assert!(parts.len() >= 3, "{ch}");
+            assert!(parts.iter().all(|p| p.chars().count() <= TEXT_LIMIT));
+            assert_eq!(parts.concat(), line);
+            let code = code_chunks("head", &line);
+            assert!(code.len() >= 2, "{ch}");
+        }
+    }
 
     #[test]
     fn markdown_becomes_the_formatters_html() {

@@ -757,6 +757,15 @@ fn decorate(b: &Block, style: Style, link: Option<&str>, quote: bool) -> Block {
 mod tests {
     use super::*;
 
+    #[test]
+    fn snippet_never_cuts_inside_a_character() {
+        // Byte 40 falls inside the 16th 'é'.
+        let s = format!("<a title={}>", "é".repeat(30));
+        let out = snippet(&s);
+        assert!(s.starts_with(&out) && out.len() <= 40, "{out}");
+        assert_eq!(snippet("<b>’</b>"), "<b>");
+    }
+
     fn blocks(src: &str) -> Vec<Block> {
         resolve(&parse(src).pieces, &[], &[])
     }

@@ -232,7 +232,9 @@ impl TelegramFrontend {
                 let me = self.clone();
                 // Each update on its own task: a slow /publish fetch does
                 // not hold up the others.
-                tokio::spawn(async move { me.update(u.kind).await });
+                crate::panics::spawn_contained("telegram update", async move {
+                    me.update(u.kind).await
+                });
             }
         }
     }
@@ -500,6 +502,22 @@ impl Notifier for TelegramFrontend {
                     tracing::warn!(error = %e, "cannot send an alert on Telegram");
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_replies_split_between_characters() {
+        for ch in ["é", "’", "😀"] {
+            let line = ch.repeat(TEXT_LIMIT * 2 + 3);
+            let parts = chunks(&format!("first\n{line}"));
+            assert!(parts.len() >= 2, "{ch}");
+            assert!(parts.iter().all(|p| p.encode_utf16().count() <= TEXT_LIMIT));
+            assert!(parts.concat().contains(&line), "{ch}");
         }
     }
 }

@@ -1,0 +1,73 @@
+//! Panics in the feed watcher: a panic while polling a feed counts as a
+//! failed poll (the feed is polled again after the usual backoff, never in
+//! a hot loop), and a panic on one item drops that item, not the feed.
+
+use crier_bots::panics;
+use crier_storage::FeedState;
+
+use super::{PollReport, Poller};
+use crate::config::FeedConfig;
+use crate::db::{StoreError, now_ms};
+use crate::sources;
+
+impl Poller {
+    /// [`Poller::poll_once`] under a panic guard.
+    pub(super) async fn poll_guarded(&self, feed: &FeedConfig) -> Result<PollReport, StoreError> {
+        let msg = match panics::catch(self.poll_once(feed)).await {
+            Ok(r) => return r,
+            Err(msg) => msg,
+        };
+        let reason = format!("internal error: {msg}");
+        tracing::error!(feed = %feed.name, panic = %msg, "polling the feed panicked; will poll again after a backoff");
+        crate::supervise::raise_once(
+            &self.alerts,
+            &format!("panic:poll:{}", feed.name),
+            &format!(
+                "Polling feed {} panicked ({msg}); it is polled again with backoff.",
+                feed.name
+            ),
+        );
+        let name = feed.name.0.clone();
+        let mut st = self
+            .db
+            .call(move |s| s.feed_state(&name))
+            .await?
+            .unwrap_or_else(|| FeedState {
+                feed: feed.name.0.clone(),
+                fetch_state: "{}".into(),
+                ..FeedState::default()
+            });
+        let now = now_ms();
+        st.consecutive_failures += 1;
+        st.last_error = Some(reason.clone());
+        st.last_poll_at = Some(now);
+        let backoff = sources::schedule::backoff(
+            st.consecutive_failures,
+            self.cfg.sources.backoff_base.0,
+            self.cfg.sources.backoff_max.0,
+            &mut rand::rng(),
+        );
+        st.next_poll_at = Some(now + backoff.as_millis() as i64);
+        self.db
+            .call(move |s| s.put_feed_state(&st, now_ms()))
+            .await?;
+        Ok(PollReport {
+            error: Some(reason),
+            ..PollReport::default()
+        })
+    }
+
+    /// One item's processing panicked: it is dropped from this poll (it is
+    /// read again when the feed changes), logged and alerted once.
+    pub(super) fn item_panicked(&self, feed: &FeedConfig, key: &str, msg: &str) {
+        tracing::error!(feed = %feed.name, item = %key, panic = %msg, "processing a feed item panicked; item skipped, the feed goes on");
+        crate::supervise::raise_once(
+            &self.alerts,
+            &format!("panic:item:{}:{key}", feed.name),
+            &format!(
+                "Feed {}: an item ({key}) could not be processed (internal error: {msg}); skipped.",
+                feed.name
+            ),
+        );
+    }
+}
