@@ -46,6 +46,7 @@ pub mod guard;
 pub mod html;
 pub mod identity;
 pub mod inspect;
+mod media;
 pub mod page;
 mod parse;
 pub mod schedule;

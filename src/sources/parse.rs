@@ -488,6 +488,7 @@ pub fn parse_document(
         entry_bases,
     };
     let mut doc = convert(feed, &doc_base, &extras);
+    super::media::apply_orig_links(&body, &mut doc.items);
     doc.meta.encoding = encoding.to_owned();
     if doc.meta.ttl_hint.is_none() {
         doc.meta.ttl_hint = sy_update_hint(&body);
@@ -830,7 +831,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
             guid: Some(entry.id.clone()).filter(|id| !id.trim().is_empty()),
             link: link.clone(),
         });
-        posts.push(Post {
+        let mut post = Post {
             feed: String::new(),
             source_title: source_title.clone(),
             title,
@@ -848,7 +849,10 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
                 .and_then(normalize_language)
                 .or_else(|| language.clone()),
             digest: Vec::new(),
-        });
+            enclosures: Vec::new(),
+        };
+        super::media::apply_entry(entry, &entry_base, &mut post);
+        posts.push(post);
     }
     let items = build_items(&cands, posts);
     let meta = FeedMeta {

@@ -11,7 +11,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
 use super::markup::{self, Piece, Slot};
 use super::rich::{Block, doc_plain_text};
-use super::text::{hashtag, one_line, sanitize_url, truncate_words};
+use super::text::{one_line, sanitize_url, truncate_words};
 use super::{Article, DiscordStyle, Mode, Platform, TargetFormat};
 use crate::model::Post;
 use crate::target::RenderError;
@@ -199,17 +199,7 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
     .filter(|c| !c.is_empty())
     .take(30)
     .collect();
-    let mut tags: Vec<String> = Vec::new();
-    for c in &categories {
-        if let Some(t) = hashtag(c)
-            && !tags.iter().any(|x| x.eq_ignore_ascii_case(&t))
-        {
-            tags.push(t);
-        }
-        if tags.len() >= 10 {
-            break;
-        }
-    }
+    let tags = super::hashtags::hashtags(&categories, &art.title, fmt.hashtags);
     let authors: Vec<String> = if needs.authors {
         post.authors.as_slice()
     } else {
