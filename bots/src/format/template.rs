@@ -26,6 +26,10 @@ pub const TEXT_SUMMARY: &str = r#"<b><a href="{{ link }}">{{ title }}</a></b>
 
 {{ summary }}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 <i>{{ source }}</i>{% if hashtags %} · {{ hashtags }}{% endif %}
 "#;
 
@@ -35,6 +39,10 @@ pub const TEXT_FULL: &str = r#"<b><a href="{{ link }}">{{ title }}</a></b>
 
 {% if content %}{{ content }}{% else %}{{ summary }}{% endif %}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 <i>{{ source }}</i>{% if hashtags %} · {{ hashtags }}{% endif %}
 "#;
 
@@ -42,12 +50,20 @@ pub const TEXT_FULL: &str = r#"<b><a href="{{ link }}">{{ title }}</a></b>
 /// source, date and image are embed fields).
 pub const EMBED_SUMMARY: &str = r#"{{ summary }}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 {{ hashtags }}
 "#;
 
 /// Default Discord embed description, full mode.
 pub const EMBED_FULL: &str = r#"{% if content %}{{ content }}{% else %}{{ summary }}{% endif %}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 {{ hashtags }}
 "#;
 
@@ -237,6 +253,7 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
     })
     .take(500)
     .collect();
+    let media = super::media::media_line(post);
     context! {
         title => art.title,
         link => art.link.clone().unwrap_or_default(),
@@ -255,6 +272,8 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
         updated => post.updated.filter(|_| needs.timestamps).map(|d| d.to_rfc3339()).unwrap_or_default(),
         image => super::web_image(art.image.as_ref()).cloned().unwrap_or_default(),
         language => post.language.as_deref().map(one_line).unwrap_or_default(),
+        media_url => media.as_ref().map(|m| m.0.clone()).unwrap_or_default(),
+        media_label => media.map(|m| m.1).unwrap_or_default(),
         digest => digest,
     }
 }
