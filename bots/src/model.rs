@@ -45,6 +45,57 @@ pub struct Post {
     /// Non-empty for a digest post: the articles it combines, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub digest: Vec<DigestItem>,
+    /// Audio and video files attached to the article (podcast episodes,
+    /// videos): RSS enclosures, Media RSS contents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enclosures: Vec<Enclosure>,
+}
+
+/// An audio or video file attached to an article.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enclosure {
+    /// Absolute `http(s)` URL of the file.
+    pub url: String,
+    /// Its MIME type (`audio/mpeg`, `video/mp4`), if the feed says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    /// Its size in bytes, if the feed says (often 0 or wrong).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+}
+
+impl Enclosure {
+    /// `audio`, `video` or `None`, from the MIME type or the file name.
+    pub fn kind(&self) -> Option<&'static str> {
+        let mime = self.mime.as_deref().unwrap_or("").to_ascii_lowercase();
+        if mime.starts_with("audio/") {
+            return Some("audio");
+        }
+        if mime.starts_with("video/") {
+            return Some("video");
+        }
+        let path = self
+            .url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if [
+            ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac",
+        ]
+        .iter()
+        .any(|e| path.ends_with(e))
+        {
+            Some("audio")
+        } else if [".mp4", ".m4v", ".mov", ".webm", ".mkv"]
+            .iter()
+            .any(|e| path.ends_with(e))
+        {
+            Some("video")
+        } else {
+            None
+        }
+    }
 }
 
 /// One line of a digest post.

@@ -711,6 +711,9 @@ pub struct TargetConfig {
     /// Full mode and digests: at most this many messages per post (default 10).
     #[serde(default)]
     pub max_parts: Option<usize>,
+    /// At most this many hashtags from the categories (default 5; 0: none).
+    #[serde(default)]
+    pub hashtags: Option<usize>,
     /// Discord: hide link previews of URLs in the message text.
     #[serde(default)]
     pub suppress_embeds: bool,
@@ -1289,6 +1292,7 @@ impl Config {
             discord_image: t.image.unwrap_or(d.discord_image),
             color: t.color.as_deref().and_then(parse_color).or(d.color),
             max_parts: t.max_parts.unwrap_or(d.max_parts),
+            hashtags: t.hashtags.unwrap_or(d.hashtags),
         }
     }
 

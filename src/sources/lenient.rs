@@ -238,6 +238,7 @@ fn finish_item(raw: RawItem, base: &Url, channel_lang: Option<&str>) -> Option<(
             images,
             language,
             digest: Vec::new(),
+            enclosures: Vec::new(),
         },
     ))
 }

@@ -49,6 +49,7 @@ pub mod identity;
 pub mod inspect;
 mod jsonfeed;
 mod lenient;
+mod media;
 pub mod page;
 mod parse;
 pub mod redact;

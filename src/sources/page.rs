@@ -280,6 +280,7 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
         images,
         language,
         digest: Vec::new(),
+        enclosures: Vec::new(),
     }
 }
 

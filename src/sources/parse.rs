@@ -546,7 +546,9 @@ fn strict_parse(body: &str, base: &Url, line_shift: u64) -> Result<ParsedDocumen
         subjects,
         entry_bases,
     };
-    Ok(convert(feed, &doc_base, &extras))
+    let mut doc = convert(feed, &doc_base, &extras);
+    super::media::apply_orig_links(&body, &mut doc.items);
+    Ok(doc)
 }
 
 /// Titles title-less items from their summary's (else content's) first
@@ -905,7 +907,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
             guid: Some(entry.id.clone()).filter(|id| !id.trim().is_empty()),
             link: link.clone(),
         });
-        posts.push(Post {
+        let mut post = Post {
             feed: String::new(),
             source_title: source_title.clone(),
             title,
@@ -923,7 +925,10 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
                 .and_then(normalize_language)
                 .or_else(|| language.clone()),
             digest: Vec::new(),
-        });
+            enclosures: Vec::new(),
+        };
+        super::media::apply_entry(entry, &entry_base, &mut post);
+        posts.push(post);
     }
     let mut items = build_items(&cands, posts);
     title_untitled(&mut items);

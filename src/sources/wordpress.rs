@@ -314,6 +314,7 @@ pub fn parse_posts(bytes: &[u8], base: &Url) -> Result<ParsedDocument, SourceErr
             images,
             language: None,
             digest: Vec::new(),
+            enclosures: Vec::new(),
         });
     }
     let items = build_items(&cands, out);

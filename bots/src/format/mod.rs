@@ -48,10 +48,11 @@
 //! | `content` | block placeholder: the whole sanitised article |
 //! | `author`, `authors` | authors joined with `, `; the list |
 //! | `feed`, `source` | the feed name; the source title (falls back to the feed name) |
-//! | `categories`, `hashtags` | the list; `#World #UnitedStates …` (at most 10) |
+//! | `categories`, `hashtags` | the list; `#World #UnitedStates …` (at most [`TargetFormat::hashtags`], readable ones, see `hashtags.rs`) |
 //! | `date`, `updated_date` | published/updated date in `date_format` and `timezone` |
 //! | `published`, `updated` | RFC 3339 timestamps |
 //! | `image` | the main image URL (`""` when none) |
+//! | `media_url`, `media_label` | the post's first audio or video file and its label (`🎧 Listen (MP3, 34 MB)`); `""` when none |
 //! | `language` | the post language tag |
 //! | `digest` | digest items, each with `title` and `link` |
 //!
@@ -60,8 +61,12 @@
 //! `trim_blocks` and `lstrip_blocks` are on.
 
 pub mod discord;
+mod hashtags;
+mod images;
 mod layout;
 mod markup;
+mod media;
+mod repair;
 pub mod rich;
 mod rules;
 mod sanitize;
@@ -252,6 +257,9 @@ pub struct TargetFormat {
     /// Full mode and digests: at most this many messages per post (the
     /// last one is truncated). Default 10.
     pub max_parts: usize,
+    /// At most this many hashtags from the categories (the `hashtags`
+    /// placeholder); 0 turns them off. Default 5.
+    pub hashtags: usize,
 }
 
 impl Default for TargetFormat {
@@ -272,6 +280,7 @@ impl Default for TargetFormat {
             discord_image: DiscordImage::Large,
             color: None,
             max_parts: 10,
+            hashtags: 5,
         }
     }
 }
@@ -297,6 +306,9 @@ impl TargetFormat {
         }
         if self.max_parts == 0 || self.max_parts > 100 {
             errors.push("max_parts must be between 1 and 100".into());
+        }
+        if self.hashtags > 30 {
+            errors.push("hashtags must be at most 30".into());
         }
         if self.summary_length > 100_000 {
             errors.push("summary_length must be at most 100000".into());
@@ -418,6 +430,14 @@ fn strip_cut_marker(mut blocks: Vec<Block>) -> (Vec<Block>, bool) {
     (blocks, false)
 }
 
+/// Blocks with leftover entities decoded, mojibake repaired and "read
+/// more" tails removed; `true` when the last block lost a tail.
+fn repaired(mut blocks: Vec<Block>) -> (Vec<Block>, bool) {
+    repair::repair_blocks(&mut blocks);
+    let cut = repair::strip_read_more(&mut blocks);
+    (blocks, cut)
+}
+
 /// The first paragraphs of the content, about `len` characters.
 fn first_paragraphs(content: &[Block], len: usize) -> Vec<Block> {
     let mut out = Vec::new();
@@ -481,7 +501,17 @@ fn summary_blocks(
         .filter(|s| !s.trim().is_empty())
         .map(|h| sanitize::sanitize(h, base, rules))
         .unwrap_or_default();
-    let (mut from_feed, cut) = strip_cut_marker(from_feed);
+    let (from_feed, tail_cut) = repaired(from_feed);
+    let (mut from_feed, marker) = strip_cut_marker(from_feed);
+    // A theme's "Read more →" after an unfinished sentence means the text
+    // was cut too.
+    let cut = marker
+        || tail_cut
+            && !from_feed
+                .last()
+                .map(Block::plain_text)
+                .and_then(|t| t.split_whitespace().last().map(text::ends_sentence))
+                .unwrap_or(true);
     let blocks = if from_feed.iter().all(Block::is_blank) || (cut && has_content) {
         first_paragraphs(content, len)
     } else {
@@ -498,12 +528,13 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
     let rules = rules::for_feed(feed);
     let link = post.link.as_deref().and_then(|l| sanitize_url(l, None));
     let base = link.as_deref().and_then(|l| Url::parse(l).ok());
-    let title = truncate_words(&one_line(&post.title), TITLE_MAX);
-    let mut content = post
+    let title = truncate_words(&one_line(&repair::repair_text(&post.title)), TITLE_MAX);
+    let content = post
         .content_html
         .as_deref()
         .map(|h| sanitize::sanitize(h, base.as_ref(), &rules))
         .unwrap_or_default();
+    let (mut content, _) = repaired(content);
     // A page's own headline repeats the title.
     if !title.is_empty()
         && let Some(first) = content
@@ -530,12 +561,13 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
         });
     let summary = summary_blocks(post, &content, &rules, base.as_ref(), fmt.summary_length);
     if let Some(img) = &image {
-        content.retain(|b| !matches!(b, Block::Image { src, .. } if src == img));
+        content
+            .retain(|b| !matches!(b, Block::Image { src, .. } if images::same_picture(src, img)));
     }
     let source = post
         .source_title
         .as_deref()
-        .map(one_line)
+        .map(|s| one_line(&repair::repair_text(s)))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| one_line(&post.feed));
     let author = post
@@ -647,6 +679,7 @@ pub(crate) fn samples() -> Vec<Post> {
         images: vec!["https://example.com/image.jpg".into()],
         language: Some("en".into()),
         digest: Vec::new(),
+        enclosures: Vec::new(),
     };
     let empty = Post {
         feed: "sample".into(),

@@ -550,7 +550,9 @@ impl<'a> Walker<'a> {
             }
             return;
         }
-        if is_tracking_pixel(attr(v, "width"), attr(v, "height"), &src_lower) {
+        if is_tracking_pixel(attr(v, "width"), attr(v, "height"), &src_lower)
+            || super::images::is_noise(&src_lower, attr(v, "width"), attr(v, "height"))
+        {
             return;
         }
         let Some(src) = src.and_then(|s| sanitize_url(s, self.base)) else {

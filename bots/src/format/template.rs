@@ -11,7 +11,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
 use super::markup::{self, Piece, Slot};
 use super::rich::{Block, doc_plain_text};
-use super::text::{hashtag, one_line, sanitize_url, truncate_words};
+use super::text::{one_line, sanitize_url, truncate_words};
 use super::{Article, DiscordStyle, Mode, Platform, TargetFormat};
 use crate::model::Post;
 use crate::target::RenderError;
@@ -26,6 +26,10 @@ pub const TEXT_SUMMARY: &str = r#"<b><a href="{{ link }}">{{ title }}</a></b>
 
 {{ summary }}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 <i>{{ source }}</i>{% if hashtags %} · {{ hashtags }}{% endif %}
 "#;
 
@@ -35,6 +39,10 @@ pub const TEXT_FULL: &str = r#"<b><a href="{{ link }}">{{ title }}</a></b>
 
 {% if content %}{{ content }}{% else %}{{ summary }}{% endif %}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 <i>{{ source }}</i>{% if hashtags %} · {{ hashtags }}{% endif %}
 "#;
 
@@ -42,12 +50,20 @@ pub const TEXT_FULL: &str = r#"<b><a href="{{ link }}">{{ title }}</a></b>
 /// source, date and image are embed fields).
 pub const EMBED_SUMMARY: &str = r#"{{ summary }}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 {{ hashtags }}
 "#;
 
 /// Default Discord embed description, full mode.
 pub const EMBED_FULL: &str = r#"{% if content %}{{ content }}{% else %}{{ summary }}{% endif %}
 
+{% if media_url %}
+<a href="{{ media_url }}">{{ media_label }}</a>
+
+{% endif %}
 {{ hashtags }}
 "#;
 
@@ -199,17 +215,7 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
     .filter(|c| !c.is_empty())
     .take(30)
     .collect();
-    let mut tags: Vec<String> = Vec::new();
-    for c in &categories {
-        if let Some(t) = hashtag(c)
-            && !tags.iter().any(|x| x.eq_ignore_ascii_case(&t))
-        {
-            tags.push(t);
-        }
-        if tags.len() >= 10 {
-            break;
-        }
-    }
+    let tags = super::hashtags::hashtags(&categories, &art.title, fmt.hashtags);
     let authors: Vec<String> = if needs.authors {
         post.authors.as_slice()
     } else {
@@ -247,6 +253,7 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
     })
     .take(500)
     .collect();
+    let media = super::media::media_line(post);
     context! {
         title => art.title,
         link => art.link.clone().unwrap_or_default(),
@@ -265,6 +272,8 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
         updated => post.updated.filter(|_| needs.timestamps).map(|d| d.to_rfc3339()).unwrap_or_default(),
         image => super::web_image(art.image.as_ref()).cloned().unwrap_or_default(),
         language => post.language.as_deref().map(one_line).unwrap_or_default(),
+        media_url => media.as_ref().map(|m| m.0.clone()).unwrap_or_default(),
+        media_label => media.map(|m| m.1).unwrap_or_default(),
         digest => digest,
     }
 }

@@ -32,6 +32,7 @@ pub fn seed_page() -> Post {
         images: vec!["https://meritnews24.example/wp-content/uploads/2023/02/kishida-stoltenberg.jpg".into()],
         language: Some("en-US".into()),
         digest: Vec::new(),
+        enclosures: Vec::new(),
     }
 }
 
@@ -102,6 +103,7 @@ pub fn seed_feed() -> Vec<Post> {
                 images: image.into_iter().collect(),
                 language: Some("en-US".into()),
                 digest: Vec::new(),
+                enclosures: Vec::new(),
             }
         })
         .collect()

@@ -47,6 +47,7 @@ fn hostile_post(payload: &str) -> Post {
         images: vec!["https://site.example/i.jpg".into()],
         language: Some(payload.to_string()),
         digest: Vec::new(),
+        enclosures: Vec::new(),
     }
 }
 

@@ -1,0 +1,141 @@
+//! Hashtags from a post's categories: a few readable tags, the most
+//! specific first.
+//!
+//! - Catch-all categories (`Uncategorized`, `News`, `Featured`…) are left
+//!   out: every post of the site has them.
+//! - Categories named in the title (the most specific to this article)
+//!   come first, then the others in the feed's order.
+//! - A person filed as `Lastname, Firstname` becomes `#FirstnameLastname`
+//!   (never `#LastnameFirstname`); other comma forms are dropped.
+//! - A tag longer than [`MAX_TAG_CHARS`] characters is dropped (a
+//!   60-character CamelCase run is not readable).
+
+use super::repair::repair_text;
+use super::text::{hashtag, one_line};
+
+/// Longest tag kept, in characters (without the `#`).
+pub(crate) const MAX_TAG_CHARS: usize = 25;
+
+/// Categories too broad to be worth a tag (lowercase).
+const GENERIC: &[&str] = &[
+    "uncategorized",
+    "uncategorised",
+    "non classé",
+    "sin categoría",
+    "allgemein",
+    "general",
+    "news",
+    "latest",
+    "latest news",
+    "breaking",
+    "breaking news",
+    "featured",
+    "feature",
+    "featured posts",
+    "top stories",
+    "top story",
+    "headlines",
+    "home",
+    "homepage",
+    "main",
+    "slider",
+    "trending",
+    "blog",
+    "blogs",
+    "posts",
+    "articles",
+    "stories",
+    "misc",
+    "other",
+    "editor's pick",
+    "editors picks",
+    "editor’s pick",
+];
+
+/// A comma form: `Some(Some("Firstname Lastname"))` for `Lastname,
+/// Firstname` (one capitalised word each side), `Some(None)` for other
+/// comma forms (`Biden, Joseph R Jr`: dropped), `None` without a comma.
+fn person_order(c: &str) -> Option<Option<String>> {
+    let (last, first) = c.split_once(',')?;
+    let (last, first) = (last.trim(), first.trim());
+    let word = |w: &str| {
+        !w.is_empty()
+            && !w.contains(char::is_whitespace)
+            && w.chars().next().is_some_and(char::is_uppercase)
+            && w.chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’')
+    };
+    if word(last) && word(first) {
+        Some(Some(format!("{first} {last}")))
+    } else {
+        Some(None)
+    }
+}
+
+/// At most `max` hashtags for `categories`, in order of preference.
+pub(crate) fn hashtags(categories: &[String], title: &str, max: usize) -> Vec<String> {
+    if max == 0 {
+        return Vec::new();
+    }
+    let title = title.to_lowercase();
+    let mut cands: Vec<(bool, String)> = Vec::new();
+    for c in categories.iter().take(60) {
+        let c = one_line(&repair_text(c));
+        if c.is_empty() || GENERIC.contains(&c.to_lowercase().as_str()) {
+            continue;
+        }
+        let name = match person_order(&c) {
+            Some(Some(natural)) => natural,
+            Some(None) => continue,
+            None => c,
+        };
+        let Some(tag) = hashtag(&name) else { continue };
+        if tag.chars().count() - 1 > MAX_TAG_CHARS {
+            continue;
+        }
+        if cands
+            .iter()
+            .any(|(_, t)| t.to_lowercase() == tag.to_lowercase())
+        {
+            continue;
+        }
+        let in_title = title.contains(&name.to_lowercase());
+        cands.push((in_title, tag));
+    }
+    // Stable: named in the title first, then the feed's order.
+    cands.sort_by_key(|(in_title, _)| !*in_title);
+    cands.into_iter().map(|(_, t)| t).take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_few_readable_tags() {
+        let cats = v(&[
+            "News",
+            "Uncategorized",
+            "World",
+            "Trump, Donald",
+            "Biden, Joseph R Jr",
+            "RussiaUkraineWarLatestUpdatesAndLiveCoverage",
+            "Ukraine",
+            "Energy",
+            "Europe",
+            "Gas Prices",
+            "Winter",
+        ]);
+        let tags = hashtags(&cats, "Ukraine braces for a cold winter", 5);
+        assert_eq!(
+            tags,
+            v(&["#Ukraine", "#Winter", "#World", "#DonaldTrump", "#Energy"])
+        );
+        assert_eq!(hashtags(&cats, "", 2), v(&["#World", "#DonaldTrump"]));
+        assert!(hashtags(&cats, "", 0).is_empty());
+    }
+}

@@ -1,0 +1,206 @@
+//! What a feed offers beyond title/summary/content, as pure functions:
+//!
+//! - `feedburner:origLink` (and the like): the article's own address
+//!   instead of the FeedBurner redirector;
+//! - Media RSS (`media:group`, `media:description`, `media:title`,
+//!   `media:content`: YouTube, Vimeo, podcasts): a video entry with no
+//!   summary gets its description, one with no link gets the video's;
+//! - enclosures and Media RSS contents of audio or video: the post's
+//!   [`Enclosure`]s (images are already the post's images).
+
+use crier_bots::model::{Enclosure, Post};
+use url::Url;
+
+use super::html::absolutize;
+
+/// Elements that carry an item's original link, by local name.
+const ORIG_LINK: &[&str] = &["origLink"];
+
+/// At most this many enclosures per post.
+const MAX_ENCLOSURES: usize = 10;
+
+/// Plain text (a Media RSS description) as HTML: escaped, line breaks kept.
+fn plain_to_html(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    escaped
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>", p.trim().replace('\n', "<br>")))
+        .collect()
+}
+
+fn text_to_html(t: &feed_rs::model::Text) -> Option<String> {
+    let s = t.content.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if t.content_type.essence().to_string() == "text/html" {
+        Some(s.to_string())
+    } else {
+        Some(plain_to_html(s))
+    }
+}
+
+/// The MIME type of a Media RSS content, if it is audio or video.
+fn av_enclosure(c: &feed_rs::model::MediaContent) -> Option<Enclosure> {
+    let url = c.url.as_ref()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let e = Enclosure {
+        url: url.to_string(),
+        mime: c.content_type.as_ref().map(|t| t.essence().to_string()),
+        length: c.size.filter(|n| *n > 0),
+    };
+    e.kind().map(|_| e)
+}
+
+/// Fills in what the entry's Media RSS and enclosures offer and the post
+/// lacks (called once per entry, before identity and hashes are computed).
+pub(crate) fn apply_entry(entry: &feed_rs::model::Entry, base: &Url, post: &mut Post) {
+    for m in &entry.media {
+        for c in &m.content {
+            if post.enclosures.len() >= MAX_ENCLOSURES {
+                break;
+            }
+            if let Some(e) = av_enclosure(c)
+                && !post.enclosures.iter().any(|x| x.url == e.url)
+            {
+                post.enclosures.push(e);
+            }
+        }
+    }
+    if post.summary_html.is_none() && post.content_html.is_none() {
+        post.summary_html = entry
+            .media
+            .iter()
+            .find_map(|m| m.description.as_ref().and_then(text_to_html));
+    }
+    if post.title.trim().is_empty()
+        && let Some(t) = entry.media.iter().find_map(|m| m.title.as_ref())
+    {
+        post.title = t.content.trim().to_string();
+    }
+    if post.link.is_none() {
+        post.link = entry
+            .media
+            .iter()
+            .flat_map(|m| m.content.iter())
+            .filter_map(|c| c.url.as_ref())
+            .find_map(|u| absolutize(u.as_str(), Some(base)));
+    }
+}
+
+/// Each item's (or entry's) original link, in document order: the text
+/// of `feedburner:origLink` or a like element, when it is an absolute
+/// `http(s)` URL.
+pub(crate) fn orig_links(xml: &str) -> Vec<Option<String>> {
+    use quick_xml::events::Event;
+    let mut out: Vec<Option<String>> = Vec::new();
+    if !ORIG_LINK.iter().any(|n| xml.contains(n)) {
+        return out;
+    }
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut in_item = false;
+    let mut in_orig = false;
+    let mut buf = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                let local = name.rsplit(':').next().unwrap_or(name);
+                if local == "item" || local == "entry" {
+                    in_item = true;
+                    out.push(None);
+                } else if in_item && ORIG_LINK.contains(&local) {
+                    in_orig = true;
+                    buf.clear();
+                }
+            }
+            Ok(Event::Text(t)) if in_orig => buf.push_str(&t),
+            Ok(Event::CData(t)) if in_orig => buf.push_str(&t),
+            Ok(Event::GeneralRef(r)) if in_orig => {
+                let name = r.to_string();
+                match name.as_str() {
+                    "amp" | "#38" => buf.push('&'),
+                    _ => {
+                        buf.push('&');
+                        buf.push_str(&name);
+                        buf.push(';');
+                    }
+                }
+            }
+            Ok(Event::End(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                let local = name.rsplit(':').next().unwrap_or(name);
+                if local == "item" || local == "entry" {
+                    in_item = false;
+                } else if in_orig && ORIG_LINK.contains(&local) {
+                    in_orig = false;
+                    let text = std::mem::take(&mut buf);
+                    if let (Some(slot), Ok(u)) = (out.last_mut(), Url::parse(text.trim()))
+                        && matches!(u.scheme(), "http" | "https")
+                        && slot.is_none()
+                    {
+                        *slot = Some(u.to_string());
+                    }
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
+}
+
+/// The original links of a parsed document's items replace their
+/// redirector links (the identity keys, computed from the feed's own
+/// link, stay as they are). Applied only when every item was seen.
+pub(crate) fn apply_orig_links(xml: &str, items: &mut [super::SourceItem]) {
+    let links = orig_links(xml);
+    if links.len() != items.len() {
+        return;
+    }
+    for (item, link) in items.iter_mut().zip(links) {
+        if let Some(l) = link {
+            item.post.link = Some(l);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orig_links_in_document_order() {
+        let xml = r#"<rss xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel>
+            <item><link>http://feedproxy.google.com/~r/site/~3/abc/</link>
+              <feedburner:origLink>https://site.example/2024/a/?utm=1&amp;x=2</feedburner:origLink></item>
+            <item><link>https://site.example/b</link></item>
+            <item><feedburner:origLink>javascript:alert(1)</feedburner:origLink></item>
+        </channel></rss>"#;
+        assert_eq!(
+            orig_links(xml),
+            vec![
+                Some("https://site.example/2024/a/?utm=1&x=2".to_string()),
+                None,
+                None
+            ]
+        );
+        assert!(orig_links("<rss><channel><item/></channel></rss>").is_empty());
+    }
+
+    #[test]
+    fn plain_descriptions_become_paragraphs() {
+        assert_eq!(
+            plain_to_html("Line <1>\nline 2\n\nNext & last"),
+            "<p>Line &lt;1&gt;<br>line 2</p><p>Next &amp; last</p>"
+        );
+    }
+}
