@@ -246,3 +246,24 @@ fn an_atom_entry_the_strict_parser_rejects_does_not_sink_the_feed() {
     let c = d.items[0].post.content_html.as_deref().unwrap_or("");
     assert_eq!(c, "<p>Hello</p>");
 }
+
+#[test]
+fn inspect_says_which_reader_read_it() {
+    let cases = [
+        ("feeds/lenient-unescaped-html.xml", "lenient"),
+        ("feeds/rss20-media.xml", "strict"),
+        ("seed-article.html", "page"),
+    ];
+    for (name, reader) in cases {
+        let r = inspect::inspect_bytes(name, &fixture(name), &base());
+        let table = inspect::render_table(&r);
+        assert!(
+            table.contains(&format!("{reader} reader")),
+            "{name}: {table}"
+        );
+        let first = inspect::render_json_lines(&r);
+        let line: serde_json::Value =
+            serde_json::from_str(first.lines().next().expect("a line")).expect("json");
+        assert_eq!(line["reader"], reader, "{name}");
+    }
+}
