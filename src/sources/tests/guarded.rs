@@ -180,3 +180,23 @@ async fn a_plain_client_never_follows_a_redirect_to_a_file_url() {
         "a file: redirect is not followed: {err}"
     );
 }
+
+#[tokio::test]
+async fn inspect_and_command_fetches_honour_the_configured_body_cap() {
+    let server = FeedServer::start().await.expect("server");
+    server.set_feed("/feed.xml", FEED);
+    server.set(
+        "/page.html",
+        Route::ok("<html><body>".repeat(20), "text/html"),
+    );
+    let f = Fetcher::new(FetcherConfig {
+        body_cap: 100,
+        ..FetcherConfig::default()
+    })
+    .expect("fetcher");
+    let r = inspect::inspect(&f, &server.url("/feed.xml")).await;
+    assert_eq!(r.result.err().map(|e| e.kind()), Some("body_too_large"));
+    let url = Url::parse(&server.url("/page.html")).expect("url");
+    let e = page::fetch_page(&f, &url).await.expect_err("over the cap");
+    assert_eq!(e.kind(), "body_too_large");
+}
