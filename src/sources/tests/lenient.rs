@@ -279,3 +279,21 @@ fn a_feed_served_as_html_with_a_long_head_is_still_a_feed() {
     let r = inspect::inspect_bytes("chatty", doc.as_bytes(), &base());
     assert_eq!(r.result.expect("read").kind, inspect::InspectKind::Feed);
 }
+
+#[test]
+fn untitled_items_keep_their_link_in_every_rss_version() {
+    let docs = [
+        r#"<rss version="0.92"><channel><title>c</title><link>https://c.example/</link><description>d</description><item><link>https://c.example/a</link><description>Note A text</description></item></channel></rss>"#,
+        r#"<rss version="0.91"><channel><title>c</title><link>https://c.example/</link><description>d</description><item><link>https://c.example/a</link><description>Note A text</description></item></channel></rss>"#,
+        r#"<rss version="2.0"><channel><title>c</title><item><link>https://c.example/a</link><description>Note A text</description></item></channel></rss>"#,
+        r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://c.example/"><title>c</title><link>https://c.example/</link><description>d</description></channel><item rdf:about="https://c.example/a"><link>https://c.example/a</link><description>Note A text</description></item></rdf:RDF>"#,
+    ];
+    for doc in docs {
+        let d =
+            parse_document(doc.as_bytes(), None, &base()).unwrap_or_else(|e| panic!("{doc}: {e}"));
+        assert_eq!(d.items.len(), 1, "{doc}");
+        let p = &d.items[0].post;
+        assert_eq!(p.link.as_deref(), Some("https://c.example/a"), "{doc}");
+        assert_eq!(p.title, "Note A text", "{doc}");
+    }
+}
