@@ -78,6 +78,7 @@ pub fn fetcher_for(cfg: &Config) -> anyhow::Result<Fetcher> {
             allow_hosts: cfg.commands.allow_hosts.clone(),
         },
         body_cap: cfg.sources.body_cap,
+        max_items: cfg.sources.max_items,
         ..FetcherConfig::default()
     })
     .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))

@@ -85,6 +85,7 @@ impl Center {
                 allow_hosts: cfg.commands.allow_hosts.clone(),
             },
             body_cap: cfg.sources.body_cap,
+            max_items: cfg.sources.max_items,
             ..sources::FetcherConfig::default()
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -684,6 +685,18 @@ impl Center {
             Ok(t) => t,
             Err(r) => return r,
         };
+        // Already watched: add the targets to that feed, not a second feed.
+        if let Some(text) = crate::resubscribe::merge_into_existing(
+            &self.db,
+            &self.poller,
+            &self.cfg,
+            url,
+            &targets,
+        )
+        .await
+        {
+            return Reply::text(text);
+        }
         let report = sources::inspect::inspect(&self.fetcher, url).await;
         let doc = match report.result {
             Ok(d) if d.kind == sources::inspect::InspectKind::Feed => d,

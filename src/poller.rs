@@ -369,12 +369,11 @@ impl Poller {
             .get(&feed.name.0)
             .is_none_or(|w| w.dynamic);
         let outcome = match spec_for(&self.cfg, feed).map(|s| FeedSpec { guarded, ..s }) {
-            Ok(spec) => self
-                .fetcher
-                .poll(&spec, &fetch_state)
-                .await
-                .map_err(|e| (e.to_string(), e.is_permanent(), e.retry_after())),
-            Err(e) => Err((e, true, None)),
+            Ok(spec) => self.fetcher.poll(&spec, &fetch_state).await.map_err(|e| {
+                let text = sources::redact::redact_text(&e.to_string());
+                (text, e.is_permanent(), e.retry_after())
+            }),
+            Err(e) => Err((sources::redact::redact_text(&e), true, None)),
         };
         let (items, meta, new_fetch_state) = match outcome {
             Ok(PollOutcome::NotModified { state: fs }) => {
@@ -440,7 +439,26 @@ impl Poller {
         let baseline = !state.baseline_done;
         state.baseline_done = true;
         report.baseline = baseline && !items.is_empty();
-        let batch = self.batch(feed, items, baseline, route_changed);
+        let mut items = items;
+        sources::sort_oldest_first(&mut items);
+        let cap = self.cfg.sources.max_new_per_poll.max(1);
+        let overflow = if baseline {
+            crate::intake::Overflow::default()
+        } else {
+            crate::intake::overflow(&self.db, &feed.name.0, &items, cap).await?
+        };
+        if !overflow.skipped.is_empty() {
+            let text = format!(
+                "Feed {}: {} new articles in one poll; the newest {cap} are queued, {} older ones skipped ([sources] max_new_per_poll).",
+                feed.name,
+                overflow.new,
+                overflow.skipped.len()
+            );
+            tracing::warn!(feed = %feed.name, new = overflow.new, skipped = overflow.skipped.len(), "too many new articles in one poll");
+            self.alerts
+                .open(&crate::intake::alert_key(&feed.name.0), &text);
+        }
+        let batch = self.batch(feed, items, baseline, route_changed, &overflow.skipped);
         let st = state.clone();
         let outcomes = self
             .db
@@ -469,16 +487,17 @@ impl Poller {
         Ok(report)
     }
 
-    /// Items oldest first, with their routes. On the baseline poll only the
-    /// newest `backfill` items are delivered.
+    /// Items (oldest first) with their routes. On the baseline poll only the
+    /// newest `backfill` items are delivered; new items past the cap
+    /// (`over_cap`) are recorded skipped.
     fn batch(
         &self,
         feed: &FeedConfig,
-        mut items: Vec<SourceItem>,
+        items: Vec<SourceItem>,
         baseline: bool,
         route_changed: bool,
+        over_cap: &std::collections::HashSet<String>,
     ) -> Vec<(IncomingArticle, Vec<crier_storage::Route>)> {
-        sources::sort_oldest_first(&mut items);
         let n = items.len();
         items
             .into_iter()
@@ -492,7 +511,11 @@ impl Poller {
                     } else {
                         Admission::Deliver
                     };
-                    let routes = self.router.routes(feed, &it.post, admission);
+                    let mut routes = self.router.routes(feed, &it.post, admission);
+                    if over_cap.contains(it.key()) {
+                        let cap = self.cfg.sources.max_new_per_poll.max(1);
+                        routes = crate::intake::skip_routes(routes, cap);
+                    }
                     let payload = serde_json::to_string(&it.post).ok()?;
                     Some((
                         IncomingArticle {

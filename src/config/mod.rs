@@ -4,7 +4,7 @@
 //! `feeds[1].targets[0]`) and, where TOML gives it, the line. Unknown keys
 //! are errors. Loading never panics.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -532,6 +532,12 @@ pub struct SourcesConfig {
     pub backoff_base: Dur,
     /// Longest retry delay of a failing feed.
     pub backoff_max: Dur,
+    /// Items read per feed document (the first ones: feeds list newest
+    /// first); the rest are not parsed.
+    pub max_items: usize,
+    /// New articles queued per poll of one feed; more are recorded
+    /// `skipped` (with the reason) and admins get one alert.
+    pub max_new_per_poll: usize,
 }
 
 impl Default for SourcesConfig {
@@ -550,6 +556,8 @@ impl Default for SourcesConfig {
             min_interval: Dur(Duration::from_secs(1)),
             backoff_base: Dur(Duration::from_secs(5 * 60)),
             backoff_max: Dur(Duration::from_secs(24 * 3600)),
+            max_items: 1_000,
+            max_new_per_poll: 100,
         }
     }
 }
@@ -1138,6 +1146,7 @@ impl Config {
         }
 
         let mut feed_names = HashSet::new();
+        let mut feed_urls: HashMap<String, usize> = HashMap::new();
         for (i, f) in self.feeds.iter().enumerate() {
             if f.name.trim().is_empty() {
                 push("feeds", i, "name", "a feed needs a non-empty name".into());
@@ -1149,8 +1158,23 @@ impl Config {
                     format!("another feed is already named {:?}", f.name.0),
                 );
             }
-            if let Err(e) = self.feed_location(f) {
-                push("feeds", i, "url", e);
+            match self.feed_location(f) {
+                Err(e) => push("feeds", i, "url", e),
+                Ok(url) => {
+                    let id = crate::sources::feed_identity(&url);
+                    if let Some(j) = feed_urls.get(&id) {
+                        push(
+                            "feeds",
+                            i,
+                            "url",
+                            format!(
+                                "the same feed as feeds[{j}].url: every article would be posted twice (one feed can list several targets)"
+                            ),
+                        );
+                    } else {
+                        feed_urls.insert(id, i);
+                    }
+                }
             }
             if f.interval.0 < self.sources.min_interval.0 {
                 push(

@@ -1,11 +1,13 @@
 //! Character-set detection and transcoding to UTF-8.
 //!
-//! Order of evidence: a byte-order mark; then, if the bytes are valid UTF-8,
-//! UTF-8 (a legacy 8-bit text is almost never valid UTF-8 by accident, while
-//! "declared ISO-8859-1, actually UTF-8" is a common server misconfiguration);
-//! then the HTTP `charset`, then the XML declaration (or HTML `<meta
-//! charset>`), each used only if it decodes without errors; finally
-//! windows-1252 (which decodes any byte sequence).
+//! Order of evidence: a byte-order mark (it cannot lie about UTF-8/16,
+//! and a declaration that disagrees with it is an XML error); then, if the
+//! bytes are valid UTF-8, UTF-8 (a legacy 8-bit text is almost never valid
+//! UTF-8 by accident, while "declared ISO-8859-1, actually UTF-8" is a
+//! common misconfiguration); then the document's own XML declaration (or
+//! HTML `<meta charset>`), then the HTTP `charset` (often a server default
+//! that knows nothing of the document), each used only if it decodes
+//! without errors; finally windows-1252 (which decodes any byte sequence).
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
@@ -91,7 +93,7 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>, html: bool) -> (String, 
     } else {
         xml_declared_encoding(bytes).map(str::to_owned)
     };
-    let candidates = [http_charset.map(str::to_owned), declared];
+    let candidates = [declared, http_charset.map(str::to_owned)];
     for label in candidates.iter().flatten() {
         let Some(encoding) = Encoding::for_label(label.trim().as_bytes()) else {
             continue;
@@ -154,14 +156,31 @@ mod tests {
     }
 
     #[test]
-    fn http_charset_beats_xml_declaration() {
-        // KOI8-R bytes for "мир", declared wrongly as windows-1251 in the XML.
-        let mut doc = b"<?xml version='1.0' encoding='windows-1251'?><rss>".to_vec();
+    fn xml_declaration_beats_http_charset() {
+        // KOI8-R bytes for "мир", declared in the XML; the server's header
+        // says ISO-8859-1 (a common default).
+        let mut doc = b"<?xml version='1.0' encoding='koi8-r'?><rss>".to_vec();
+        doc.extend_from_slice(&[0xCD, 0xC9, 0xD2]);
+        doc.extend_from_slice(b"</rss>");
+        let (text, enc) = decode(&doc, Some("iso-8859-1"), false);
+        assert_eq!(enc, "KOI8-R");
+        assert!(text.contains("мир"), "{text}");
+        // Without a declaration the HTTP charset is used.
+        let mut doc = b"<rss>".to_vec();
         doc.extend_from_slice(&[0xCD, 0xC9, 0xD2]);
         doc.extend_from_slice(b"</rss>");
         let (text, enc) = decode(&doc, Some("koi8-r"), false);
         assert_eq!(enc, "KOI8-R");
         assert!(text.contains("мир"), "{text}");
+    }
+
+    #[test]
+    fn a_bom_beats_a_declaration() {
+        let mut doc = vec![0xEF, 0xBB, 0xBF];
+        doc.extend_from_slice("<?xml version='1.0' encoding='ISO-8859-1'?><rss>é</rss>".as_bytes());
+        let (text, enc) = decode(&doc, Some("iso-8859-1"), false);
+        assert_eq!(enc, "UTF-8");
+        assert!(text.contains('é'));
     }
 
     #[test]

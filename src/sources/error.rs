@@ -165,7 +165,8 @@ impl SourceError {
                 retry_after: None,
             };
         }
-        let chain = error_chain(err);
+        // reqwest names the URL in its errors: credentials in it are masked.
+        let chain = super::redact::redact_text(&error_chain(err));
         if err.is_connect() {
             let lower = chain.to_ascii_lowercase();
             if lower.contains("dns")

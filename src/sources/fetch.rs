@@ -15,8 +15,8 @@ use url::Url;
 use super::parse::{Sniffed, sniff};
 use super::wordpress;
 use super::{
-    FeedKind, FeedSpec, KeyType, ParsedDocument, PollOutcome, SourceError, Via, parse_document,
-    set_feed_name,
+    FeedKind, FeedSpec, KeyType, ParsedDocument, PollOutcome, SourceError, Via,
+    parse_document_capped, set_feed_name,
 };
 use sha2::{Digest, Sha256};
 
@@ -46,6 +46,8 @@ pub struct FetcherConfig {
     /// Body cap of fetches that do not come with a configured feed
     /// (`inspect`, chat commands): `[sources] body_cap`.
     pub body_cap: u64,
+    /// Items read per document (`[sources] max_items`).
+    pub max_items: usize,
 }
 
 impl Default for FetcherConfig {
@@ -64,6 +66,7 @@ impl Default for FetcherConfig {
             public_only: false,
             guard: super::guard::GuardPolicy::default(),
             body_cap: super::DEFAULT_BODY_CAP,
+            max_items: super::DEFAULT_MAX_ITEMS,
         }
     }
 }
@@ -489,7 +492,12 @@ impl Fetcher {
             return Ok(PollOutcome::NotModified { state: st.clone() });
         }
 
-        let parsed = parse_document(&raw.body, raw.content_type.as_deref(), &raw.url);
+        let parsed = parse_document_capped(
+            &raw.body,
+            raw.content_type.as_deref(),
+            &raw.url,
+            self.config.max_items,
+        );
         let doc = match parsed {
             Ok(doc) => doc,
             Err(SourceError::NotAFeed { got }) if detect && got == "HTML" => {
@@ -635,7 +643,13 @@ impl Fetcher {
         spec: &FeedSpec,
     ) -> Result<(RawResponse, Result<ParsedDocument, SourceError>), SourceError> {
         let raw = self.get(&spec.url, spec, None, FEED_ACCEPT).await?;
-        let doc = parse_document(&raw.body, raw.content_type.as_deref(), &raw.url).map(|mut d| {
+        let doc = parse_document_capped(
+            &raw.body,
+            raw.content_type.as_deref(),
+            &raw.url,
+            self.config.max_items,
+        )
+        .map(|mut d| {
             set_feed_name(&mut d.items, &spec.name);
             d.meta.fetched_url = Some(raw.url.to_string());
             d

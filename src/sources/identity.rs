@@ -91,6 +91,20 @@ fn is_tracking_param(name: &str) -> bool {
     lower.starts_with("utm_") || TRACKING_EXACT.contains(&lower.as_str())
 }
 
+/// What makes two feed URLs the same feed: the normalized link (see
+/// [`normalize_link`]) without the http/https difference, a trailing `/`
+/// or a leading `www.`. Two feeds with the same identity would post every
+/// article twice.
+pub fn feed_identity(url: &Url) -> String {
+    let norm = normalize_link(url.as_str(), None).unwrap_or_else(|| url.to_string());
+    let rest = norm
+        .strip_prefix("https://")
+        .or_else(|| norm.strip_prefix("http://"))
+        .unwrap_or(&norm);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    rest.trim_end_matches('/').to_owned()
+}
+
 /// Normalizes a link for use as an identity key: parses it (relative links
 /// against `base`), lowercases scheme and host (the URL parser does that and
 /// drops default ports), drops the fragment and tracking parameters
@@ -236,6 +250,23 @@ pub(crate) fn assign_keys(cands: &[Candidate], posts: &[Post]) -> Vec<(Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_identity_ignores_scheme_www_and_trailing_slash() {
+        let id = |s: &str| feed_identity(&Url::parse(s).expect("url"));
+        assert_eq!(
+            id("https://www.Blog.example/feed/"),
+            id("http://blog.example/feed")
+        );
+        assert_eq!(
+            id("https://blog.example/feed?utm_source=x"),
+            id("https://blog.example/feed")
+        );
+        assert_ne!(
+            id("https://blog.example/feed"),
+            id("https://blog.example/comments/feed")
+        );
+    }
 
     #[test]
     fn normalizes_links() {

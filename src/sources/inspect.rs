@@ -6,7 +6,9 @@ use serde_json::json;
 use super::fetch::{Fetcher, looks_like_html};
 use super::identity::Candidate;
 use super::parse::build_items;
-use super::{FeedKind, FeedMeta, FeedSpec, SourceError, SourceItem, page, parse_document};
+use super::{
+    FeedKind, FeedMeta, FeedSpec, Reader, SourceError, SourceItem, page, parse_document_capped,
+};
 
 /// What a target is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,10 @@ fn page_doc(post: crier_bots::Post) -> InspectDoc {
     let items = build_items(&[cand], vec![post]);
     InspectDoc {
         kind: InspectKind::Page,
-        meta: FeedMeta::default(),
+        meta: FeedMeta {
+            reader: Some(Reader::Page),
+            ..FeedMeta::default()
+        },
         items,
     }
 }
@@ -99,7 +104,7 @@ pub async fn inspect(fetcher: &Fetcher, target: &str) -> InspectReport {
 
 /// Parses bytes already in hand (a file's content) the way [`inspect`] does.
 pub fn inspect_bytes(source: &str, bytes: &[u8], base: &url::Url) -> InspectReport {
-    let result = match parse_document(bytes, None, base) {
+    let result = match parse_document_capped(bytes, None, base, super::DEFAULT_MAX_ITEMS) {
         Ok(doc) => Ok(InspectDoc {
             kind: InspectKind::Feed,
             meta: doc.meta,
@@ -113,6 +118,15 @@ pub fn inspect_bytes(source: &str, bytes: &[u8], base: &url::Url) -> InspectRepo
     InspectReport {
         source: source.to_owned(),
         result,
+    }
+}
+
+/// Which reader produced the document: `strict`, `lenient` or `page`.
+pub fn reader_name(doc: &InspectDoc) -> &'static str {
+    match (doc.meta.reader, doc.kind) {
+        (Some(r), _) => r.as_str(),
+        (None, InspectKind::Page) => "page",
+        (None, InspectKind::Feed) => "strict",
     }
 }
 
@@ -140,6 +154,7 @@ pub fn render_json_lines(report: &InspectReport) -> String {
                 let line = json!({
                     "source": report.source,
                     "kind": match doc.kind { InspectKind::Feed => "feed", InspectKind::Page => "page" },
+                    "reader": reader_name(doc),
                     "key": item.key(),
                     "key_type": item.key_type,
                     "keys": item.keys,
@@ -196,9 +211,10 @@ pub fn render_table(report: &InspectReport) -> String {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| kind.to_owned());
     out.push_str(&format!(
-        "== {} ({}, {} article{}{}{})\n",
+        "== {} ({}, {} reader, {} article{}{}{})\n",
         report.source,
         format,
+        reader_name(doc),
         doc.items.len(),
         if doc.items.len() == 1 { "" } else { "s" },
         doc.meta

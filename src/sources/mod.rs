@@ -68,7 +68,7 @@ use url::Url;
 
 pub use error::SourceError;
 pub use fetch::{FetchState, Fetcher, FetcherConfig, WpStatus};
-pub use identity::{KeyType, content_hash, normalize_link};
+pub use identity::{KeyType, content_hash, feed_identity, normalize_link};
 pub use parse::{parse_document, parse_document_capped};
 
 /// Default cap of items read per document.

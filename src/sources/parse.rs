@@ -52,11 +52,13 @@ pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
                 || head.contains("<feed")
                 || head.contains("rdf:rdf")
                 || head.contains("<rdf");
-            if head.starts_with("<!doctype html")
+            let html = head.starts_with("<!doctype html")
                 || head.starts_with("<html")
                 || (!looks_feed
-                    && (head.contains("<html") || content_type.is_some_and(is_html_type)))
-            {
+                    && (head.contains("<html") || content_type.is_some_and(is_html_type)));
+            // A document whose root element is a feed's is a feed, whatever
+            // its head or content type say: never read as a page.
+            if html && !root_is_feed(body) {
                 Sniffed::Html
             } else {
                 Sniffed::Xml
@@ -64,6 +66,14 @@ pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
         }
         _ => Sniffed::Other,
     }
+}
+
+/// Whether the root element is a feed's (`rss`, `feed`, `rdf:RDF`).
+pub(crate) fn root_is_feed(text: &str) -> bool {
+    root_name(text).is_some_and(|n| {
+        let local = n.rsplit(':').next().unwrap_or(&n).to_ascii_lowercase();
+        matches!(local.as_str(), "rss" | "feed" | "rdf")
+    })
 }
 
 fn is_html_type(ct: &str) -> bool {

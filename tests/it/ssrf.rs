@@ -66,6 +66,10 @@ targets = ["channel"]
 name = "channel"
 platform = "telegram"
 chat = "{CHANNEL}"
+
+[[targets]]
+name = "log"
+platform = "console"
 "#,
             token = FakeTelegram::TOKEN,
             api = self.tg.api_url(),
@@ -183,5 +187,32 @@ async fn no_feed_reads_a_local_file_advertised_by_an_html_page() {
             .all(|e| e.title != "Internal secret"),
         "the file's items were never recorded"
     );
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn subscribing_a_watched_url_adds_targets_instead_of_a_second_feed() {
+    let w = world().await;
+    w.web.set("/feed.xml", Route::feed(rss(&numbered("n", 1))));
+    let d = w.start("/feed.xml");
+    subscribe_then_baseline(&w).await;
+    // The same URL written differently, with a new target.
+    let again = w.web.url("/sub.xml/");
+    let r = w
+        .ask(&format!("/subscribe {again} log"), "Already watched")
+        .await;
+    assert!(r.contains("added log"), "{r}");
+    let feeds = store(w.dir.path()).dynamic_feeds().expect("feeds");
+    assert_eq!(feeds.len(), 1, "{feeds:?}");
+    assert_eq!(feeds[0].targets, vec!["channel", "log"]);
+    // A config feed's URL: not a second feed either.
+    let r = w
+        .ask(
+            &format!("/subscribe {} log", w.web.url("/feed.xml")),
+            "Already watched",
+        )
+        .await;
+    assert!(r.contains("config.toml"), "{r}");
+    assert_eq!(store(w.dir.path()).dynamic_feeds().expect("feeds").len(), 1);
     d.stop().await;
 }

@@ -180,3 +180,92 @@ async fn a_plain_client_never_follows_a_redirect_to_a_file_url() {
         "a file: redirect is not followed: {err}"
     );
 }
+
+#[tokio::test]
+async fn inspect_and_command_fetches_honour_the_configured_body_cap() {
+    let server = FeedServer::start().await.expect("server");
+    server.set_feed("/feed.xml", FEED);
+    server.set(
+        "/page.html",
+        Route::ok("<html><body>".repeat(20), "text/html"),
+    );
+    let f = Fetcher::new(FetcherConfig {
+        body_cap: 100,
+        ..FetcherConfig::default()
+    })
+    .expect("fetcher");
+    let r = inspect::inspect(&f, &server.url("/feed.xml")).await;
+    assert_eq!(r.result.err().map(|e| e.kind()), Some("body_too_large"));
+    let url = Url::parse(&server.url("/page.html")).expect("url");
+    let e = page::fetch_page(&f, &url).await.expect_err("over the cap");
+    assert_eq!(e.kind(), "body_too_large");
+}
+
+/// The proxy check runs in a child process (proxy variables are
+/// process-wide): the parent listens as the "proxy" and counts who came.
+#[test]
+fn the_guarded_client_ignores_proxy_variables() {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = proxy.local_addr().expect("addr");
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for conn in proxy.incoming().flatten() {
+            h.fetch_add(1, Ordering::SeqCst);
+            let mut conn = conn;
+            let mut buf = [0u8; 512];
+            let _ = conn.read(&mut buf);
+            // Close without answering: a proxied request fails.
+        }
+    });
+    let url = format!("http://{addr}");
+    let exe = std::env::current_exe().expect("test binary");
+    let out = std::process::Command::new(exe)
+        .args([
+            "sources::tests::guarded::proxy_child",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("CRIER_PROXY_CHILD", "1")
+        .env("HTTP_PROXY", &url)
+        .env("http_proxy", &url)
+        .env("HTTPS_PROXY", &url)
+        .env("ALL_PROXY", &url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("run the child");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{text}");
+    assert!(text.contains("1 passed"), "the child test ran:\n{text}");
+    // The plain client went to the proxy (the variables are in effect),
+    // the guarded one did not.
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "{text}");
+}
+
+#[tokio::test]
+#[ignore = "run by the_guarded_client_ignores_proxy_variables"]
+async fn proxy_child() {
+    if std::env::var_os("CRIER_PROXY_CHILD").is_none() {
+        return;
+    }
+    let server = FeedServer::start().await.expect("server");
+    server.set_feed("/feed.xml", FEED);
+    let f = fetcher_allowing(&server);
+    let guarded = spec(&server.url("/feed.xml"), true);
+    f.poll(&guarded, &FetchState::default())
+        .await
+        .expect("the guarded client goes direct");
+    assert_eq!(server.hits("/feed.xml"), 1);
+    let plain = spec(&server.url("/feed.xml"), false);
+    assert!(
+        f.poll(&plain, &FetchState::default()).await.is_err(),
+        "the plain client uses the proxy"
+    );
+    assert_eq!(server.hits("/feed.xml"), 1);
+}

@@ -1,5 +1,6 @@
 //! Tests over the fixture corpus and against the loopback feed server.
 
+mod config_keys;
 mod corpus;
 mod guarded;
 mod lenient;
