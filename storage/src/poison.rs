@@ -47,8 +47,10 @@ impl Store {
             )?;
         } else {
             tx.execute(
-                "UPDATE deliveries SET state = 'pending', last_error = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, reason, next_at, now],
+                // A panic mid-send leaves the outcome unknown: the resend is
+                // flagged like any other ambiguous one.
+                "UPDATE deliveries SET state = 'pending', last_error = ?2, next_attempt_at = ?3, updated_at = ?4, ambiguous = ambiguous OR ?5 WHERE id = ?1",
+                params![id, reason, next_at, now, state == "sending"],
             )?;
         }
         tx.commit()?;
@@ -83,7 +85,16 @@ mod tests {
         let id = s.deliveries_for_article(out[0].article_id()).expect("rows")[0].id;
         let why = "internal error: boom";
         assert!(!s.note_internal_error(id, why, true, 3, 50, 2).expect("1"));
-        assert!(!s.note_internal_error(id, why, true, 3, 50, 3).expect("2"));
+        let rows = |s: &Store| s.deliveries_for_article(out[0].article_id()).expect("rows");
+        assert!(!rows(&s)[0].ambiguous, "planning sent nothing");
+        // A panic mid-send: mark_sending counted the attempt; the resend is
+        // ambiguous.
+        assert_eq!(s.mark_sending(id, 3).expect("sending"), 2);
+        assert!(!s.note_internal_error(id, why, false, 3, 50, 3).expect("2"));
+        assert_eq!(
+            (rows(&s)[0].state, rows(&s)[0].ambiguous),
+            (State::Pending, true)
+        );
         assert!(s.note_internal_error(id, why, true, 3, 50, 4).expect("3"));
         let d = s.deliveries_for_article(out[0].article_id()).expect("rows")[0].clone();
         assert_eq!((d.state, d.attempts), (State::Failed, 3));
