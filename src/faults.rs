@@ -10,7 +10,8 @@
 //! - `send:<article link>` — the adapter call panics for that article;
 //! - `watcher:<feed name>`, `worker:<target name>` — that task panics once,
 //!   when it first starts (to prove it is restarted);
-//! - `command:<name>` — that chat command panics once (e.g. `command:status`).
+//! - `command:<name>` — that chat command panics once (e.g. `command:status`);
+//! - `inspect:<source>` — `crier inspect`/`preview` panics on that source.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};

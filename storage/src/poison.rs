@@ -11,7 +11,8 @@ impl Store {
     /// counts an attempt (planning does not pass through `mark_sending`,
     /// which counts its own). With `max` attempts reached the row becomes
     /// `failed`, else `pending` again at `next_at`. Returns true when it
-    /// failed. A row that is no longer pending or sending (already sent) is
+    /// failed (the reason is stored as given; the row's `attempts` says how
+    /// many). A row that is no longer pending or sending (already sent) is
     /// left as it is.
     pub fn note_internal_error(
         &mut self,
@@ -42,15 +43,64 @@ impl Store {
         if failed {
             tx.execute(
                 "UPDATE deliveries SET state = 'failed', last_error = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, format!("{reason} (after {attempts} attempts)"), now],
+                params![id, reason, now],
             )?;
         } else {
             tx.execute(
-                "UPDATE deliveries SET state = 'pending', last_error = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, reason, next_at, now],
+                // A panic mid-send leaves the outcome unknown: the resend is
+                // flagged like any other ambiguous one.
+                "UPDATE deliveries SET state = 'pending', last_error = ?2, next_attempt_at = ?3, updated_at = ?4, ambiguous = ambiguous OR ?5 WHERE id = ?1",
+                params![id, reason, next_at, now, state == "sending"],
             )?;
         }
         tx.commit()?;
         Ok(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{FeedState, IncomingArticle, Route, State, Store};
+
+    #[test]
+    fn attempts_are_counted_in_the_row_then_it_fails_with_the_reason() {
+        let mut s = Store::open_in_memory().expect("store");
+        let st = FeedState {
+            feed: "f".into(),
+            fetch_state: "{}".into(),
+            ..FeedState::default()
+        };
+        let art = IncomingArticle {
+            keys: vec!["guid:1".into()],
+            content_hash: "h".into(),
+            title: "t".into(),
+            link: None,
+            published_at: None,
+            payload: "{}".into(),
+            refresh_only: false,
+        };
+        let out = s
+            .ingest(&st, &[(art, vec![Route::pending("tg")])], 1)
+            .expect("ingest");
+        let id = s.deliveries_for_article(out[0].article_id()).expect("rows")[0].id;
+        let why = "internal error: boom";
+        assert!(!s.note_internal_error(id, why, true, 3, 50, 2).expect("1"));
+        let rows = |s: &Store| s.deliveries_for_article(out[0].article_id()).expect("rows");
+        assert!(!rows(&s)[0].ambiguous, "planning sent nothing");
+        // A panic mid-send: mark_sending counted the attempt; the resend is
+        // ambiguous.
+        assert_eq!(s.mark_sending(id, 3).expect("sending"), 2);
+        assert!(!s.note_internal_error(id, why, false, 3, 50, 3).expect("2"));
+        assert_eq!(
+            (rows(&s)[0].state, rows(&s)[0].ambiguous),
+            (State::Pending, true)
+        );
+        assert!(s.note_internal_error(id, why, true, 3, 50, 4).expect("3"));
+        let d = s.deliveries_for_article(out[0].article_id()).expect("rows")[0].clone();
+        assert_eq!((d.state, d.attempts), (State::Failed, 3));
+        assert_eq!(d.last_error.as_deref(), Some(why));
+        // A failed (or sent) row is left alone.
+        assert!(!s.note_internal_error(id, why, true, 3, 50, 5).expect("4"));
+        assert!(s.note_internal_error(999, why, true, 3, 0, 0).is_err());
     }
 }

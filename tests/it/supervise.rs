@@ -176,6 +176,15 @@ async fn poison_items_fail_with_their_reason_and_the_rest_goes_out() {
             && w.alerts_about("parse https://news.example/p-3") >= 1
     })
     .await;
+    // `/why` shows the reason.
+    w.tg.user_says(ADMIN, &w.admin, "/why https://news.example/p-1");
+    eventually("/why with the reason", WAIT, || {
+        w.tg.bot_posts(ADMIN).iter().any(|m| {
+            m.shown
+                .contains("FAILED after 3 attempts — internal error: injected fault: render")
+        })
+    })
+    .await;
     let (status, _, err) = run.terminate();
     assert!(status.success(), "{err}");
     assert!(
