@@ -62,6 +62,7 @@
 pub mod discord;
 mod layout;
 mod markup;
+mod nesting;
 pub mod rich;
 mod rules;
 mod sanitize;
