@@ -481,8 +481,12 @@ pub fn command() -> BoxedStrategy<Vec<u8>> {
         .prop_map(str::to_string),
         words(2),
     ];
+    let name = prop_oneof![
+        2 => prop::sample::select(names),
+        1 => Just("schedule".to_string()),
+    ];
     (
-        prop::sample::select(names),
+        name,
         prop::sample::select(vec![
             "",
             "@crier_bot",

@@ -209,3 +209,19 @@ fn every_open_crash_has_its_input() {
         );
     }
 }
+
+/// `CRIER_FUZZ_REPLAY=target:path cargo test -p crier-fuzz replay_one -- --ignored`:
+/// run one input file (a crash AFL found) through its target.
+#[test]
+#[ignore = "runs the input named by CRIER_FUZZ_REPLAY"]
+fn replay_one() {
+    let spec = std::env::var("CRIER_FUZZ_REPLAY").unwrap_or_default();
+    let Some((name, path)) = spec.split_once(':') else {
+        panic!("set CRIER_FUZZ_REPLAY=target:path");
+    };
+    let target = Target::from_name(name).unwrap_or_else(|| panic!("no target {name:?}"));
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    if let Err(f) = runner::run(target, &data, TIME_LIMIT) {
+        panic!("{name} {path}: {f}");
+    }
+}
