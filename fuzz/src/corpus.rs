@@ -5,6 +5,90 @@ use std::path::{Path, PathBuf};
 
 use crate::Target;
 
+/// Tokens worth inserting: markup of every input kind, and the characters
+/// that break byte-offset slicing (multi-byte UTF-8 and its fragments).
+pub const DICTIONARY: &[&str] = &[
+    "<item>",
+    "</item>",
+    "<entry>",
+    "</entry>",
+    "<title>",
+    "</title>",
+    "<link>",
+    "</link>",
+    "<link href=\"",
+    "<guid>",
+    "<pubDate>",
+    "<updated>",
+    "<description>",
+    "<content type=\"html\">",
+    "<content:encoded>",
+    "<![CDATA[",
+    "]]>",
+    "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+    "<?xml version=\"1.0\" encoding=\"UTF-16\"?>",
+    "<rss version=\"2.0\">",
+    "<feed xmlns=\"http://www.w3.org/2005/Atom\">",
+    "<rdf:RDF>",
+    "<!DOCTYPE x [<!ENTITY a \"aaaa\">]>",
+    "&a;",
+    "&amp;",
+    "&#x1F600;",
+    "&#0;",
+    "&nbsp;",
+    "{\"items\":[",
+    "\"version\":\"http://jsonfeed.org/version/1\"",
+    "\"content_html\":\"",
+    "\"url\":\"",
+    "\"date_published\":\"",
+    "{\"id\":1,\"link\":\"https://wp.example/p\",\"title\":{\"rendered\":\"",
+    "\"_embedded\":{\"wp:featuredmedia\":[{\"source_url\":\"",
+    "null",
+    "[]",
+    "{}",
+    "<p>",
+    "</p>",
+    "<a href=\"https://x.example/\">",
+    "<a href=\"javascript:x\">",
+    "</a>",
+    "<img src=\"/i.png\">",
+    "<pre><code>",
+    "<blockquote>",
+    "<li>",
+    "<table><tr><td>",
+    "<script>",
+    "<meta property=\"og:title\" content=\"",
+    "<article>",
+    "<html><head><title>",
+    "[[feeds]]\n",
+    "[[targets]]\n",
+    "[telegram]\n",
+    "[discord]\n",
+    "[commands]\n",
+    "name = \"x\"\n",
+    "url = \"https://x.example/feed\"\n",
+    "interval = \"1m\"\n",
+    "platform = \"telegram\"\n",
+    "${TOKEN}",
+    "/schedule ",
+    "/publish ",
+    "/post ",
+    "/why ",
+    "@crier_bot",
+    "+99999999y",
+    "2026-03-08T02:30",
+    "’",
+    "é",
+    "😀",
+    "👨‍👩‍👧",
+    "\u{FEFF}",
+    "\u{200B}",
+    "\u{0}",
+    "\u{202E}",
+    "\r\n",
+    "\u{1}",
+];
+
 /// `tests/fixtures/` of the repository.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
@@ -106,4 +190,21 @@ pub fn export(target: Target, dir: &Path) -> std::io::Result<usize> {
         std::fs::write(dir.join(format!("{i:03}-{stem}")), &input.data)?;
     }
     Ok(all.len())
+}
+
+/// Write [`DICTIONARY`] as an AFL dictionary (`-x FILE`).
+pub fn export_dictionary(path: &Path) -> std::io::Result<()> {
+    let mut out = String::new();
+    for (i, tok) in DICTIONARY.iter().enumerate() {
+        let mut v = String::new();
+        for b in tok.bytes() {
+            if b == b'"' || b == b'\\' || !(0x20..0x7f).contains(&b) {
+                v += &format!("\\x{b:02x}");
+            } else {
+                v.push(b as char);
+            }
+        }
+        out += &format!("t{i}=\"{v}\"\n");
+    }
+    std::fs::write(path, out)
 }

@@ -1,13 +1,14 @@
 //! `crier-fuzz-afl TARGET`: the AFL++ harness of one fuzz target (reads
 //! inputs from AFL). `crier-fuzz-afl seeds TARGET DIR`: write the target's
-//! seed corpus and regressions into DIR (AFL's `-i`). See FUZZING.md.
+//! seed corpus and regressions into DIR (AFL's `-i`). `crier-fuzz-afl dict
+//! FILE`: write the token dictionary (AFL's `-x`). See FUZZING.md.
 
 use crier_fuzz::Target;
 
 fn usage() -> ! {
     let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
     eprintln!(
-        "usage: crier-fuzz-afl TARGET | crier-fuzz-afl seeds TARGET DIR\ntargets: {}",
+        "usage: crier-fuzz-afl TARGET | crier-fuzz-afl seeds TARGET DIR | crier-fuzz-afl dict FILE\ntargets: {}",
         names.join(", ")
     );
     std::process::exit(2);
@@ -24,6 +25,12 @@ fn main() {
                     eprintln!("{dir}: {e}");
                     std::process::exit(1);
                 }
+            }
+        }
+        [cmd, file] if cmd == "dict" => {
+            if let Err(e) = crier_fuzz::corpus::export_dictionary(std::path::Path::new(file)) {
+                eprintln!("{file}: {e}");
+                std::process::exit(1);
             }
         }
         [name] => {
