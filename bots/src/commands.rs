@@ -449,7 +449,11 @@ pub fn parse_time(s: &str, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Result<i64,
     let bad = || format!("cannot read the time {s:?}");
     let at: DateTime<Utc> = if let Some(rel) = s.strip_prefix('+') {
         let d = humantime::parse_duration(rel).map_err(|_| bad())?;
-        now + chrono::Duration::from_std(d).map_err(|_| bad())?
+        // A duration past chrono's range (`+99999999y`) is unreadable, not a panic.
+        chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(bad)?
     } else if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         t.with_timezone(&Utc)
     } else if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M") {
@@ -559,5 +563,15 @@ mod tests {
                 .expect("t")
                 .timestamp_millis())
         );
+    }
+
+    /// Found by the `command` fuzz target: `+99999999y` overflowed chrono.
+    #[test]
+    fn a_time_beyond_chronos_range_is_a_usage_error_not_a_panic() {
+        for t in ["+99999999y", "+18446744073709551615s"] {
+            let e = parse_time(t, now(), chrono_tz::UTC).expect_err(t);
+            assert!(e.contains("cannot read the time"), "{e}");
+        }
+        assert!(p("/schedule +99999999y https://news.example/a").is_err());
     }
 }

@@ -67,6 +67,7 @@ mod layout;
 mod markup;
 mod media;
 mod repair;
+mod nesting;
 pub mod rich;
 mod rules;
 mod sanitize;

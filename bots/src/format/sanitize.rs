@@ -24,8 +24,9 @@ pub(crate) fn sanitize(html: &str, base: Option<&Url>, rules: &Rules) -> Vec<Blo
     if html.trim().is_empty() {
         return Vec::new();
     }
-    let doc = Html::parse_document(html);
-    let root = choose_root(&doc, looks_like_document(html), rules);
+    let html = super::nesting::cap_nesting(html, super::nesting::MAX_TAG_DEPTH);
+    let doc = Html::parse_document(&html);
+    let root = choose_root(&doc, looks_like_document(&html), rules);
     let mut w = Walker::new(base, rules);
     w.children(*root, 0);
     w.flush();

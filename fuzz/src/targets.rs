@@ -1,0 +1,170 @@
+//! The target functions: one outside input each, with its invariants.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use crier::sources::{ParsedDocument, SourceError, page, parse_document, wordpress};
+use crier_bots::Post;
+use crier_bots::commands;
+use url::Url;
+
+use crate::render::check_post;
+
+/// How many items of a document are rendered (rendering dominates the cost).
+const RENDERED_ITEMS: usize = 3;
+
+fn base() -> Url {
+    Url::parse("https://feeds.example/dir/feed.xml").unwrap_or_else(|e| panic!("base URL: {e}"))
+}
+
+/// Lossy text of an input (the text targets read UTF-8; invalid bytes
+/// become U+FFFD, as a chat platform or a file read would refuse them).
+fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(data)
+}
+
+/// The Content-Type a feed arrives with: chosen by the input's length, so
+/// that one input always takes the same path and the engine explores all.
+fn content_type(data: &[u8]) -> Option<&'static str> {
+    const TYPES: [Option<&str>; 5] = [
+        None,
+        Some("application/rss+xml"),
+        Some("application/feed+json; charset=utf-8"),
+        Some("text/xml; charset=ISO-8859-1"),
+        Some("text/html; charset=windows-1252"),
+    ];
+    TYPES[data.len() % TYPES.len()]
+}
+
+/// A parsed document's invariants: every item has identity keys of a known
+/// type, no key names two items (the core matches articles by any key), a
+/// content hash; the first items render validly on both platforms.
+fn check_document(doc: &ParsedDocument) {
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, item) in doc.items.iter().enumerate() {
+        assert!(!item.keys.is_empty(), "item {i} has no identity key");
+        assert!(
+            !item.content_hash.is_empty(),
+            "item {i} has no content hash"
+        );
+        for k in &item.keys {
+            assert!(
+                ["guid:", "link:", "hash:"].iter().any(|p| k.starts_with(p)),
+                "item {i}: key of unknown type {k:?}"
+            );
+            if let Some(j) = owner.insert(k.as_str(), i)
+                && j != i
+            {
+                panic!("key {k:?} names items {j} and {i}");
+            }
+        }
+    }
+    for item in doc.items.iter().take(RENDERED_ITEMS) {
+        check_post(&item.post, doc.items.len() == 1);
+    }
+}
+
+fn check_error(e: &SourceError) {
+    assert!(
+        !e.to_string().trim().is_empty(),
+        "an error without a message"
+    );
+}
+
+pub(crate) fn feed(data: &[u8]) {
+    match parse_document(data, content_type(data), &base()) {
+        Ok(doc) => check_document(&doc),
+        Err(e) => check_error(&e),
+    }
+}
+
+pub(crate) fn wordpress(data: &[u8]) {
+    let root = Url::parse("https://wp.example/wp-json/").unwrap_or_else(|e| panic!("{e}"));
+    match wordpress::parse_posts(data, &root) {
+        Ok(doc) => check_document(&doc),
+        Err(e) => check_error(&e),
+    }
+}
+
+pub(crate) fn page(data: &[u8]) {
+    let url = Url::parse("https://news.example/2024/01/story/").unwrap_or_else(|e| panic!("{e}"));
+    let post = page::extract(data, &url);
+    check_post(&post, true);
+}
+
+/// Input: `title \0 content-html [\0 summary-html]` (without a NUL, all of
+/// it is the content).
+pub(crate) fn format(data: &[u8]) {
+    let t = text(data);
+    let mut fields = t.splitn(3, '\0');
+    let (title, content, summary) = match (fields.next(), fields.next(), fields.next()) {
+        (Some(c), None, _) => ("", c, None),
+        (Some(t), Some(c), s) => (t, c, s),
+        (None, _, _) => ("", "", None),
+    };
+    let post = Post {
+        feed: "fuzz".into(),
+        source_title: Some("Fuzz & <Co>".into()),
+        title: title.to_string(),
+        link: Some("https://news.example/2024/01/story/".into()),
+        summary_html: summary.map(str::to_string),
+        content_html: Some(content.to_string()),
+        authors: vec![title.chars().take(40).collect()],
+        categories: vec!["World".into(), title.chars().take(20).collect()],
+        published: Utc.timestamp_opt(1_700_000_000, 0).single(),
+        images: vec!["https://news.example/i.jpg".into()],
+        ..Post::default()
+    };
+    check_post(&post, true);
+}
+
+pub(crate) fn config(data: &[u8]) {
+    let t = text(data);
+    match crier::config::Config::from_str(&t, Path::new("/nonexistent-crier-fuzz/config.toml")) {
+        Ok(cfg) => {
+            for f in &cfg.feeds {
+                let _ = cfg.feed_location(f);
+                let _ = cfg.feed_format(f);
+            }
+            for tg in &cfg.targets {
+                let _ = cfg.target_format(tg);
+            }
+        }
+        Err(errs) => {
+            assert!(!errs.0.is_empty(), "a config error without entries");
+            for e in &errs.0 {
+                assert!(
+                    !e.message.trim().is_empty(),
+                    "a config error without a message"
+                );
+            }
+            let _ = errs.to_string();
+        }
+    }
+}
+
+pub(crate) fn command(data: &[u8]) {
+    let t = text(data);
+    let now = Utc
+        .timestamp_opt(1_780_000_000, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    let tz = if data.len() % 2 == 0 {
+        chrono_tz::Tz::UTC
+    } else {
+        chrono_tz::Tz::America__New_York
+    };
+    for bot in [Some("crier_bot"), None] {
+        match commands::parse(&t, bot, now, tz) {
+            Ok(Some(cmd)) => {
+                let _ = cmd.needs();
+                let _ = cmd.changes_state();
+            }
+            Ok(None) => {}
+            Err(usage) => assert!(!usage.trim().is_empty(), "an empty usage line"),
+        }
+    }
+    // `/schedule`'s time argument on its own (slash commands pass it so).
+    let _ = commands::parse_time(&t, now, tz);
+}
