@@ -15,6 +15,11 @@ use tokio_util::sync::CancellationToken;
 use crate::alerts::Alerts;
 use crate::config::{Config, FeedConfig, FeedKind};
 use crate::db::{Db, StoreError, now_ms};
+
+/// After a storage error a feed waits this long before polling again…
+const STORAGE_WAIT_FIRST: Duration = Duration::from_secs(5);
+/// …doubling up to this.
+const STORAGE_WAIT_MAX: Duration = Duration::from_secs(10 * 60);
 use crate::engine::Engine;
 use crate::pipeline::{Admission, Router};
 use crate::sources::{self, FeedSpec, FetchState, Fetcher, PollOutcome, SourceItem};
@@ -278,6 +283,9 @@ impl Poller {
         wake: Arc<Notify>,
         shutdown: CancellationToken,
     ) {
+        // Storage errors back off (a full or read-only disk does not heal in
+        // 5 s: no hot loop re-downloading the feed), admins hear once.
+        let mut storage_wait = STORAGE_WAIT_FIRST;
         loop {
             let name = feed.name.0.clone();
             let due = match self.db.call(move |s| s.feed_state(&name)).await {
@@ -307,6 +315,10 @@ impl Poller {
             }
             match self.poll_once(&feed).await {
                 Ok(r) => {
+                    if storage_wait > STORAGE_WAIT_FIRST {
+                        storage_wait = STORAGE_WAIT_FIRST;
+                        self.alerts.close("storage-poll");
+                    }
                     if let Some(e) = &r.error {
                         tracing::warn!(feed = %feed.name, error = %e, paused = r.paused, "poll failed");
                     } else if r.new + r.updated > 0 || r.baseline {
@@ -316,11 +328,18 @@ impl Poller {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(feed = %feed.name, error = %e, "cannot record the poll; will poll again");
+                    tracing::error!(feed = %feed.name, error = %e, retry_in = ?storage_wait, "cannot record the poll; will poll again");
+                    if storage_wait > STORAGE_WAIT_FIRST || e.needs_operator() {
+                        self.alerts.open(
+                            "storage-poll",
+                            &format!("Crier cannot record polls: {e}. Polling backs off until the database accepts writes again."),
+                        );
+                    }
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                        _ = tokio::time::sleep(storage_wait) => {}
                         _ = shutdown.cancelled() => return,
                     }
+                    storage_wait = (storage_wait * 2).min(STORAGE_WAIT_MAX);
                 }
             }
         }
@@ -350,11 +369,11 @@ impl Poller {
         let mut report = PollReport::default();
 
         let outcome = match spec_for(&self.cfg, feed) {
-            Ok(spec) => self
-                .fetcher
-                .poll(&spec, &fetch_state)
-                .await
-                .map_err(|e| (e.to_string(), e.is_permanent(), e.retry_after())),
+            Ok(spec) => self.fetcher.poll(&spec, &fetch_state).await.map_err(|e| {
+                // Stored, shown and logged: no credentials of the URL.
+                let text = crate::redact::redact_text(&e.to_string());
+                (text, e.is_permanent(), e.retry_after())
+            }),
             Err(e) => Err((e, true, None)),
         };
         let (items, meta, new_fetch_state) = match outcome {

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod format;
 pub mod model;
+pub mod scrub;
 pub mod target;
 
 pub use model::{DigestItem, Post};

@@ -9,6 +9,8 @@ mod discord_commands;
 mod engine;
 mod poller;
 mod proof;
+mod security;
+mod security_chat;
 mod spine;
 mod support;
 mod telegram;
