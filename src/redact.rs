@@ -17,6 +17,10 @@ pub fn redact_url(url: &str) -> String {
     let Ok(mut u) = url::Url::parse(url.trim()) else {
         return crier_bots::scrub::scrubbed(url);
     };
+    if u.username().is_empty() && u.password().is_none() && u.query().is_none() {
+        // Nothing to hide: the text as given (no re-encoding).
+        return crier_bots::scrub::scrubbed(url);
+    }
     if !u.username().is_empty() {
         let _ = u.set_username(HIDDEN);
     }

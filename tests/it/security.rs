@@ -415,3 +415,109 @@ chat = "{CHANNEL}"
     drop(fs);
     drop(rt);
 }
+
+#[test]
+fn config_errors_and_check_show_values_as_written_and_urls_without_credentials() {
+    let ws = Workspace::new();
+    ws.write("feed.xml", &rss(&numbered("cfg", 1)));
+    let config = |webhook: &str, api: &str| {
+        format!(
+            r#"
+[storage]
+path = "crier.db"
+
+[discord]
+api_url = "{api}"
+
+[[feeds]]
+name = "private"
+url = "https://reader:pa55word@feeds.example/rss?api_key=K3YVALUE&page=2"
+targets = ["hook"]
+
+[[targets]]
+name = "hook"
+platform = "discord_webhook"
+webhook_url = "{webhook}"
+"#
+        )
+    };
+    let check = |ws: &Workspace| {
+        let out = Command::new(crate::support::crier_bin())
+            .args(["--config"])
+            .arg(ws.config())
+            .arg("check")
+            .env(
+                "HOOK_TOKEN",
+                "HOOKSECRET0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            )
+            .output()
+            .expect("crier check");
+        (
+            out.status.code(),
+            format!("{}{}", stdout_of(&out), stderr_of(&out)),
+        )
+    };
+    // Invalid URLs: the errors show `${HOOK_TOKEN}`, never its value.
+    ws.write(
+        "config.toml",
+        &config(
+            "ftp://discord.com/api/webhooks/1/${HOOK_TOKEN}",
+            "ftp://proxy.example/${HOOK_TOKEN}/api",
+        ),
+    );
+    let (code, text) = check(&ws);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(
+        text.contains("ftp://proxy.example/${HOOK_TOKEN}/api"),
+        "as written: {text}"
+    );
+    assert!(!text.contains("HOOKSECRET"), "the token leaked: {text}");
+    // A valid config: the summary shows the feed URL without credentials.
+    ws.write(
+        "config.toml",
+        &config(
+            "https://discord.com/api/webhooks/1/${HOOK_TOKEN}",
+            "https://discord.com/api",
+        ),
+    );
+    let (code, text) = check(&ws);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("https://***:***@feeds.example/rss?api_key=***&page=***"),
+        "{text}"
+    );
+    for secret in ["pa55word", "K3YVALUE", "HOOKSECRET"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}
+
+#[test]
+fn a_read_only_database_stops_the_start_with_the_reason() {
+    let ws = Workspace::new();
+    let Some(fs) = TinyFs::mount(ws.path("ro"), "4m") else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    ws.write("config.toml", &console_config("ro/crier.db"));
+    ws.write("feed.xml", &rss(&numbered("ro", 1)));
+    drop(Store::open(&ws.path("ro/crier.db")).expect("create the database"));
+    let remounted = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(ws.path("ro"))
+        .status()
+        .expect("remount");
+    assert!(remounted.success());
+    let out = Command::new(crate::support::crier_bin())
+        .arg("run")
+        .arg("--config")
+        .arg(ws.config())
+        .output()
+        .expect("crier run");
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.to_lowercase().contains("read-only"),
+        "the reason is named: {err}"
+    );
+    drop(fs);
+}

@@ -701,6 +701,35 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_webhook_network_error_keeps_its_cause_without_the_token() {
+        // A port nobody listens on: the connection is refused.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let token = "T0KEN-abcdefghijklmnopqrstuvwxyz-0123456789-ABCDEFGHIJKLMNOPQR";
+        let url =
+            Url::parse(&format!("http://127.0.0.1:{port}/api/webhooks/123/{token}")).expect("url");
+        let w = Webhook::parse(&url).expect("webhook");
+        let api = Url::parse(&format!("http://127.0.0.1:{port}/api")).expect("api");
+        let c = RestClient::new(&api, None, Settings::default(), Duration::from_secs(5))
+            .expect("client");
+        let e = c
+            .execute_webhook(&w, &serde_json::json!({"content": "x"}), None)
+            .await
+            .expect_err("nothing listens");
+        let RestError::Network { sent, message } = &e else {
+            panic!("{e:?}");
+        };
+        assert!(!sent, "{e}");
+        assert!(
+            message.starts_with("cannot connect: ") && message.to_lowercase().contains("refused"),
+            "the cause is kept: {message}"
+        );
+        assert!(!e.to_string().contains(token), "{e}");
+    }
+
     #[test]
     fn tokens_are_redacted_from_errors() {
         let s = redact(
