@@ -1,8 +1,7 @@
 //! `crier run`: open the log, take the single-instance lock, start the
 //! delivery workers and the feed watchers, stop gracefully.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -18,38 +17,7 @@ use crate::sources::{Fetcher, FetcherConfig};
 use crate::supervise::supervise;
 use crate::targets::{self, BuildOptions};
 
-/// Holds `<db>.lock` locked for as long as it lives: a second `crier run`
-/// on the same database refuses to start.
-pub struct InstanceLock {
-    _file: File,
-    pub path: PathBuf,
-}
-
-impl InstanceLock {
-    pub fn acquire(db_path: &Path) -> anyhow::Result<InstanceLock> {
-        ensure_db_dir(db_path)?;
-        let mut name = db_path.as_os_str().to_owned();
-        name.push(".lock");
-        let path = PathBuf::from(name);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(InstanceLock { _file: file, path }),
-            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-                "another crier is already running on {} (lock file {} is held); two instances would post twice",
-                db_path.display(),
-                path.display()
-            ),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
-        }
-    }
-}
+pub use crate::lock::InstanceLock;
 
 fn ensure_db_dir(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -92,8 +60,15 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let cfg = Arc::new(cfg);
     let lock = InstanceLock::acquire(&cfg.db_path())?;
-    let db = Db::new(open_store(&cfg)?);
-    tracing::info!(database = %cfg.db_path().display(), lock = %lock.path.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
+    let mut store = open_store(&cfg)?;
+    store.check_writable().with_context(|| {
+        format!(
+            "the database {} does not take writes",
+            cfg.db_path().display()
+        )
+    })?;
+    let db = Db::new(store);
+    tracing::info!(database = %cfg.db_path().display(), lock = %lock.real.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
 
     let runtimes = targets::build(&cfg, &opts)?;
     for (name, rt) in &runtimes {
@@ -116,7 +91,7 @@ pub async fn run(
         cfg.delivery.clone(),
         alerts.clone(),
     );
-    engine.recover().await?;
+    engine.recover(&lock).await?;
     let fetcher = Arc::new(fetcher_for(&cfg)?);
     let poller = Poller::with_alerts(
         db.clone(),

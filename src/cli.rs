@@ -567,8 +567,8 @@ pub fn check_summary(cfg: &Config) -> String {
     for f in &cfg.feeds {
         let url = cfg
             .feed_location(f)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|e| e);
+            .map(|u| crate::redact::redact_url(u.as_str()))
+            .unwrap_or_else(|e| crate::redact::redact_text(&e));
         s.push_str(&format!(
             "  {}  {}  every {}  kind {:?}  backfill {}\n",
             f.name,

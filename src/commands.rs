@@ -24,6 +24,17 @@ pub const EDITOR_FEED: &str = "editor";
 const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
 /// At most one refusal per stranger per this long (no spam through us).
 const REFUSAL_GAP: Duration = Duration::from_secs(60);
+/// Command text kept in an audit row, in characters.
+const AUDIT_COMMAND_CHARS: usize = 300;
+
+/// At most `max` characters of `s` (cut on a character boundary), `…`
+/// marking a cut.
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
 /// How long a publish/retract report waits for the deliveries.
 const FOLLOW_UP_WAIT: Duration = Duration::from_secs(10 * 60);
 
@@ -44,7 +55,8 @@ pub struct Center {
     tz: chrono_tz::Tz,
     started: Instant,
     pending: Mutex<HashMap<String, Pending>>,
-    refusals: Mutex<HashMap<String, Instant>>,
+    refusals: crate::refusals::RefusalLimiter,
+    fetch_slots: Arc<crate::fetch_slots::FetchSlots>,
 }
 
 fn ago(ms: i64) -> String {
@@ -104,7 +116,8 @@ impl Center {
             tz,
             started: Instant::now(),
             pending: Mutex::new(HashMap::new()),
-            refusals: Mutex::new(HashMap::new()),
+            refusals: crate::refusals::RefusalLimiter::new(REFUSAL_GAP),
+            fetch_slots: crate::fetch_slots::FetchSlots::new(crate::fetch_slots::GLOBAL_LIMIT),
         }))
     }
 
@@ -155,24 +168,31 @@ impl Center {
             platform: c.platform.as_str().into(),
             user_id: c.user_id.to_string(),
             user_name: Some(c.name.clone()),
-            command,
-            outcome: outcome.chars().take(500).collect(),
+            command: truncate_chars(&command, AUDIT_COMMAND_CHARS),
+            outcome: truncate_chars(outcome, 500),
         };
-        if let Err(err) = self.db.call(move |s| s.audit(&e)).await {
+        let keep = self.cfg.commands.audit_max_rows as usize;
+        let before = now_ms().saturating_sub(self.cfg.commands.audit_max_age.0.as_millis() as i64);
+        if let Err(err) = self
+            .db
+            .call(move |s| {
+                s.audit(&e)?;
+                s.prune_audit(before, keep)
+            })
+            .await
+        {
             tracing::error!(error = %err, "cannot write the audit log");
         }
     }
 
     /// A refusal, at most once a minute per stranger (else `None`: stay silent).
     fn refusal(&self, c: &Caller) -> Option<Reply> {
-        let mut r = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        r.retain(|_, t| now.duration_since(*t) < REFUSAL_GAP);
-        if r.contains_key(&c.key()) {
-            return None;
+        match self.refusals.check(&c.key()) {
+            crate::refusals::Refusal::Log { .. } => {
+                Some(Reply::text("Sorry, you are not allowed to do that."))
+            }
+            crate::refusals::Refusal::Silent => None,
         }
-        r.insert(c.key(), now);
-        Some(Reply::text("Sorry, you are not allowed to do that."))
     }
 
     /// Run a command for a caller. `None`: say nothing (a repeated refusal).
@@ -180,10 +200,30 @@ impl Center {
         let role = self.role(c);
         let line = describe(&cmd);
         if role < cmd.needs() {
-            tracing::warn!(caller = %c.key(), name = %c.name, command = %line, "command refused");
-            self.audit(c, line, "refused").await;
-            return self.refusal(c);
+            // Logged like the replies: once per stranger per window.
+            let crate::refusals::Refusal::Log { swallowed } = self.refusals.check(&c.key()) else {
+                return None;
+            };
+            let line = truncate_chars(&line, 200);
+            tracing::warn!(caller = %c.key(), name = %c.name, command = %line, earlier_unlogged = swallowed, "command refused");
+            let outcome = match swallowed {
+                0 => "refused".to_string(),
+                n => format!("refused (and {n} more refusals before, not logged)"),
+            };
+            self.audit(c, line, &outcome).await;
+            return Some(Reply::text("Sorry, you are not allowed to do that."));
         }
+        // Fetching commands: one in flight per user, a few in total.
+        let _slot = match &cmd {
+            Cmd::Preview(_)
+            | Cmd::Publish { .. }
+            | Cmd::Schedule { .. }
+            | Cmd::Subscribe { .. } => match self.fetch_slots.take(&c.key()) {
+                Ok(slot) => Some(slot),
+                Err(busy) => return Some(Reply::text(busy)),
+            },
+            _ => None,
+        };
         let changes = cmd.changes_state();
         let reply = self.run(c, role, cmd).await;
         if changes {
@@ -321,12 +361,12 @@ impl Center {
                 ),
                 Some(_) => "ok".to_string(),
             };
-            s.push_str(&format!(
+            s.push_str(&crate::redact::redact_text(&format!(
                 "• {} [{}] — {health}\n  {}\n",
                 f.feed.name,
                 if f.dynamic { "from chat" } else { "config" },
-                f.feed.url
-            ));
+                crate::redact::redact_url(&f.feed.url)
+            )));
             if let Some(st) = st {
                 let mut line = Vec::new();
                 if let Some(t) = st.last_success_at {
@@ -846,6 +886,7 @@ impl Center {
             ],
             previews,
             follow_up: None,
+            refused: false,
         }
     }
 
@@ -856,7 +897,14 @@ impl Center {
             let mut p = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             match p.get(token) {
                 Some(x) if x.caller != c.key() => {
-                    return Reply::text("Only the editor who asked can confirm this.");
+                    // Checked before anything changes; the refusal is
+                    // rate-limited like the others.
+                    drop(p);
+                    tracing::warn!(caller = %c.key(), name = %c.name, "a button of someone else's question refused");
+                    return match self.refusal(c) {
+                        Some(_) => Reply::refusal("Only the editor who asked can confirm this."),
+                        None => Reply::refusal(""),
+                    };
                 }
                 Some(x) if x.created.elapsed() >= PENDING_TTL => {
                     p.remove(token);
@@ -951,6 +999,7 @@ impl Center {
                             targets.join(", ")
                         ),
                         follow_up: Some(FollowUp::Published(article_id)),
+                        refused: false,
                         ..Reply::default()
                     },
                 }
@@ -1011,6 +1060,7 @@ impl Center {
                 Reply {
                     text: format!("Posting #{article_id} to {}…", targets.join(", ")),
                     follow_up: Some(FollowUp::Published(article_id)),
+                    refused: false,
                     ..Reply::default()
                 }
             }

@@ -55,7 +55,7 @@ impl Db {
             match res {
                 Err(e) if e.is_transient() && attempt < 4 => {
                     attempt += 1;
-                    tracing::warn!(error = %e, attempt, "storage busy; retrying");
+                    tracing::warn!(error = %e, attempt, "storage error; retrying");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }

@@ -70,6 +70,12 @@ enum Paced {
 
 /// Pause after a storage error before trying again.
 const STORAGE_RETRY: Duration = Duration::from_secs(5);
+/// Recording a send's outcome is retried from this delay, doubling…
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(100);
+/// …up to this one, for as long as it takes.
+const RECORD_RETRY_MAX: Duration = Duration::from_secs(30);
+/// Admins hear of it once the delay has grown this long.
+const RECORD_RETRY_ALERT: Duration = Duration::from_secs(3);
 
 pub struct Engine {
     db: Db,
@@ -153,8 +159,10 @@ impl Engine {
     }
 
     /// Resolve rows a previous run left `sending` (it crashed or was
-    /// killed mid-send). Returns how many were resolved.
-    pub async fn recover(&self) -> Result<usize, StoreError> {
+    /// killed mid-send). Returns how many were resolved. The lock proves
+    /// no other process holds the database: its in-flight rows are not
+    /// leftovers.
+    pub async fn recover(&self, _lock: &crate::lock::InstanceLock) -> Result<usize, StoreError> {
         let stale = self.db.call(|s| s.stale_sending()).await?;
         let mut resolved = 0;
         for d in stale {
@@ -576,6 +584,44 @@ impl Engine {
                 d.op
             ))),
         };
+        // The outcome is kept: recording it is retried until it succeeds,
+        // so a row this process marked `sending` is never sent again by it
+        // (ARCHITECTURE.md: a send is recorded before its row can be picked
+        // again). If the process stops first, the row stays `sending` and
+        // the next start resolves it by the ambiguous-send policy.
+        let mut wait = RECORD_RETRY_FIRST;
+        loop {
+            match self.record(rt, d, attempt, result.clone()).await {
+                Ok(()) => {
+                    if wait >= RECORD_RETRY_ALERT {
+                        self.alerts.close("storage-record");
+                    }
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::error!(delivery = id, target_name = %d.target, error = %e, retry_in = ?wait, "cannot record the outcome of a send; retrying (it is not sent again)");
+                    if wait >= RECORD_RETRY_ALERT {
+                        self.alerts.open(
+                            "storage-record",
+                            &format!("Crier cannot record deliveries: {e}. Delivery paused until the database accepts writes again."),
+                        );
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RECORD_RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Record the outcome of an attempt (`sent`, a retry, a failure…).
+    async fn record(
+        &self,
+        rt: &TargetRuntime,
+        d: &Delivery,
+        attempt: u32,
+        result: Result<Sent, DeliveryError>,
+    ) -> Result<(), StoreError> {
+        let id = d.id;
         match result {
             Ok(sent) => {
                 let (mid, url) = sent
@@ -588,6 +634,7 @@ impl Engine {
                 tracing::info!(delivery = id, target_name = %d.target, op = %d.op, part = d.part, "delivered");
                 self.db
                     .call(move |s| {
+                        crate::store_faults::check("store.mark_sent")?;
                         s.mark_sent(
                             id,
                             mid.as_deref(),
@@ -598,7 +645,7 @@ impl Engine {
                     })
                     .await
             }
-            Err(e) => self.failed(rt, d, attempt, e).await,
+            Err(e) => self.failed(rt, d, attempt, e.scrubbed()).await,
         }
     }
 

@@ -15,6 +15,11 @@ use tokio_util::sync::CancellationToken;
 use crate::alerts::Alerts;
 use crate::config::{Config, FeedConfig, FeedKind};
 use crate::db::{Db, StoreError, now_ms};
+
+/// After a storage error a feed waits this long before polling again…
+const STORAGE_WAIT_FIRST: Duration = Duration::from_secs(5);
+/// …doubling up to this.
+const STORAGE_WAIT_MAX: Duration = Duration::from_secs(10 * 60);
 use crate::engine::Engine;
 use crate::pipeline::{Admission, Router};
 use crate::sources::{self, FeedSpec, FetchState, Fetcher, PollOutcome, SourceItem};
@@ -292,6 +297,9 @@ impl Poller {
         shutdown: CancellationToken,
     ) {
         crate::faults::once("watcher", &feed.name.0);
+        // Storage errors back off (a full or read-only disk does not heal in
+        // 5 s: no hot loop re-downloading the feed), admins hear once.
+        let mut storage_wait = STORAGE_WAIT_FIRST;
         loop {
             let name = feed.name.0.clone();
             let due = match self.db.call(move |s| s.feed_state(&name)).await {
@@ -321,6 +329,10 @@ impl Poller {
             }
             match self.poll_guarded(&feed).await {
                 Ok(r) => {
+                    if storage_wait > STORAGE_WAIT_FIRST {
+                        storage_wait = STORAGE_WAIT_FIRST;
+                        self.alerts.close("storage-poll");
+                    }
                     if let Some(e) = &r.error {
                         tracing::warn!(feed = %feed.name, error = %e, paused = r.paused, "poll failed");
                     } else if r.new + r.updated > 0 || r.baseline {
@@ -330,11 +342,18 @@ impl Poller {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(feed = %feed.name, error = %e, "cannot record the poll; will poll again");
+                    tracing::error!(feed = %feed.name, error = %e, retry_in = ?storage_wait, "cannot record the poll; will poll again");
+                    if storage_wait > STORAGE_WAIT_FIRST || e.needs_operator() {
+                        self.alerts.open(
+                            "storage-poll",
+                            &format!("Crier cannot record polls: {e}. Polling backs off until the database accepts writes again."),
+                        );
+                    }
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                        _ = tokio::time::sleep(storage_wait) => {}
                         _ = shutdown.cancelled() => return,
                     }
+                    storage_wait = (storage_wait * 2).min(STORAGE_WAIT_MAX);
                 }
             }
         }
@@ -370,10 +389,10 @@ impl Poller {
             .is_none_or(|w| w.dynamic);
         let outcome = match spec_for(&self.cfg, feed).map(|s| FeedSpec { guarded, ..s }) {
             Ok(spec) => self.fetcher.poll(&spec, &fetch_state).await.map_err(|e| {
-                let text = sources::redact::redact_text(&e.to_string());
+                let text = crate::redact::redact_text(&e.to_string());
                 (text, e.is_permanent(), e.retry_after())
             }),
-            Err(e) => Err((sources::redact::redact_text(&e), true, None)),
+            Err(e) => Err((crate::redact::redact_text(&e), true, None)),
         };
         let (items, meta, new_fetch_state) = match outcome {
             Ok(PollOutcome::NotModified { state: fs }) => {

@@ -313,6 +313,11 @@ pub struct Reply {
     pub previews: Vec<Preview>,
     /// A report to send later (publish / retract summaries).
     pub follow_up: Option<FollowUp>,
+    /// The caller may not act on this (a button of someone else's
+    /// question): the front-end leaves the question and its buttons as they
+    /// are, and sends `text` only when it is not empty (refusals are
+    /// rate-limited).
+    pub refused: bool,
 }
 
 /// A report the front-end fetches later and sends to the caller.
@@ -326,6 +331,15 @@ impl Reply {
     pub fn text(t: impl Into<String>) -> Reply {
         Reply {
             text: t.into(),
+            ..Reply::default()
+        }
+    }
+
+    /// A refusal (see [`Reply::refused`]); an empty text says nothing.
+    pub fn refusal(t: impl Into<String>) -> Reply {
+        Reply {
+            text: t.into(),
+            refused: true,
             ..Reply::default()
         }
     }

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod format;
 pub mod model;
 pub mod panics;
+pub mod scrub;
 pub mod target;
 
 pub use model::{DigestItem, Post};

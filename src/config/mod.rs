@@ -33,7 +33,8 @@ impl fmt::Display for ConfigError {
         if !self.key.is_empty() {
             write!(f, ": {}", self.key)?;
         }
-        write!(f, ": {}", self.message)
+        // No credentials of a URL, no platform token, whatever the message.
+        write!(f, ": {}", crate::redact::redact_text(&self.message))
     }
 }
 
@@ -160,13 +161,14 @@ pub struct HttpUrl(pub Url);
 
 impl<'de> Deserialize<'de> for HttpUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Str::deserialize(d)?;
+        // Errors show the value as written in the file (before `${VAR}`).
+        let raw = String::deserialize(d)?;
+        let s = expand_env(&raw, |k| std::env::var(k).ok()).map_err(de::Error::custom)?;
         let url = Url::parse(s.trim())
-            .map_err(|e| de::Error::custom(format!("invalid URL {:?}: {e}", s.0)))?;
+            .map_err(|e| de::Error::custom(format!("invalid URL {raw:?}: {e}")))?;
         if url.scheme() != "http" && url.scheme() != "https" {
             return Err(de::Error::custom(format!(
-                "invalid URL {:?}: only http and https are supported",
-                s.0
+                "invalid URL {raw:?}: only http and https are supported"
             )));
         }
         Ok(HttpUrl(url))
@@ -422,6 +424,10 @@ pub struct CommandsConfig {
     pub timezone: Str,
     /// Poll interval of feeds added with `/subscribe`.
     pub subscribe_interval: Dur,
+    /// Audit entries older than this are pruned.
+    pub audit_max_age: Dur,
+    /// At most this many audit entries are kept (the newest).
+    pub audit_max_rows: u32,
 }
 
 impl Default for CommandsConfig {
@@ -431,6 +437,8 @@ impl Default for CommandsConfig {
             allow_hosts: Vec::new(),
             timezone: Str("UTC".into()),
             subscribe_interval: Dur(Duration::from_secs(600)),
+            audit_max_age: Dur(Duration::from_secs(90 * 24 * 3600)),
+            audit_max_rows: 10_000,
         }
     }
 }

@@ -166,7 +166,7 @@ impl SourceError {
             };
         }
         // reqwest names the URL in its errors: credentials in it are masked.
-        let chain = super::redact::redact_text(&error_chain(err));
+        let chain = crate::redact::redact_text(&error_chain(err));
         if err.is_connect() {
             let lower = chain.to_ascii_lowercase();
             if lower.contains("dns")

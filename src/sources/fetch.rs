@@ -241,7 +241,7 @@ impl Fetcher {
                 .guard
                 .check(url)
                 .map_err(|m| SourceError::Refused {
-                    message: format!("{}: {m}", super::redact::redact_url(url.as_str())),
+                    message: format!("{}: {m}", crate::redact::redact_url(url.as_str())),
                 })?;
         }
         let http = |u: &Url| matches!(u.scheme(), "http" | "https");
@@ -249,7 +249,7 @@ impl Fetcher {
             return Err(SourceError::Refused {
                 message: format!(
                     "{}: a {} URL is never read for an http(s) feed",
-                    super::redact::redact_url(url.as_str()),
+                    crate::redact::redact_url(url.as_str()),
                     url.scheme()
                 ),
             });
@@ -681,7 +681,7 @@ fn build_client(config: &FetcherConfig, guarded: bool) -> Result<reqwest::Client
             Some(why) => {
                 let msg = format!(
                     "redirect to {}: {why}",
-                    super::redact::redact_url(url.as_str())
+                    crate::redact::redact_url(url.as_str())
                 );
                 attempt.error(super::guard::GuardRefusal(msg))
             }

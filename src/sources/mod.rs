@@ -52,7 +52,6 @@ mod lenient;
 mod media;
 pub mod page;
 mod parse;
-pub mod redact;
 pub mod schedule;
 pub mod text;
 pub mod wordpress;

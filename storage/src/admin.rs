@@ -51,6 +51,19 @@ impl Store {
         Ok(())
     }
 
+    /// Drop audit entries older than `before` (unix ms), then all but the
+    /// newest `keep`. Returns how many were dropped.
+    pub fn prune_audit(&mut self, before: i64, keep: usize) -> Result<usize> {
+        let tx = self.write()?;
+        let mut n = tx.execute("DELETE FROM audit WHERE at < ?1", [before])?;
+        n += tx.execute(
+            "DELETE FROM audit WHERE id NOT IN (SELECT id FROM audit ORDER BY id DESC LIMIT ?1)",
+            [keep as i64],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
     /// The newest audit entries first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         let mut st = self.conn.prepare_cached(
@@ -215,6 +228,32 @@ mod tests {
             s.open_alert("target:tg", "bot kicked", 3)
                 .expect("new incident")
         );
+    }
+
+    #[test]
+    fn the_audit_log_is_pruned_by_age_and_size() {
+        let mut s = Store::open_in_memory().expect("store");
+        for at in 0..10 {
+            s.audit(&AuditEntry {
+                id: 0,
+                at,
+                platform: "telegram".into(),
+                user_id: "1".into(),
+                user_name: None,
+                command: format!("/status {at}"),
+                outcome: "ok".into(),
+            })
+            .expect("audit");
+        }
+        assert_eq!(s.prune_audit(3, 100).expect("prune"), 3);
+        assert_eq!(s.prune_audit(0, 4).expect("prune"), 3);
+        let left: Vec<i64> = s
+            .audit_log(100)
+            .expect("log")
+            .iter()
+            .map(|e| e.at)
+            .collect();
+        assert_eq!(left, vec![9, 8, 7, 6]);
     }
 
     #[test]

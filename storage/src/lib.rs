@@ -29,7 +29,7 @@ pub type Millis = i64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("database error: {0}")]
+    #[error("{}", errors::describe(.0))]
     Sqlite(#[from] rusqlite::Error),
     #[error(
         "the database was written by a newer Crier (schema version {found}; this build supports up to {supported})"
@@ -61,6 +61,8 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+mod errors;
 
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),* $(,)? }) => {

@@ -159,7 +159,10 @@ impl Run {
             );
         }
         let engine = Engine::new(db.clone(), map, HashMap::new(), policy);
-        engine.recover().await.expect("recover");
+        engine
+            .recover(&crier::lock::InstanceLock::in_memory())
+            .await
+            .expect("recover");
         let shutdown = CancellationToken::new();
         let workers = engine.spawn_workers(shutdown.clone());
         Run {

@@ -185,7 +185,10 @@ impl Harness {
             );
         }
         let engine = Engine::new(db.clone(), map, HashMap::new(), policy);
-        engine.recover().await.expect("recover");
+        engine
+            .recover(&crier::lock::InstanceLock::in_memory())
+            .await
+            .expect("recover");
         let shutdown = CancellationToken::new();
         let workers = Some(engine.spawn_workers(shutdown.clone()));
         Harness {

@@ -10,6 +10,8 @@ mod engine;
 mod flood;
 mod poller;
 mod proof;
+mod security;
+mod security_chat;
 mod spine;
 mod ssrf;
 mod supervise;

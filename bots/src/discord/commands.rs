@@ -560,7 +560,7 @@ impl DiscordFrontend {
                     _ => return None,
                 },
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the Discord application id");
+                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot read the Discord application id");
                     return None;
                 }
             },
@@ -579,7 +579,7 @@ impl DiscordFrontend {
                 if guild.is_none() { " globally (they may take a while to show)" } else { "" }
             ),
             Err(e) => {
-                tracing::warn!(error = %e, "cannot register the Discord slash commands")
+                tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot register the Discord slash commands")
             }
         }
     }
@@ -617,7 +617,7 @@ impl DiscordFrontend {
                     tokio::select! {
                         r = client.start() => {
                             if let Err(e) = r {
-                                tracing::warn!(error = %e, "the Discord gateway connection stopped; reconnecting");
+                                tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "the Discord gateway connection stopped; reconnecting");
                             }
                         }
                         _ = shutdown.cancelled() => {
@@ -626,7 +626,9 @@ impl DiscordFrontend {
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "cannot set up the Discord gateway client"),
+                Err(e) => {
+                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot set up the Discord gateway client")
+                }
             }
             if started.elapsed() > Duration::from_secs(300) {
                 backoff = Duration::from_secs(1);
@@ -751,7 +753,7 @@ impl DiscordFrontend {
         let reply = match tokio::time::timeout(DEFER_AFTER, &mut work).await {
             Ok(done) => {
                 let reply = done.unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "a Discord command failed");
+                    tracing::error!(error = %crate::scrub::scrub(&e.to_string()), "a Discord command failed");
                     Some(Reply::text("Something went wrong; see Crier's log."))
                 });
                 // `None`: say nothing (a repeated refusal).
@@ -760,7 +762,7 @@ impl DiscordFrontend {
                 let Some(first) = msgs.next() else { return };
                 let body = json!({"type": 4, "data": first});
                 if let Err(e) = self.rest.interaction_callback(id, token, &body).await {
-                    tracing::warn!(error = %e, "cannot answer a Discord command");
+                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot answer a Discord command");
                     return;
                 }
                 self.followups(app, token, msgs).await;
@@ -769,10 +771,10 @@ impl DiscordFrontend {
             Err(_) => {
                 let body = json!({"type": 5, "data": {"flags": EPHEMERAL}});
                 if let Err(e) = self.rest.interaction_callback(id, token, &body).await {
-                    tracing::warn!(error = %e, "cannot defer a Discord command");
+                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot defer a Discord command");
                 }
                 let reply = work.await.unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "a Discord command failed");
+                    tracing::error!(error = %crate::scrub::scrub(&e.to_string()), "a Discord command failed");
                     Some(Reply::text("Something went wrong; see Crier's log."))
                 });
                 let Some(reply) = reply else {
@@ -788,7 +790,7 @@ impl DiscordFrontend {
                     .retrying(|| self.rest.edit_original(app, token, &first))
                     .await;
                 if let Err(e) = r {
-                    tracing::warn!(error = %e, "cannot send a deferred Discord reply");
+                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot send a deferred Discord reply");
                 }
                 self.followups(app, token, msgs).await;
                 reply
@@ -800,7 +802,7 @@ impl DiscordFrontend {
     async fn followups(&self, app: u64, token: &str, msgs: impl Iterator<Item = Value>) {
         for m in msgs {
             if let Err(e) = self.retrying(|| self.rest.followup(app, token, &m)).await {
-                tracing::warn!(error = %e, "cannot send a Discord follow-up message");
+                tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot send a Discord follow-up message");
             }
         }
     }
@@ -825,7 +827,7 @@ impl DiscordFrontend {
                 let mut ok = true;
                 for m in &msgs {
                     if let Err(e) = me.retrying(|| me.rest.followup(app, &token, m)).await {
-                        tracing::warn!(error = %e, "cannot send a report as a follow-up; sending it by DM");
+                        tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot send a report as a follow-up; sending it by DM");
                         ok = false;
                         break;
                     }
@@ -864,11 +866,14 @@ impl DiscordFrontend {
             .interaction_callback(ci.id.get(), &token, &ack)
             .await
         {
-            tracing::warn!(error = %e, "cannot acknowledge a Discord button");
+            tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot acknowledge a Discord button");
             return;
         }
         let started = Instant::now();
         let reply = self.center.button(&caller, &ci.data.custom_id).await;
+        if reply.refused && reply.text.is_empty() {
+            return;
+        }
         self.followups(app, &token, reply_messages(&reply, EPHEMERAL).into_iter())
             .await;
         self.report_later(app, token, started, caller, reply);
@@ -893,7 +898,7 @@ impl DiscordFrontend {
                 Some(c)
             }
             Err(e) => {
-                tracing::warn!(user, error = %e, "cannot open a Discord DM");
+                tracing::warn!(user, error = %crate::scrub::scrub(&e.to_string()), "cannot open a Discord DM");
                 None
             }
         }
@@ -910,7 +915,7 @@ impl DiscordFrontend {
                 .retrying(|| self.rest.create_message(channel, &m))
                 .await
             {
-                tracing::warn!(channel, error = %e, "cannot send a Discord message");
+                tracing::warn!(channel, error = %crate::scrub::scrub(&e.to_string()), "cannot send a Discord message");
             }
         }
     }
@@ -1048,6 +1053,7 @@ mod tests {
                 text: "```x```".into(),
             }],
             follow_up: None,
+            refused: false,
         };
         let msgs = reply_messages(&r, EPHEMERAL);
         assert!(msgs.len() >= 3, "{msgs:?}");

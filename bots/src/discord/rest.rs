@@ -119,6 +119,7 @@ impl Webhook {
             api.push_str(&format!(":{port}"));
         }
         api.push_str("/api");
+        crate::scrub::register_secret(token);
         Ok(Webhook {
             id: id.to_string(),
             token: token.to_string(),
@@ -171,6 +172,9 @@ impl RestClient {
         settings: Settings,
         timeout: Duration,
     ) -> Result<RestClient, String> {
+        if let Some(t) = &token {
+            crate::scrub::register_secret(t);
+        }
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(10))
@@ -238,13 +242,13 @@ impl RestClient {
         let resp = req.send().await.map_err(|e| RestError::Network {
             // A refused connection never delivered anything; anything later may have.
             sent: !(e.is_connect() || e.is_builder()),
-            message: redact(&e.without_url().to_string()),
+            message: describe(&e),
         })?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.map_err(|e| RestError::Network {
             sent: true,
-            message: redact(&e.without_url().to_string()),
+            message: describe(&e),
         })?;
         let json: Option<Value> = if text.trim().is_empty() {
             None
@@ -626,31 +630,32 @@ impl RestClient {
 
 /// Webhook tokens travel in URLs: keep them out of error texts.
 fn redact(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some((i, marker)) = ["/webhooks/", "/interactions/"]
-        .iter()
-        .filter_map(|m| rest.find(m).map(|i| (i, *m)))
-        .min()
-    {
-        let (head, tail) = rest.split_at(i + marker.len());
-        out.push_str(head);
-        // keep the id, hide the token
-        let id_end = tail.find('/').unwrap_or(tail.len());
-        out.push_str(&tail[..id_end]);
-        let after = &tail[id_end..];
-        if let Some(stripped) = after.strip_prefix('/') {
-            let tok_end = stripped
-                .find(|c: char| c == '/' || c == '?' || c.is_whitespace() || c == ')')
-                .unwrap_or(stripped.len());
-            out.push_str("/***");
-            rest = &stripped[tok_end..];
-        } else {
-            rest = after;
+    crate::scrub::scrubbed(s)
+}
+
+/// A network error with its causes (the chain reqwest keeps behind its
+/// one-line text) and without its URL or any token.
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut s = String::from(if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer was cut off"
+    } else {
+        "request failed"
+    });
+    let mut src = e.source();
+    while let Some(cause) = src {
+        let c = cause.to_string();
+        if !s.ends_with(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
         }
+        src = cause.source();
     }
-    out.push_str(rest);
-    out
+    redact(&s)
 }
 
 #[cfg(test)]
@@ -694,6 +699,35 @@ mod tests {
             RestClient::webhook_url(&w, "/messages/5", None, false, false),
             "http://x/api/v10/webhooks/1/t/messages/5"
         );
+    }
+
+    #[tokio::test]
+    async fn a_webhook_network_error_keeps_its_cause_without_the_token() {
+        // A port nobody listens on: the connection is refused.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let token = "T0KEN-abcdefghijklmnopqrstuvwxyz-0123456789-ABCDEFGHIJKLMNOPQR";
+        let url =
+            Url::parse(&format!("http://127.0.0.1:{port}/api/webhooks/123/{token}")).expect("url");
+        let w = Webhook::parse(&url).expect("webhook");
+        let api = Url::parse(&format!("http://127.0.0.1:{port}/api")).expect("api");
+        let c = RestClient::new(&api, None, Settings::default(), Duration::from_secs(5))
+            .expect("client");
+        let e = c
+            .execute_webhook(&w, &serde_json::json!({"content": "x"}), None)
+            .await
+            .expect_err("nothing listens");
+        let RestError::Network { sent, message } = &e else {
+            panic!("{e:?}");
+        };
+        assert!(!sent, "{e}");
+        assert!(
+            message.starts_with("cannot connect: ") && message.to_lowercase().contains("refused"),
+            "the cause is kept: {message}"
+        );
+        assert!(!e.to_string().contains(token), "{e}");
     }
 
     #[test]

@@ -421,8 +421,13 @@ impl DiscordTarget {
         }
     }
 
-    /// Classify a failed call for the engine.
+    /// Classify a failed call for the engine; every text is scrubbed of
+    /// secrets.
     fn classify(&self, e: RestError, op: Op) -> DeliveryError {
+        self.classify_raw(e, op).scrubbed()
+    }
+
+    fn classify_raw(&self, e: RestError, op: Op) -> DeliveryError {
         match e {
             RestError::Guard { wait, .. } => {
                 self.report_guard(&e);

@@ -171,7 +171,7 @@ impl TelegramFrontend {
         };
         let bot = self.bot();
         if let Err(e) = bot.set_my_commands(list(Role::Stranger)).await {
-            tracing::warn!(error = %e, "cannot register the Telegram commands");
+            tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot register the Telegram commands");
         }
         for (users, role) in [(&self.editors, Role::Editor), (&self.admins, Role::Admin)] {
             for u in users {
@@ -183,7 +183,7 @@ impl TelegramFrontend {
                     .await;
                 if let Err(e) = r {
                     // The user has not started a chat with the bot yet.
-                    tracing::debug!(user = u, error = %e, "cannot set a user's command list");
+                    tracing::debug!(user = u, error = %crate::scrub::scrub(&e.to_string()), "cannot set a user's command list");
                 }
             }
         }
@@ -191,12 +191,24 @@ impl TelegramFrontend {
 
     /// Long-poll until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        match self.bot().get_me().await {
-            Ok(me) => {
-                *self.username.lock().unwrap_or_else(|p| p.into_inner()) = me.user.username.clone();
-                tracing::info!(bot = ?me.user.username, "Telegram commands: listening");
-            }
-            Err(e) => tracing::warn!(error = %e, "Telegram getMe failed; commands still listen"),
+        // Until the bot knows its user name, commands addressed to a bot
+        // (`/cmd@name`) are ignored: they may be for another bot.
+        if !self.learn_username().await {
+            let me = self.clone();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut wait = Duration::from_secs(1);
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.cancelled() => return,
+                    }
+                    if me.learn_username().await {
+                        return;
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(300));
+                }
+            });
         }
         self.register_commands().await;
         let mut offset: i32 = 0;
@@ -218,7 +230,7 @@ impl TelegramFrontend {
                     u
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "Telegram getUpdates failed; retrying");
+                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "Telegram getUpdates failed; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.cancelled() => return,
@@ -235,6 +247,21 @@ impl TelegramFrontend {
                 crate::panics::spawn_contained("telegram update", async move {
                     me.update(u.kind).await
                 });
+            }
+        }
+    }
+
+    /// `getMe`: true once the bot's user name is known.
+    async fn learn_username(&self) -> bool {
+        match self.bot().get_me().await {
+            Ok(me) => {
+                *self.username.lock().unwrap_or_else(|p| p.into_inner()) = me.user.username.clone();
+                tracing::info!(bot = ?me.user.username, "Telegram commands: listening");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "Telegram getMe failed; commands addressed to a bot (/cmd@name) are ignored until it answers; retrying");
+                false
             }
         }
     }
@@ -257,13 +284,25 @@ impl TelegramFrontend {
                     return;
                 };
                 let chat = msg.chat().id;
-                // The buttons are used: remove them.
-                let _ = self
-                    .bot()
-                    .edit_message_reply_markup(chat, msg.id())
-                    .reply_markup(InlineKeyboardMarkup::default())
-                    .await;
+                // Ownership first: someone else's press changes nothing.
                 let reply = self.center.button(&caller, &data).await;
+                if reply.refused {
+                    if !reply.text.is_empty() {
+                        self.reply(chat.0, reply).await;
+                    }
+                    return;
+                }
+                // The buttons are used: remove them (paced: a busy group
+                // answers 429).
+                let bot = self.bot();
+                let id = msg.id();
+                let _ = self
+                    .paced(&chat.0.to_string(), || {
+                        bot.edit_message_reply_markup(chat, id)
+                            .reply_markup(InlineKeyboardMarkup::default())
+                            .into_future()
+                    })
+                    .await;
                 self.reply(chat.0, reply).await;
             }
             _ => {}
@@ -300,6 +339,14 @@ impl TelegramFrontend {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        let addressed = text
+            .split_whitespace()
+            .next()
+            .is_some_and(|head| head.contains('@'));
+        if username.is_none() && addressed {
+            // Perhaps for another bot: unknown until getMe answers.
+            return;
+        }
         let parsed = crate::commands::parse(
             &text,
             username.as_deref(),
@@ -335,8 +382,18 @@ impl TelegramFrontend {
             }
             other => other,
         };
+        // Admin answers (feed URLs, errors, the log) are for admins only:
+        // asked in a group, they go to the admin's private chat.
+        let private = chat != caller.user_id
+            && cmd.needs() >= Role::Admin
+            && self.center.role(&caller) >= Role::Admin;
         if let Some(r) = self.center.handle(&caller, cmd).await {
-            self.reply(chat, r).await;
+            if private {
+                self.reply(caller.user_id, r).await;
+                self.send_text(chat, "Answered in private.", &[]).await;
+            } else {
+                self.reply(chat, r).await;
+            }
         }
     }
 
@@ -422,7 +479,7 @@ impl TelegramFrontend {
                 })
                 .await;
             if let Err(e) = res {
-                tracing::warn!(chat, error = %e, "cannot send a command reply");
+                tracing::warn!(chat, error = %crate::scrub::scrub(&e.to_string()), "cannot send a command reply");
             }
         }
     }
@@ -471,7 +528,7 @@ impl TelegramFrontend {
             })
             .await;
         if let Err(e) = res {
-            tracing::warn!(chat, error = %e, "cannot send a preview");
+            tracing::warn!(chat, error = %crate::scrub::scrub(&e.to_string()), "cannot send a preview");
         }
     }
 }
@@ -499,7 +556,7 @@ impl Notifier for TelegramFrontend {
                     })
                     .await;
                 if let Err(e) = res {
-                    tracing::warn!(error = %e, "cannot send an alert on Telegram");
+                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot send an alert on Telegram");
                 }
             }
         }

@@ -51,6 +51,7 @@ impl TelegramClient {
         limits: Limits,
         timeout: Duration,
     ) -> Result<Arc<TelegramClient>, String> {
+        crate::scrub::register_secret(token);
         let http = teloxide::net::default_reqwest_settings()
             .timeout(timeout)
             .build()
@@ -120,7 +121,19 @@ pub(crate) fn group_or_channel(chat: &str) -> bool {
     chat.trim().parse::<i64>().map(|id| id < 0).unwrap_or(true)
 }
 
+/// Classify a teloxide error; every text is scrubbed of secrets.
 fn classify(e: RequestError) -> Failure {
+    use crate::scrub::scrubbed;
+    match classify_raw(e) {
+        Failure::Entities(s) => Failure::Entities(scrubbed(s)),
+        Failure::Photo(s) => Failure::Photo(scrubbed(s)),
+        Failure::WrongKind(s) => Failure::WrongKind(scrubbed(s)),
+        Failure::NotModified => Failure::NotModified,
+        Failure::Other(e) => Failure::Other(e.scrubbed()),
+    }
+}
+
+fn classify_raw(e: RequestError) -> Failure {
     use DeliveryError as D;
     match e {
         RequestError::RetryAfter(s) => Failure::Other(D::RateLimited {
@@ -139,7 +152,8 @@ fn classify(e: RequestError) -> Failure {
         }
         RequestError::InvalidJson { raw, .. } => {
             // Usually a proxy's HTML error page (5xx): nothing was delivered.
-            let mut s: String = raw.chars().take(120).collect();
+            // Scrub before cutting: a cut token would escape the patterns.
+            let mut s: String = crate::scrub::scrub(&raw).chars().take(120).collect();
             s = s.replace('\n', " ");
             Failure::Other(D::Transient(format!(
                 "unreadable answer from Telegram: {s}"

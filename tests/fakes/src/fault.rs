@@ -35,6 +35,10 @@ pub enum Fault {
     Delay(Duration),
     /// Apply the request, then wait this long before answering.
     DelayAfterApply(Duration),
+    /// Answer with this HTTP status and a non-JSON HTML page that echoes
+    /// the request path, as a proxy, a captive portal or a web framework's
+    /// error page does (`Cannot POST /bot<token>/GetMe`), without applying.
+    EchoPathHtml(u16),
 }
 
 impl Fault {
@@ -72,6 +76,7 @@ impl Fault {
             Fault::ApplyThenDrop => "ApplyThenDrop".into(),
             Fault::Delay(d) => format!("Delay({d:?})"),
             Fault::DelayAfterApply(d) => format!("DelayAfterApply({d:?})"),
+            Fault::EchoPathHtml(code) => format!("EchoPathHtml({code})"),
         }
     }
 }
@@ -133,6 +138,27 @@ impl FaultRule {
         }
         true
     }
+}
+
+/// The HTML error page of [`Fault::EchoPathHtml`], echoing the request
+/// line the way Express and many proxies do.
+pub(crate) fn echo_path_html(
+    code: u16,
+    method: &str,
+    path_and_query: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = axum::http::StatusCode::from_u16(code)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Error</title></head>\n<body><pre>Cannot {method} {path_and_query}</pre></body>\n</html>\n"
+    );
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// The queue of rules of one fake.

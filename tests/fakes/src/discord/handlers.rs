@@ -506,6 +506,21 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
             );
             return limited(d, false, "user", info.as_ref());
         }
+        Some(Fault::EchoPathHtml(code)) => {
+            log(
+                &sh,
+                rec,
+                code,
+                Some("HTML error page".into()),
+                is_invalid(code),
+            );
+            let pq = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            return crate::fault::echo_path_html(code, parts.method.as_str(), &pq);
+        }
         Some(Fault::DropBeforeApply) => {
             log(&sh, rec, 0, None, false);
             return kill.drop_connection().await;

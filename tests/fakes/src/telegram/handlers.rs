@@ -184,6 +184,10 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
             return json_response(code, &body);
         }
         Some(Fault::RateLimit(d)) => return finish(&sh, rec, Err(too_many(ceil_secs(d)))),
+        Some(Fault::EchoPathHtml(code)) => {
+            log(&sh, rec, code, Some("HTML error page".into()));
+            return crate::fault::echo_path_html(code, parts.method.as_str(), &path);
+        }
         Some(Fault::DropBeforeApply) => {
             log(&sh, rec, 0, None);
             return kill.drop_connection().await;

@@ -1,8 +1,11 @@
-//! Redaction of credentials in URLs before they reach a message (errors,
-//! logs, alerts, replies): userinfo (`user:password@`) becomes `***@`, and
-//! query values become `***` except for a few well-known harmless keys
-//! (`feed`, `page`, `format`…), so `?api_key=…`, `?token=…` and any key
-//! Crier does not know are never shown.
+//! Credentials never reach a message (errors, logs, alerts, replies,
+//! `crier check`, `/feeds`, poll errors stored in the database): userinfo
+//! (`user:password@`) becomes `***@`, and query values become `***` except
+//! for a few well-known harmless keys (`feed`, `page`, `format`…), so
+//! `?api_key=…`, `?token=…` and any key Crier does not know are never
+//! shown. Platform tokens (Telegram `/bot<token>/`, Discord webhook tokens)
+//! are scrubbed as well ([`crier_bots::scrub`]). One helper for the whole
+//! core, the sources included.
 
 use std::sync::OnceLock;
 
@@ -22,7 +25,7 @@ const MASK: &str = "***";
 /// returned as it is (it has no userinfo or query to hide) unless it looks
 /// like one, in which case [`redact_text`] is applied.
 pub fn redact_url(url: &str) -> String {
-    match Url::parse(url) {
+    match Url::parse(url.trim()) {
         Ok(u) => redact_parsed(&u),
         Err(_) => redact_text(url),
     }
@@ -68,7 +71,7 @@ pub fn redact_parsed(url: &Url) -> String {
             u.set_query(Some(&q));
         }
     }
-    u.to_string()
+    crier_bots::scrub::scrubbed(u.as_str())
 }
 
 /// Free text (an error chain, a log line) with every URL in it redacted.
@@ -80,11 +83,16 @@ pub fn redact_text(text: &str) -> String {
     else {
         return text.to_owned();
     };
-    re.replace_all(text, |c: &regex::Captures| match Url::parse(&c[0]) {
-        Ok(u) => redact_parsed(&u),
-        Err(_) => c[0].to_owned(),
-    })
-    .into_owned()
+    let replaced = re.replace_all(text, |c: &regex::Captures| {
+        let m = &c[0];
+        // Keep trailing punctuation out of the URL (`see http://x/a.`).
+        let end = m.trim_end_matches(['.', ',', ';', ':', '!', '?']).len();
+        match Url::parse(&m[..end]) {
+            Ok(u) => format!("{}{}", redact_parsed(&u), &m[end..]),
+            Err(_) => m.to_owned(),
+        }
+    });
+    crier_bots::scrub::scrubbed(replaced.as_ref())
 }
 
 #[cfg(test)]
@@ -120,5 +128,17 @@ mod tests {
         assert!(!out.contains("hunter2") && !out.contains("K9"), "{out}");
         assert!(out.contains("https://***@x.example/a?key=***"), "{out}");
         assert_eq!(redact_text("no url here"), "no url here");
+    }
+
+    #[test]
+    fn platform_tokens_and_text_urls() {
+        assert_eq!(
+            redact_url("https://discord.com/api/webhooks/1/TOKENTOKENTOKEN"),
+            "https://discord.com/api/webhooks/1/***"
+        );
+        let t = r#"invalid URL "ftp://bob:hunter2@h/x?token=abc": scheme "ftp" is not supported; see https://a.example/?k=v."#;
+        let r = redact_text(t);
+        assert!(!r.contains("hunter2") && !r.contains("abc"), "{r}");
+        assert!(r.ends_with("see https://a.example/?k=***."), "{r}");
     }
 }
