@@ -483,7 +483,7 @@ webhook_url = "{webhook}"
     let (code, text) = check(&ws);
     assert_eq!(code, Some(0), "{text}");
     assert!(
-        text.contains("https://***:***@feeds.example/rss?api_key=***&page=***"),
+        text.contains("https://***@feeds.example/rss?api_key=***&page=2"),
         "{text}"
     );
     for secret in ["pa55word", "K3YVALUE", "HOOKSECRET"] {
