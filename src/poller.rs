@@ -477,39 +477,31 @@ impl Poller {
         items
             .into_iter()
             .enumerate()
-            .filter_map(|(i, it)| {
-                let key = it.key().to_string();
-                crier_bots::panics::catch_sync(|| {
-                    crate::faults::check("parse", it.post.link.as_deref().unwrap_or_default());
-                    let admission = if baseline && i + feed.backfill < n {
-                        Admission::Baseline
-                    } else {
-                        Admission::Deliver
-                    };
-                    let routes = self.router.routes(feed, &it.post, admission);
-                    let payload = serde_json::to_string(&it.post).ok()?;
-                    Some((
-                        IncomingArticle {
-                            keys: it.keys,
-                            content_hash: it.content_hash,
-                            title: it.post.title.clone(),
-                            link: it.post.link.clone(),
-                            published_at: it
-                                .post
-                                .published
-                                .or(it.post.updated)
-                                .map(|t| t.timestamp_millis()),
-                            payload,
-                            refresh_only: route_changed,
-                        },
-                        routes,
-                    ))
-                })
-                .unwrap_or_else(|msg| {
-                    self.item_panicked(feed, &key, &msg);
-                    None
-                })
-            })
+            .filter_map(self.contained_item(feed, |(i, it)| {
+                let admission = if baseline && i + feed.backfill < n {
+                    Admission::Baseline
+                } else {
+                    Admission::Deliver
+                };
+                let routes = self.router.routes(feed, &it.post, admission);
+                let payload = serde_json::to_string(&it.post).ok()?;
+                Some((
+                    IncomingArticle {
+                        keys: it.keys,
+                        content_hash: it.content_hash,
+                        title: it.post.title.clone(),
+                        link: it.post.link.clone(),
+                        published_at: it
+                            .post
+                            .published
+                            .or(it.post.updated)
+                            .map(|t| t.timestamp_millis()),
+                        payload,
+                        refresh_only: route_changed,
+                    },
+                    routes,
+                ))
+            }))
             .collect()
     }
 }
