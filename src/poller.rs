@@ -521,43 +521,35 @@ impl Poller {
         items
             .into_iter()
             .enumerate()
-            .filter_map(|(i, it)| {
-                let key = it.key().to_string();
-                crier_bots::panics::catch_sync(|| {
-                    crate::faults::check("parse", it.post.link.as_deref().unwrap_or_default());
-                    let admission = if baseline && i + feed.backfill < n {
-                        Admission::Baseline
-                    } else {
-                        Admission::Deliver
-                    };
-                    let mut routes = self.router.routes(feed, &it.post, admission);
-                    if over_cap.contains(it.key()) {
-                        let cap = self.cfg.sources.max_new_per_poll.max(1);
-                        routes = crate::intake::skip_routes(routes, cap);
-                    }
-                    let payload = serde_json::to_string(&it.post).ok()?;
-                    Some((
-                        IncomingArticle {
-                            keys: it.keys,
-                            content_hash: it.content_hash,
-                            title: it.post.title.clone(),
-                            link: it.post.link.clone(),
-                            published_at: it
-                                .post
-                                .published
-                                .or(it.post.updated)
-                                .map(|t| t.timestamp_millis()),
-                            payload,
-                            refresh_only: route_changed,
-                        },
-                        routes,
-                    ))
-                })
-                .unwrap_or_else(|msg| {
-                    self.item_panicked(feed, &key, &msg);
-                    None
-                })
-            })
+            .filter_map(self.contained_item(feed, |(i, it)| {
+                let admission = if baseline && i + feed.backfill < n {
+                    Admission::Baseline
+                } else {
+                    Admission::Deliver
+                };
+                let mut routes = self.router.routes(feed, &it.post, admission);
+                if over_cap.contains(it.key()) {
+                    let cap = self.cfg.sources.max_new_per_poll.max(1);
+                    routes = crate::intake::skip_routes(routes, cap);
+                }
+                let payload = serde_json::to_string(&it.post).ok()?;
+                Some((
+                    IncomingArticle {
+                        keys: it.keys,
+                        content_hash: it.content_hash,
+                        title: it.post.title.clone(),
+                        link: it.post.link.clone(),
+                        published_at: it
+                            .post
+                            .published
+                            .or(it.post.updated)
+                            .map(|t| t.timestamp_millis()),
+                        payload,
+                        refresh_only: route_changed,
+                    },
+                    routes,
+                ))
+            }))
             .collect()
     }
 }

@@ -8,7 +8,7 @@ use crier_storage::FeedState;
 use super::{PollReport, Poller};
 use crate::config::FeedConfig;
 use crate::db::{StoreError, now_ms};
-use crate::sources;
+use crate::sources::{self, SourceItem};
 
 impl Poller {
     /// [`Poller::poll_once`] under a panic guard.
@@ -57,9 +57,29 @@ impl Poller {
         })
     }
 
+    /// The per-item step `f` under a panic guard (with the test fault hook
+    /// `parse:<link>`): a panic drops that item.
+    pub(super) fn contained_item<'a, T>(
+        &'a self,
+        feed: &'a FeedConfig,
+        mut f: impl FnMut((usize, SourceItem)) -> Option<T> + 'a,
+    ) -> impl FnMut((usize, SourceItem)) -> Option<T> + 'a {
+        move |(i, it)| {
+            let key = it.key().to_string();
+            panics::catch_sync(|| {
+                crate::faults::check("parse", it.post.link.as_deref().unwrap_or_default());
+                f((i, it))
+            })
+            .unwrap_or_else(|msg| {
+                self.item_panicked(feed, &key, &msg);
+                None
+            })
+        }
+    }
+
     /// One item's processing panicked: it is dropped from this poll (it is
     /// read again when the feed changes), logged and alerted once.
-    pub(super) fn item_panicked(&self, feed: &FeedConfig, key: &str, msg: &str) {
+    fn item_panicked(&self, feed: &FeedConfig, key: &str, msg: &str) {
         tracing::error!(feed = %feed.name, item = %key, panic = %msg, "processing a feed item panicked; item skipped, the feed goes on");
         crate::supervise::raise_once(
             &self.alerts,

@@ -281,6 +281,11 @@ async fn why_explains_filtered_and_failed_articles() {
         "targets = [\"channel\"]\nbackfill = 5\n[feeds.filter]\nexclude_keywords = [\"sponsored\"]",
     );
     let d = Daemon::start(w.dir.path(), &cfg);
+    // /why before the first poll is recorded would be "not seen".
+    eventually("the first poll", Duration::from_secs(20), || {
+        !log(w.dir.path(), None).is_empty()
+    })
+    .await;
     let why = w
         .ask(&w.admin, "/why https://news.example/w-1", "channel:")
         .await;

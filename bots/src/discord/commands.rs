@@ -820,7 +820,7 @@ impl DiscordFrontend {
     ) {
         let Some(f) = reply.follow_up else { return };
         let me = self.clone();
-        tokio::spawn(async move {
+        crate::panics::spawn_contained("discord follow-up", async move {
             let report = me.center.follow_up(f).await;
             let msgs = reply_messages(&report, EPHEMERAL);
             if started.elapsed() < TOKEN_LIFE {

@@ -447,7 +447,7 @@ impl TelegramFrontend {
         self.send_text(chat, &r.text, &r.buttons).await;
         if let Some(f) = r.follow_up {
             let me = self.clone();
-            tokio::spawn(async move {
+            crate::panics::spawn_contained("telegram follow-up", async move {
                 let report = me.center.follow_up(f).await;
                 me.send_text(chat, &report.text, &[]).await;
             });
