@@ -34,16 +34,17 @@ pub(crate) fn cap_xml_items(text: &str, max: usize) -> Cow<'_, str> {
                     }
                 }
             }
-            Event::Empty(e) => {
-                if is_item(e.local_name().as_ref()) && item_depth.is_none_or(|d| d == depth + 1) {
-                    item_depth = Some(depth + 1);
-                    count += 1;
-                    if count == max + 1 {
-                        cut_start = Some(before);
-                    }
-                    if cut_start.is_some() {
-                        last_end = Some(after);
-                    }
+            Event::Empty(e)
+                if is_item(e.local_name().as_ref())
+                    && item_depth.is_none_or(|d| d == depth + 1) =>
+            {
+                item_depth = Some(depth + 1);
+                count += 1;
+                if count == max + 1 {
+                    cut_start = Some(before);
+                }
+                if cut_start.is_some() {
+                    last_end = Some(after);
                 }
             }
             Event::End(e) => {

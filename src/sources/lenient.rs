@@ -354,9 +354,7 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
                 let qn = e.name();
                 let qname: &str = qn.as_ref();
                 let lower = qname.to_ascii_lowercase();
-                if format.is_none() {
-                    return None;
-                }
+                format?;
                 let a = attrs(&e);
                 handle_attrs(item.as_mut(), &lower, &a, &mut meta);
             }
@@ -419,10 +417,11 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
                     store(c, item.as_mut(), &mut meta, &mut channel_lang);
                     continue;
                 }
-                if item.is_some() && depth < item_depth {
-                    if let Some(done) = item.take() {
-                        raws.push(done);
-                    }
+                if item.is_some()
+                    && depth < item_depth
+                    && let Some(done) = item.take()
+                {
+                    raws.push(done);
                 }
             }
             Event::Eof => break,
@@ -553,16 +552,8 @@ fn store(c: Capture, item: Option<&mut RawItem>, meta: &mut FeedMeta, lang: &mut
             Field::Content => first(&mut item.content, text),
             Field::Published => first(&mut item.published, text),
             Field::Updated => first(&mut item.updated, text),
-            Field::Author => {
-                if !text.trim().is_empty() {
-                    item.authors.push(text);
-                }
-            }
-            Field::Category => {
-                if !text.trim().is_empty() {
-                    item.categories.push(text);
-                }
-            }
+            Field::Author if !text.trim().is_empty() => item.authors.push(text),
+            Field::Category if !text.trim().is_empty() => item.categories.push(text),
             Field::Language => first(&mut item.language, text.trim().to_owned()),
             _ => {}
         },
