@@ -66,6 +66,7 @@ pub async fn dispatch(
     notifiers: Vec<Arc<dyn Notifier>>,
     shutdown: CancellationToken,
 ) {
+    let mut unrecorded = std::collections::HashSet::new();
     loop {
         let msg = tokio::select! {
             m = rx.recv() => match m { Some(m) => m, None => return },
@@ -82,7 +83,16 @@ pub async fn dispatch(
                         }
                     }
                     Ok(false) => {}
-                    Err(e) => tracing::error!(alert = %key, error = %e, "cannot record an alert"),
+                    Err(e) => {
+                        // The database is failing (full, read-only): that is
+                        // when admins must hear it; once per run and key.
+                        tracing::error!(alert = %key, error = %e, "cannot record an alert; sending it anyway");
+                        if unrecorded.insert(key.clone()) {
+                            for n in &notifiers {
+                                n.notify_admins(&format!("⚠ {text}")).await;
+                            }
+                        }
+                    }
                 }
             }
             AlertMsg::Close { key } => {

@@ -592,6 +592,10 @@ impl Engine {
         let mut wait = RECORD_RETRY_FIRST;
         loop {
             match self.record(rt, d, attempt, result.clone()).await {
+                // The row itself is gone: nothing to record, nothing to retry.
+                Err(e @ (StoreError::NoSuchDelivery(_) | StoreError::NoSuchArticle(_))) => {
+                    return Err(e);
+                }
                 Ok(()) => {
                     if wait >= RECORD_RETRY_ALERT {
                         self.alerts.close("storage-record");

@@ -56,7 +56,7 @@ impl InstanceLock {
                     String::new()
                 };
                 anyhow::bail!(
-                    "another crier ({holder}) is already running on {}{via}; two instances would post twice",
+                    "another crier is already running ({holder}) on {}{via}; two instances would post twice",
                     real.display()
                 );
             }
