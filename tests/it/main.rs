@@ -9,6 +9,7 @@ mod discord_commands;
 mod engine;
 mod poller;
 mod proof;
+mod snapshots;
 mod spine;
 mod support;
 mod telegram;
