@@ -197,6 +197,17 @@ pub(crate) fn apply_orig_links(xml: &str, items: &mut [super::SourceItem]) {
     }
 }
 
+/// The site's own title from the WordPress REST API index (`/wp-json/`:
+/// `{"name": "Site &amp; Co", …}`), entities decoded; `None` when the
+/// answer has no usable name.
+pub(crate) fn wp_site_title(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let name = v.get("name")?.as_str()?;
+    let t = super::html::decode_text(name);
+    let t = t.trim();
+    (!t.is_empty() && t.chars().count() <= 200).then(|| t.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +303,21 @@ mod tests {
             photo.image(),
             Some("https://photoday.example/img/2024/12/aurora-tromso.jpg")
         );
+    }
+
+    #[test]
+    fn wordpress_site_title() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/wordpress/api-root.json"
+        ))
+        .expect("fixture");
+        assert_eq!(
+            wp_site_title(&bytes).as_deref(),
+            Some("Meritnews24 – World & Politics")
+        );
+        assert_eq!(wp_site_title(br#"{"name": "  "}"#), None);
+        assert_eq!(wp_site_title(b"<html>"), None);
     }
 
     #[test]
