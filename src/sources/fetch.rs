@@ -617,6 +617,11 @@ impl Fetcher {
         let mut doc = wordpress::parse_posts(&raw.body, &raw.url).map_err(WpError::Unavailable)?;
         refresh_validators(st, &raw, Some(body_hash));
         st.wordpress = WpStatus::Available;
+        if st.title.is_none()
+            && let Ok(index) = self.get(&root, spec, None, JSON_ACCEPT).await
+        {
+            st.title = super::media::wp_site_title(&index.body);
+        }
         for item in &mut doc.items {
             if item.post.source_title.is_none() {
                 item.post.source_title = st.title.clone();

@@ -73,6 +73,30 @@ pub(crate) fn apply_entry(entry: &feed_rs::model::Entry, base: &Url, post: &mut 
             }
         }
     }
+    // JSON Feed attachments and Atom `rel="enclosure"` links.
+    for l in &entry.links {
+        if post.enclosures.len() >= MAX_ENCLOSURES {
+            break;
+        }
+        let is_enclosure = l.rel.as_deref() == Some("enclosure")
+            || l.media_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("audio/") || t.starts_with("video/"));
+        if !is_enclosure {
+            continue;
+        }
+        let Some(url) = absolutize(&l.href, Some(base)) else {
+            continue;
+        };
+        let e = Enclosure {
+            url,
+            mime: l.media_type.clone(),
+            length: l.length.filter(|n| *n > 0),
+        };
+        if e.kind().is_some() && !post.enclosures.iter().any(|x| x.url == e.url) {
+            post.enclosures.push(e);
+        }
+    }
     if post.summary_html.is_none() && post.content_html.is_none() {
         post.summary_html = entry
             .media
@@ -173,6 +197,17 @@ pub(crate) fn apply_orig_links(xml: &str, items: &mut [super::SourceItem]) {
     }
 }
 
+/// The site's own title from the WordPress REST API index (`/wp-json/`:
+/// `{"name": "Site &amp; Co", …}`), entities decoded; `None` when the
+/// answer has no usable name.
+pub(crate) fn wp_site_title(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let name = v.get("name")?.as_str()?;
+    let t = super::html::decode_text(name);
+    let t = t.trim();
+    (!t.is_empty() && t.chars().count() <= 200).then(|| t.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +229,95 @@ mod tests {
             ]
         );
         assert!(orig_links("<rss><channel><item/></channel></rss>").is_empty());
+    }
+
+    fn parse(name: &str, bytes: &[u8]) -> Vec<Post> {
+        let base = Url::parse("https://feeds.example/feed").expect("url");
+        super::super::parse::parse_document(bytes, None, &base)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .items
+            .into_iter()
+            .map(|i| i.post)
+            .collect()
+    }
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snapshots/");
+
+    fn fixture(name: &str) -> Vec<Post> {
+        let bytes = std::fs::read(format!("{FIXTURES}{name}")).expect("fixture");
+        parse(name, &bytes)
+    }
+
+    #[test]
+    fn feedburner_items_link_to_the_original() {
+        let posts = fixture("feedburner-origlink.xml");
+        assert_eq!(
+            posts[0].link.as_deref(),
+            Some("https://gadgetnotes.example/2024/12/04/e-ink-tablet-hands-on/")
+        );
+    }
+
+    #[test]
+    fn video_entries_get_their_description_and_link() {
+        let posts = fixture("youtube-channel.xml");
+        let p = &posts[0];
+        assert_eq!(
+            p.link.as_deref(),
+            Some("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+        );
+        let summary = p.summary_html.as_deref().unwrap_or("");
+        assert!(summary.starts_with("<p>One 4x8 sheet"), "{summary}");
+        assert!(summary.contains("<br>02:15 Breaking down"), "{summary}");
+        assert_eq!(
+            p.image(),
+            Some("https://i2.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg")
+        );
+        // The Flash player URL is no enclosure.
+        assert!(p.enclosures.is_empty());
+    }
+
+    #[test]
+    fn podcast_and_json_feed_audio_are_enclosures() {
+        let ep = &fixture("podcast-episode.xml")[0];
+        assert_eq!(
+            ep.enclosures,
+            vec![Enclosure {
+                url: "https://media.longcommute.example/audio/lc142.mp3".into(),
+                mime: Some("audio/mpeg".into()),
+                length: Some(48_213_377),
+            }]
+        );
+        let micro = fixture("jsonfeed-micro.json");
+        let walk = micro
+            .iter()
+            .find(|p| p.link.as_deref() == Some("https://micro.example/2024/12/04/morning.html"))
+            .expect("item");
+        assert_eq!(
+            walk.enclosures.first().map(|e| e.url.as_str()),
+            Some("https://micro.example/uploads/2024/robin.mp3")
+        );
+        // An image enclosure is the article's image, not a file to play.
+        let photo = &fixture("image-enclosure.xml")[0];
+        assert!(photo.enclosures.is_empty());
+        assert_eq!(
+            photo.image(),
+            Some("https://photoday.example/img/2024/12/aurora-tromso.jpg")
+        );
+    }
+
+    #[test]
+    fn wordpress_site_title() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/wordpress/api-root.json"
+        ))
+        .expect("fixture");
+        assert_eq!(
+            wp_site_title(&bytes).as_deref(),
+            Some("Meritnews24 – World & Politics")
+        );
+        assert_eq!(wp_site_title(br#"{"name": "  "}"#), None);
+        assert_eq!(wp_site_title(b"<html>"), None);
     }
 
     #[test]

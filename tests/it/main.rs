@@ -12,6 +12,7 @@ mod poller;
 mod proof;
 mod security;
 mod security_chat;
+mod snapshots;
 mod spine;
 mod ssrf;
 mod supervise;

@@ -72,6 +72,31 @@ fn person_order(c: &str) -> Option<Option<String>> {
     }
 }
 
+/// `Opening hours` → `OpeningHours`, `side-project` → `sideProject`:
+/// each word after the first starts with a capital, so the joined tag
+/// stays readable (`E-ink` stays `Eink`: a one-letter part is a prefix).
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut part_len = 0;
+    let mut upper_next = false;
+    for c in name.chars() {
+        if c.is_whitespace() || c == '-' || c == '_' {
+            upper_next = part_len >= 2 || c.is_whitespace();
+            part_len = 0;
+            out.push(' ');
+            continue;
+        }
+        if upper_next && out.trim().chars().next().is_some() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        upper_next = false;
+        part_len += 1;
+    }
+    out
+}
+
 /// At most `max` hashtags for `categories`, in order of preference.
 pub(crate) fn hashtags(categories: &[String], title: &str, max: usize) -> Vec<String> {
     if max == 0 {
@@ -89,7 +114,9 @@ pub(crate) fn hashtags(categories: &[String], title: &str, max: usize) -> Vec<St
             Some(None) => continue,
             None => c,
         };
-        let Some(tag) = hashtag(&name) else { continue };
+        let Some(tag) = hashtag(&camel_case(&name)) else {
+            continue;
+        };
         if tag.chars().count() - 1 > MAX_TAG_CHARS {
             continue;
         }
@@ -137,5 +164,9 @@ mod tests {
         );
         assert_eq!(hashtags(&cats, "", 2), v(&["#World", "#DonaldTrump"]));
         assert!(hashtags(&cats, "", 0).is_empty());
+        assert_eq!(
+            hashtags(&v(&["Opening hours", "side-project", "E-ink"]), "", 5),
+            v(&["#OpeningHours", "#sideProject", "#Eink"])
+        );
     }
 }

@@ -55,8 +55,8 @@ fn url_size(src: &str) -> (Option<u32>, Option<u32>) {
         if w.is_none()
             && h.is_none()
             && let Some(name) = u.path_segments().and_then(|mut s| s.next_back())
-            && let Some((stem, _ext)) = name.rsplit_once('.')
-            && let Some((_, size)) = stem.rsplit_once('-')
+            && let stem = name.rsplit_once('.').map_or(name, |(stem, _ext)| stem)
+            && let Some((_, size)) = stem.rsplit_once(['-', '_'])
             && let Some((a, b)) = size.split_once('x')
             && let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>())
         {

@@ -500,9 +500,12 @@ fn summary_blocks(
         .summary_html
         .as_deref()
         .filter(|s| !s.trim().is_empty())
-        .map(|h| sanitize::sanitize(h, base, rules))
+        .map(|h| sanitize::sanitize(&repair::fix_mojibake(h), base, rules))
         .unwrap_or_default();
-    let (from_feed, tail_cut) = repaired(from_feed);
+    let (mut from_feed, tail_cut) = repaired(from_feed);
+    // The post's photo is shown apart: a summary never lists pictures.
+    from_feed.retain(|b| !matches!(b, Block::Image { .. }));
+    repair::drop_link_lists(&mut from_feed);
     let (mut from_feed, marker) = strip_cut_marker(from_feed);
     // A theme's "Read more →" after an unfinished sentence means the text
     // was cut too.
@@ -533,7 +536,7 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
     let content = post
         .content_html
         .as_deref()
-        .map(|h| sanitize::sanitize(h, base.as_ref(), &rules))
+        .map(|h| sanitize::sanitize(&repair::fix_mojibake(h), base.as_ref(), &rules))
         .unwrap_or_default();
     let (mut content, _) = repaired(content);
     // A page's own headline repeats the title.
@@ -547,9 +550,12 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
     {
         content.remove(first);
     }
+    // A thumbnail (the first image of a WordPress body is often one) is
+    // never the post's photo.
     let image = post
         .images
         .iter()
+        .filter(|i| !images::is_noise(&i.to_ascii_lowercase(), None, None))
         .find_map(|i| {
             sanitize_url(i, base.as_ref())
                 .or_else(|| telegram_file(i).map(|_| i.trim().to_string()))

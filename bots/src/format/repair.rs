@@ -148,10 +148,10 @@ fn repair_run(run: &str) -> Option<String> {
 
 /// Mojibake repair (ftfy's core case): text that was UTF-8, decoded as
 /// Windows-1252 or Latin-1 (once or twice). Each run of non-ASCII
-/// characters is re-encoded and decoded as UTF-8; the text is changed
-/// only when every run that looks damaged (it holds a UTF-8 lead byte
-/// shape: `Ã`, `Â`, `â` followed by a continuation character) repairs
-/// cleanly, so mixed or ambiguous text is left alone.
+/// characters that looks damaged (it holds a UTF-8 lead byte shape: `Ã`,
+/// `Â`, `â` followed by a continuation character) is re-encoded and
+/// decoded as UTF-8, and replaced only when that gives valid UTF-8 made
+/// of multi-byte characters only; other runs are left as they are.
 pub(crate) fn fix_mojibake(text: &str) -> Cow<'_, str> {
     if text.is_ascii() || !text.chars().any(is_lead) {
         return Cow::Borrowed(text);
@@ -176,6 +176,7 @@ fn is_lead(c: char) -> bool {
 }
 
 fn repair_once(text: &str) -> Option<String> {
+    let closing_quote_expected = text.contains("â€œ");
     let mut out = String::with_capacity(text.len());
     let mut changed = false;
     let mut run = String::new();
@@ -199,9 +200,22 @@ fn repair_once(text: &str) -> Option<String> {
             d
         };
         if damaged {
-            let fixed = repair_run(run)?;
-            out.push_str(&fixed);
-            *changed = true;
+            // A run that does not repair is left as it is (the others
+            // are still repaired: each run is judged on its own).
+            match repair_run(run) {
+                Some(fixed) => {
+                    out.push_str(&fixed);
+                    *changed = true;
+                }
+                None if run == "â€" && closing_quote_expected => {
+                    // `”` is E2 80 9D; 0x9D has no Windows-1252 character
+                    // and is usually lost. After a repaired `“` (â€œ),
+                    // the lone `â€` is its closing quote.
+                    out.push('”');
+                    *changed = true;
+                }
+                None => out.push_str(run),
+            }
         } else {
             out.push_str(run);
         }
@@ -231,10 +245,12 @@ fn tail_re() -> &'static Regex {
             (?:
               \s*(?:\[\s*(?:…|\.\.\.|&\#8230;|&hellip;)\s*\])
             | \s*(?:…|\.\.\.)?\s*
-              (?:read\s+more(?:\s+here)?|continue\s+reading|keep\s+reading|read\s+the\s+(?:full|rest)(?:\s+(?:article|story|post))?|read\s+full\s+(?:article|story|post)|lire\s+la\s+suite|weiterlesen|leer\s+m[aá]s|leggi\s+tutto|ler\s+mais|czytaj\s+dalej)
+              (?:read\s+more(?:\s+here)?|continue\s+reading|keep\s+reading|read\s+the\s+(?:full|rest)(?:\s+(?:article|story|post))?|read\s+full\s+(?:article|story|post)|lire\s+la\s+suite|weiterlesen|leer\s+m[aá]s|leggi\s+tutto|le[ri]a?\s+mais|lees\s+meer|czytaj\s+dalej|devam[ıi]n[ıi]\s+oku|читать\s+далее|подробнее|اقرأ\s+المزيد|続きを読む|阅读更多|閱讀更多|קרא\s+עוד)
               (?:\s+[^\s→»›>]{1,40}){0,8}?
               \s*(?:→|»|›|>>|&rarr;|\.\.\.|…)?
             | \s*the\s+post\s+[^.!?]{1,300}?\s+appeared\s+first\s+on\s+\S.{0,200}?
+            | \s*\|?\s*submitted\s+by\s+\S{1,60}\s*\[link\]\s*\[comments\]
+            | \s*[^.!?]{1,300}?\s+was\s+originally\s+published\s+(?:in|on)\s+\S.{0,300}?
             )
             [\s.]*$",
         )
@@ -252,7 +268,10 @@ fn tail_start(spans: &[Span]) -> Option<usize> {
     let tail = m.as_str().trim();
     let lower = tail.to_lowercase();
     // Linked: the span holding the tail's first word is a link.
-    let first = m.start() + (m.as_str().len() - m.as_str().trim_start().len());
+    let first = m.start()
+        + m.as_str()
+            .find(char::is_alphanumeric)
+            .unwrap_or(m.as_str().len() - m.as_str().trim_start().len());
     let linked = {
         let mut pos = 0;
         let mut linked = false;
@@ -268,6 +287,8 @@ fn tail_start(spans: &[Span]) -> Option<usize> {
     };
     let marked = lower.starts_with('[')
         || lower.contains("appeared first on")
+        || lower.contains("originally published")
+        || lower.ends_with("[comments]")
         || ["→", "»", "›", ">>", "…", "...", "&rarr;"]
             .iter()
             .any(|a| lower.ends_with(a));
@@ -306,7 +327,7 @@ fn cut_spans(spans: &mut Vec<Span>, at: usize) {
 /// with "…").
 pub(crate) fn strip_read_more(blocks: &mut Vec<Block>) -> bool {
     blocks.retain(|b| match b.spans() {
-        Some(spans) if b.text_len() <= 200 => {
+        Some(spans) if b.text_len() <= 500 => {
             tail_start(spans) != Some(0) || spans.iter().all(|s| s.text.trim().is_empty())
         }
         _ => true,
@@ -328,6 +349,21 @@ pub(crate) fn strip_read_more(blocks: &mut Vec<Block>) -> bool {
         }
         _ => false,
     }
+}
+
+/// Removes list items that are nothing but a link ("• Space news:
+/// latest"): in an excerpt they are the site's navigation, not the
+/// article's text.
+pub(crate) fn drop_link_lists(blocks: &mut Vec<Block>) {
+    blocks.retain(|b| match b {
+        Block::ListItem { .. } => !b.spans().is_some_and(|spans| {
+            spans.iter().any(|s| s.link.is_some())
+                && spans
+                    .iter()
+                    .all(|s| s.link.is_some() || s.text.trim().is_empty())
+        }),
+        _ => true,
+    });
 }
 
 /// Decodes leftover entities and repairs mojibake in every span.
@@ -394,8 +430,10 @@ mod tests {
         ] {
             assert_eq!(fix_mojibake(ok), ok);
         }
-        // A damaged run that does not repair leaves the text as it is.
-        assert_eq!(fix_mojibake("cafÃ©Ã x"), "cafÃ©Ã x");
+        // A damaged run that does not repair is left as it is.
+        assert_eq!(fix_mojibake("cafÃ©Ã x naÃ¯ve"), "cafÃ©Ã x naïve");
+        // The closing quote whose last byte was lost.
+        assert_eq!(fix_mojibake("â€œWe act,â€ he said"), "“We act,” he said");
     }
 
     #[test]
@@ -435,6 +473,29 @@ mod tests {
             para(vec![linked("Continue reading →")]),
         ];
         assert!(!strip_read_more(&mut b));
+        assert_eq!(b.len(), 1);
+
+        // The link after an ellipsis, in other languages too.
+        for tail in ["Lire la suite", "اقرأ المزيد", "Читать далее"] {
+            let mut b = vec![para(vec![Span::plain("Texte coupé… "), linked(tail)])];
+            assert!(strip_read_more(&mut b), "{tail}");
+            // (the summary puts one clean "…" back)
+            assert_eq!(b[0].plain_text(), "Texte coupé");
+        }
+
+        // Medium's footer.
+        let mut b = vec![
+            para(vec![Span::plain("Body text.")]),
+            para(vec![
+                linked("What I learned"),
+                Span::plain(" was originally published in "),
+                linked("Builders"),
+                Span::plain(
+                    " on Medium, where people are continuing the conversation by highlighting and responding to this story.",
+                ),
+            ]),
+        ];
+        strip_read_more(&mut b);
         assert_eq!(b.len(), 1);
 
         // An ordinary sentence ending with the words is kept.

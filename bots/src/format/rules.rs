@@ -44,6 +44,8 @@ const DROP_CLASSES: &[&str] = &[
     "mc4wp-form",
     "subscribe-box",
     "subscription-box",
+    "subscription-widget-wrap",
+    "subscription-widget",
     // comments
     "comment-respond",
     "comments-area",
@@ -99,6 +101,9 @@ const DROP_PATTERNS: &[&str] = &[
     r"^(sign up|subscribe|register) (for|to) (our|the|a)(?-u:\b).{0,40}(?-u:\b)newsletter(?-u:\b).*$",
     r"^(get|receive) (the latest|our) .{0,60}(in|to) your (inbox|email)(?-u:\b).*$",
     r"^type your email(?-u:\b).{0,20}$",
+    // "Thanks for reading X! Subscribe for free to receive new posts…"
+    r"^thanks for reading(?-u:\b).{1,120}(?-u:\b)subscribe(?-u:\b).{0,160}$",
+    r"^subscribe( now| for free| here)?[!.]?$",
     // comment / share / misc. widgets
     r"^(continue reading|leave a (comment|reply)|post a comment|add a comment|\d+ comments?|comments?|no comments( yet)?|share|share this( article| post| story)?|share on \w{1,20}|click to share on .{1,40}|like this|like loading\.{0,3}|loading\.{0,3}|advertisement|sponsored( content)?|print( this)?( page| article)?|tweet|email this)\s*[:!.…]?$",
 ];
@@ -136,6 +141,7 @@ const TRIGGER_WORDS: &[&str] = &[
     "get",
     "receive",
     "type",
+    "thanks",
     "continue",
     "leave",
     "post",

@@ -280,6 +280,28 @@ async fn wordpress_rest_with_embed() {
 }
 
 #[tokio::test]
+async fn wordpress_source_line_is_the_site_title() {
+    let server = FeedServer::start().await.expect("server");
+    wp_site(&server);
+    server.set(
+        "/wp-json/",
+        Route::ok(
+            fixture("wordpress/api-root.json"),
+            "application/json; charset=UTF-8",
+        ),
+    );
+    let f = fetcher();
+    let mut s = spec(&server, "/");
+    s.kind = FeedKind::WordPress;
+    let (items, meta, state) = poll_items(&f, &s, &FetchState::default()).await;
+    assert_eq!(meta.via, Some(Via::WordPressApi));
+    let title = Some("Meritnews24 – World & Politics".to_string());
+    assert_eq!(items[0].post.source_title, title);
+    assert_eq!(state.title, title);
+    assert_eq!(server.hits("/wp-json/"), 1);
+}
+
+#[tokio::test]
 async fn wordpress_falls_back_to_rss_when_api_disabled() {
     let server = FeedServer::start().await.expect("server");
     server.set_feed("/feed/", seed_feed());
