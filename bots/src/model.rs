@@ -49,6 +49,10 @@ pub struct Post {
     /// videos): RSS enclosures, Media RSS contents.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enclosures: Vec<Enclosure>,
+    /// The title was made from the text (a title-less item, titled from its
+    /// first words for lists and logs): a post shows the text only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub title_from_text: bool,
 }
 
 /// An audio or video file attached to an article.

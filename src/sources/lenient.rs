@@ -239,6 +239,7 @@ fn finish_item(raw: RawItem, base: &Url, channel_lang: Option<&str>) -> Option<(
             language,
             digest: Vec::new(),
             enclosures: Vec::new(),
+            title_from_text: false,
         },
     ))
 }

@@ -281,6 +281,7 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
         language,
         digest: Vec::new(),
         enclosures: Vec::new(),
+        title_from_text: false,
     }
 }
 

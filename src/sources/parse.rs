@@ -579,6 +579,7 @@ pub(crate) fn title_untitled(items: &mut [SourceItem]) {
             .or_else(|| p.content_html.as_deref().map(decode_text))
             .unwrap_or_default();
         p.title = super::text::first_words(&text, super::lenient::SUMMARY_TITLE_CHARS);
+        p.title_from_text = !p.title.is_empty();
     }
 }
 
@@ -936,6 +937,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
                 .or_else(|| language.clone()),
             digest: Vec::new(),
             enclosures: Vec::new(),
+            title_from_text: false,
         };
         super::media::apply_entry(entry, &entry_base, &mut post);
         posts.push(post);

@@ -315,6 +315,7 @@ pub fn parse_posts(bytes: &[u8], base: &Url) -> Result<ParsedDocument, SourceErr
             language: None,
             digest: Vec::new(),
             enclosures: Vec::new(),
+            title_from_text: false,
         });
     }
     let items = build_items(&cands, out);

@@ -66,8 +66,8 @@ mod images;
 mod layout;
 mod markup;
 mod media;
-mod repair;
 mod nesting;
+mod repair;
 pub mod rich;
 mod rules;
 mod sanitize;
@@ -408,6 +408,25 @@ pub(crate) struct Article {
     pub content: Vec<Block>,
 }
 
+/// `title` (without a closing "…") is how the text of `blocks` begins.
+fn title_repeats_text<'a>(title: &str, blocks: impl Iterator<Item = &'a Block>) -> bool {
+    let head = norm(title.trim_end().trim_end_matches('…').trim_end());
+    if head.is_empty() {
+        return false;
+    }
+    let mut text = String::new();
+    for b in blocks {
+        if text.len() > head.len() + 8 {
+            break;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&b.plain_text());
+    }
+    norm(&text).starts_with(&head)
+}
+
 fn norm(s: &str) -> String {
     one_line(s).to_lowercase()
 }
@@ -539,6 +558,14 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
         .map(|h| sanitize::sanitize(&repair::fix_mojibake(h), base.as_ref(), &rules))
         .unwrap_or_default();
     let (mut content, _) = repaired(content);
+    // A title-less item (a micro post) is titled by the sources from its
+    // first words, for lists and logs; posted, that title would repeat the
+    // text right below it, so the post goes out untitled, as written.
+    let title = if post.title_from_text && title_repeats_text(&title, content.iter()) {
+        String::new()
+    } else {
+        title
+    };
     // A page's own headline repeats the title.
     if !title.is_empty()
         && let Some(first) = content
@@ -567,6 +594,12 @@ pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Art
             })
         });
     let summary = summary_blocks(post, &content, &rules, base.as_ref(), fmt.summary_length);
+    // The same for a title made from the summary.
+    let title = if post.title_from_text && title_repeats_text(&title, summary.iter()) {
+        String::new()
+    } else {
+        title
+    };
     if let Some(img) = &image {
         content
             .retain(|b| !matches!(b, Block::Image { src, .. } if images::same_picture(src, img)));
@@ -687,6 +720,7 @@ pub(crate) fn samples() -> Vec<Post> {
         language: Some("en".into()),
         digest: Vec::new(),
         enclosures: Vec::new(),
+        title_from_text: false,
     };
     let empty = Post {
         feed: "sample".into(),

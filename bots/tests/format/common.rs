@@ -33,6 +33,7 @@ pub fn seed_page() -> Post {
         language: Some("en-US".into()),
         digest: Vec::new(),
         enclosures: Vec::new(),
+        title_from_text: false,
     }
 }
 
@@ -104,6 +105,7 @@ pub fn seed_feed() -> Vec<Post> {
                 language: Some("en-US".into()),
                 digest: Vec::new(),
                 enclosures: Vec::new(),
+                title_from_text: false,
             }
         })
         .collect()

@@ -48,6 +48,7 @@ fn hostile_post(payload: &str) -> Post {
         language: Some(payload.to_string()),
         digest: Vec::new(),
         enclosures: Vec::new(),
+        title_from_text: false,
     }
 }
 
