@@ -11,6 +11,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Platform};
 use crate::targets::BuildOptions;
 
+mod dbonly;
+mod feeds;
+pub mod online;
+mod words;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "crier",
@@ -45,17 +50,30 @@ pub enum Command {
     /// Watch the feeds and deliver new articles until stopped (SIGINT/SIGTERM).
     Run,
     /// Validate the configuration and print its feeds, targets and routes.
-    Check,
+    Check {
+        /// Also ask each platform whether every target can be posted to
+        /// (token, chat or channel, the bot's rights) and each feed whether
+        /// it answers and parses; one line per problem with its fix.
+        #[arg(long)]
+        online: bool,
+    },
+    /// Send one sample post to a target (the newest article of the first
+    /// feed routed to it, or a built-in sample) and print its link. Nothing
+    /// is recorded.
+    Test {
+        /// The target's name in the config.
+        target: String,
+    },
     /// Show recent deliveries from the delivery log.
     Log {
         /// How many rows to show.
         #[arg(long, short = 'n', default_value_t = 30)]
         limit: usize,
-        /// Only this target's deliveries.
+        /// Only this target's deliveries (a configured target's name).
         #[arg(long)]
         target: Option<String>,
         /// Only deliveries in this state.
-        #[arg(long, value_parser = parse_state)]
+        #[arg(long, value_parser = state_parser())]
         state: Option<State>,
         /// Show the audit log of chat commands instead.
         #[arg(long, conflicts_with_all = ["target", "state"])]
@@ -92,6 +110,15 @@ pub enum Command {
         /// The article's link, or its id (see `crier log`).
         article: String,
     },
+    /// Import feeds from OPML, or export every feed as OPML.
+    Feeds {
+        #[command(subcommand)]
+        command: FeedsCommand,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) of crier.
+    Man,
     /// Re-queue failed deliveries (and re-enable a disabled target).
     Retry {
         /// One delivery, by id (see `crier log`).
@@ -106,17 +133,31 @@ pub enum Command {
     },
 }
 
-fn parse_state(s: &str) -> Result<State, String> {
-    State::parse(s).ok_or_else(|| {
-        format!(
-            "unknown state {s:?} (one of: {})",
-            State::ALL
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Add the feeds of an OPML file (nested folders, xmlUrl, titles) to
+    /// the database, like /subscribe does; duplicates are skipped and
+    /// reported; nothing is added when the file is malformed.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// The targets the imported feeds post to.
+        #[arg(long, num_args = 1.., required = true)]
+        targets: Vec<String>,
+    },
+    /// Write every feed (config and database) as OPML.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `--state`: the delivery states, listed by `--help` and in the error.
+fn state_parser() -> impl clap::builder::TypedValueParser<Value = State> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(State::ALL.iter().map(|s| s.as_str()))
+        .try_map(|s: String| State::parse(&s).ok_or_else(|| format!("unknown state {s:?}")))
 }
 
 /// Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
@@ -124,12 +165,20 @@ pub const EXIT_RUNTIME: u8 = 1;
 pub const EXIT_CONFIG: u8 = 2;
 
 fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
-    Config::load(path).map_err(|errs| {
+    if !path.exists() {
+        eprintln!("error: {}", words::missing_config(path));
+        return Err(ExitCode::from(EXIT_CONFIG));
+    }
+    let cfg = Config::load(path).map_err(|errs| {
         for e in &errs.0 {
             eprintln!("error: {e}");
         }
         ExitCode::from(EXIT_CONFIG)
-    })
+    })?;
+    for w in words::config_warnings(&cfg) {
+        eprintln!("warning: {w}");
+    }
+    Ok(cfg)
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -185,19 +234,58 @@ pub fn main_with(cli: Cli) -> ExitCode {
                 }
             }
         }
-        Command::Check => match load_config(&cli.config) {
+        Command::Check { online } => match load_config(&cli.config) {
             Ok(cfg) => {
                 print!("{}", check_summary(&cfg));
+                if online {
+                    return check_online(&cfg);
+                }
                 ExitCode::SUCCESS
             }
             Err(code) => code,
         },
+        Command::Test { target } => test_target(&cli.config, &target),
+        Command::Feeds { command } => match command {
+            FeedsCommand::Import { file, targets } => with_store(&cli.config, |store, cfg| {
+                println!("{}", feeds::import(cfg, store, &file, &targets)?);
+                Ok(())
+            }),
+            FeedsCommand::Export { output } => with_store(&cli.config, |store, cfg| {
+                let xml = feeds::export(cfg, store)?;
+                match output {
+                    Some(p) => std::fs::write(&p, xml)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+                    None => {
+                        let _ = std::io::stdout().lock().write_all(xml.as_bytes());
+                        Ok(())
+                    }
+                }
+            }),
+        },
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "crier", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    ExitCode::from(EXIT_RUNTIME)
+                }
+            }
+        }
         Command::Log {
             limit,
             target,
             state,
             audit,
-        } => with_store(&cli.config, |store| {
+        } => with_store(&cli.config, |store, cfg| {
+            words::known_target(target.as_deref(), &cfg.targets, store)?;
             if audit {
                 let rows = store.audit_log(limit)?;
                 let mut out = std::io::stdout().lock();
@@ -221,7 +309,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             target,
             json,
         } => preview(&cli.config, &source, limit, target.as_deref(), json),
-        Command::Retract { article } => with_store(&cli.config, |store| {
+        Command::Retract { article } => with_store(&cli.config, |store, _| {
             let ids: Vec<i64> = match article.parse::<i64>() {
                 Ok(id) => vec![id],
                 Err(_) => store
@@ -246,10 +334,14 @@ pub fn main_with(cli: Cli) -> ExitCode {
             }
             Ok(())
         }),
-        Command::Retry { id, target, all } => with_store(&cli.config, |store| {
+        Command::Retry { id, target, all } => with_store(&cli.config, |store, cfg| {
             if id.is_none() && target.is_none() && !all {
-                anyhow::bail!("say which deliveries: --id N, --target NAME or --all");
+                return Err(words::UsageError(
+                    "say which deliveries: --id N, --target NAME or --all".into(),
+                )
+                .into());
             }
+            words::known_target(target.as_deref(), &cfg.targets, store)?;
             let now = crate::db::now_ms();
             if let Some(t) = &target
                 && store.set_target_disabled(t, None, now)?
@@ -483,17 +575,80 @@ fn preview(
     }
 }
 
-fn with_store(
-    config: &std::path::Path,
-    f: impl FnOnce(&mut crier_storage::Store) -> anyhow::Result<()>,
-) -> ExitCode {
+/// Run a command that reads (or re-queues in) the database only: it needs
+/// the database path and the target names, not the platforms' tokens.
+fn check_online(cfg: &Config) -> ExitCode {
+    let (fetcher, rt) = match fetcher_and_runtime(Some(cfg)) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match rt.block_on(online::check_online(cfg, &fetcher)) {
+        Ok(r) => {
+            print!("{}", r.text);
+            if r.problems == 0 {
+                println!("online check: OK");
+                ExitCode::SUCCESS
+            } else {
+                println!("online check: {} problem(s)", r.problems);
+                ExitCode::from(EXIT_RUNTIME)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn test_target(config: &std::path::Path, target: &str) -> ExitCode {
     let cfg = match load_config(config) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let res = crate::app::open_store(&cfg).and_then(|mut s| f(&mut s));
+    let (fetcher, rt) = match fetcher_and_runtime(Some(&cfg)) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match rt.block_on(online::send_test(&cfg, &fetcher, target)) {
+        Ok(lines) => {
+            for l in lines {
+                println!("{l}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.is::<words::UsageError>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn with_store(
+    config: &std::path::Path,
+    f: impl FnOnce(&mut crier_storage::Store, &dbonly::DbConfig) -> anyhow::Result<()>,
+) -> ExitCode {
+    if !config.exists() {
+        eprintln!("error: {}", words::missing_config(config));
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let cfg = match dbonly::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let res = dbonly::open_store(&cfg).and_then(|mut s| f(&mut s, &cfg));
     match res {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<words::UsageError>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_RUNTIME)
@@ -535,13 +690,16 @@ pub fn check_summary(cfg: &Config) -> String {
             .map(|u| u.to_string())
             .unwrap_or_else(|e| e);
         s.push_str(&format!(
-            "  {}  {}  every {}  kind {:?}  backfill {}\n",
+            "  {}  {}  every {}  kind = {}  backfill = {}\n",
             f.name,
             url,
             humantime::format_duration(f.interval.0),
-            f.kind,
+            words::toml_value(&f.kind),
             f.backfill
         ));
+        if !f.filter.is_empty() {
+            s.push_str(&format!("    filter: {}\n", words::filter(&f.filter)));
+        }
     }
     s.push_str(&format!("targets ({}):\n", cfg.targets.len()));
     for t in &cfg.targets {
@@ -569,7 +727,13 @@ pub fn check_summary(cfg: &Config) -> String {
     s.push_str(&format!("routes ({routes}):\n"));
     for f in &cfg.feeds {
         for t in &f.targets {
-            s.push_str(&format!("  {} → {}\n", f.name, t));
+            let extra = f
+                .routes
+                .iter()
+                .filter(|r| r.target.0 == t.0 && !r.filter.is_empty())
+                .map(|r| format!("  ({})", words::filter(&r.filter)))
+                .collect::<String>();
+            s.push_str(&format!("  {} → {}{extra}\n", f.name, t));
         }
     }
     s

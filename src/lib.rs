@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod engine;
+pub mod opml;
 pub mod pipeline;
 pub mod poller;
 pub mod sources;
