@@ -93,7 +93,12 @@ pub enum Command {
     /// on every configured target, without sending or recording anything.
     Preview {
         /// A feed URL, page URL or file.
-        source: String,
+        #[arg(required_unless_present = "feed")]
+        source: Option<String>,
+        /// A configured feed, read exactly as `crier run` reads it (its
+        /// kind, WordPress REST, headers), its targets and filters applied.
+        #[arg(long, conflicts_with = "source")]
+        feed: Option<String>,
         /// How many of the newest articles.
         #[arg(long, short = 'n', default_value_t = 1)]
         limit: usize,
@@ -305,10 +310,18 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Command::Inspect { sources, json } => inspect(&cli.config, &sources, json),
         Command::Preview {
             source,
+            feed,
             limit,
             target,
             json,
-        } => preview(&cli.config, &source, limit, target.as_deref(), json),
+        } => match (source, feed) {
+            (_, Some(feed)) => preview_feed(&cli.config, &feed, limit, target.as_deref(), json),
+            (Some(source), None) => preview(&cli.config, &source, limit, target.as_deref(), json),
+            (None, None) => {
+                eprintln!("error: say what to preview: SOURCE or --feed NAME");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
         Command::Retract { article } => with_store(&cli.config, |store, _| {
             let ids: Vec<i64> = match article.parse::<i64>() {
                 Ok(id) => vec![id],
@@ -434,7 +447,7 @@ fn preview(
     only: Option<&str>,
     json: bool,
 ) -> ExitCode {
-    use crier_bots::format::{FeedFormat, TargetFormat};
+    use crier_bots::format::FeedFormat;
     let cfg = match optional_config(config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -463,7 +476,80 @@ fn preview(
             .map(|f| (c.feed_format(f), f.name.0.clone()))
     });
     let (feed_format, feed_name) = feed_cfg.unwrap_or((FeedFormat::default(), "preview".into()));
-    let targets = match &cfg {
+    render_preview(
+        cfg.as_ref(),
+        None,
+        &newest,
+        &feed_format,
+        &feed_name,
+        only,
+        json,
+    )
+}
+
+/// `preview --feed NAME`: the configured feed read as `run` reads it.
+fn preview_feed(
+    config: &std::path::Path,
+    feed: &str,
+    limit: usize,
+    only: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(f) = cfg.feed(feed) else {
+        let names: Vec<&str> = cfg.feeds.iter().map(|f| f.name.0.as_str()).collect();
+        eprintln!(
+            "error: no feed named {feed:?} (configured: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let (fetcher, rt) = match fetcher_and_runtime(Some(&cfg)) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let items = match rt.block_on(online::read_feed(&cfg, &fetcher, f)) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: feed {feed}: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let newest: Vec<_> = items.into_iter().rev().take(limit.max(1)).collect();
+    render_preview(
+        Some(&cfg),
+        Some(f),
+        &newest,
+        &cfg.feed_format(f),
+        &f.name.0,
+        only,
+        json,
+    )
+}
+
+/// Print how `newest` would be posted on every target (those of `feed`
+/// when given, with its filters applied).
+fn render_preview(
+    cfg: Option<&Config>,
+    feed: Option<&crate::config::FeedConfig>,
+    newest: &[crate::sources::SourceItem],
+    feed_format: &crier_bots::format::FeedFormat,
+    feed_name: &str,
+    only: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    use crier_bots::format::TargetFormat;
+    let feed_format = feed_format.clone();
+    let feed_name = feed_name.to_string();
+    let router = cfg.map(crate::pipeline::Router::new);
+    let targets = match cfg {
         Some(c) => match crate::targets::build(c, &BuildOptions::default()) {
             Ok(t) => t,
             Err(e) => {
@@ -475,7 +561,7 @@ fn preview(
     };
     let mut out = std::io::stdout().lock();
     let mut failed = false;
-    for item in &newest {
+    for item in newest {
         let mut post = item.post.clone();
         if post.feed.is_empty() || post.feed == "inspect" {
             post.feed = feed_name.clone();
@@ -520,9 +606,33 @@ fn preview(
             }
             continue;
         }
+        let routes = match (feed, &router) {
+            (Some(f), Some(r)) => Some(r.routes(f, &post, crate::pipeline::Admission::Deliver)),
+            _ => None,
+        };
         for (name, rt) in &targets {
             if only.is_some_and(|o| o != name) {
                 continue;
+            }
+            if let Some(routes) = &routes {
+                match routes.iter().find(|r| &r.target == name) {
+                    None => continue,
+                    Some(r) if r.state == State::Filtered => {
+                        let why = r.reason.clone().unwrap_or_default();
+                        if json {
+                            let line = serde_json::json!({"article": post.link, "target": name, "filtered": why});
+                            let _ = writeln!(out, "{line}");
+                        } else {
+                            let _ = writeln!(
+                                out,
+                                "════ {} → {name}: filtered ({why}) ════",
+                                post.label()
+                            );
+                        }
+                        continue;
+                    }
+                    Some(_) => {}
+                }
             }
             match rt.target.render(&post, &feed_format) {
                 Ok(parts) => {

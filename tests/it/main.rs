@@ -7,6 +7,8 @@ mod daemon;
 mod discord;
 mod discord_commands;
 mod engine;
+mod operator;
+mod opml;
 mod poller;
 mod proof;
 mod spine;

@@ -84,7 +84,12 @@ fn api_problem(chat: &str, e: &RequestError) -> Problem {
     if matches!(e, RequestError::Network(_)) {
         return unreachable(e);
     }
-    let text = redact_error(e);
+    // Telegram's own description, not teloxide's wrapping of it.
+    let text = match e {
+        RequestError::Api(ApiError::Unknown(desc)) => desc.clone(),
+        RequestError::Api(api) => api.to_string(),
+        other => redact_error(other),
+    };
     let fix = match e {
         RequestError::Api(ApiError::ChatNotFound) => chat_not_found_fix(chat),
         _ => hint(&text, "")
