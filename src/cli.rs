@@ -208,6 +208,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
+            let db = cfg.db_path();
             // Storage calls run on the blocking pool behind one mutex: a
             // few threads serve them all (more would only wait, and cost
             // memory).
@@ -234,7 +235,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             match res {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    eprintln!("error: {}", words::with_lock_holder(&format!("{e:#}"), &db));
                     ExitCode::from(EXIT_RUNTIME)
                 }
             }

@@ -71,6 +71,23 @@ pub fn known_target(
     .into())
 }
 
+/// The second-instance refusal names the process holding the lock: the
+/// lock file holds its PID (when the lock code writes it there).
+pub fn with_lock_holder(message: &str, db: &Path) -> String {
+    if !message.contains("already running") || message.contains("PID") {
+        return message.to_string();
+    }
+    let mut lock = db.as_os_str().to_owned();
+    lock.push(".lock");
+    let pid = std::fs::read_to_string(&lock)
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok());
+    match pid {
+        Some(pid) => format!("{message} (held by PID {pid})"),
+        None => message.to_string(),
+    }
+}
+
 /// A value as it is written in `config.toml` (`"auto"`, `3`, `["a", "b"]`).
 pub fn toml_value<T: serde::Serialize>(v: &T) -> String {
     match toml::Value::try_from(v) {
@@ -109,6 +126,22 @@ mod tests {
         assert!(s.contains("exclude_categories = [\"Sport\"]"), "{s}");
         assert!(s.contains("include_regex = \"^Breaking\""), "{s}");
         assert!(!s.contains("include_keywords"), "{s}");
+    }
+
+    #[test]
+    fn the_refusal_names_the_pid_in_the_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("crier.db");
+        let msg = "another crier is already running on crier.db";
+        assert_eq!(with_lock_holder(msg, &db), msg, "no lock file: as is");
+        std::fs::write(dir.path().join("crier.db.lock"), "4242\n").unwrap();
+        assert_eq!(
+            with_lock_holder(msg, &db),
+            format!("{msg} (held by PID 4242)")
+        );
+        assert_eq!(with_lock_holder("other error", &db), "other error");
+        let named = "another crier (PID 7) is already running";
+        assert_eq!(with_lock_holder(named, &db), named, "never twice");
     }
 
     #[test]
