@@ -7,6 +7,7 @@ mod daemon;
 mod discord;
 mod discord_commands;
 mod engine;
+mod hints;
 mod operator;
 mod opml;
 mod poller;
