@@ -191,3 +191,74 @@ async fn a_revoked_token_disables_the_target_once_and_stops_the_command_polling(
     );
     daemon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_discord_token_disables_the_target_once_and_stops_the_slash_commands() {
+    use crier_fakes::FakeDiscord;
+    const CHAN: u64 = 1_500_000_000_000_000_001;
+    let dc = FakeDiscord::start().await.expect("fake discord");
+    dc.add_text_channel(CHAN);
+    let feeds = feed_server().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let config = format!(
+        r#"
+[storage]
+path = "crier.db"
+
+[discord]
+token = "REVOKED.discord.token"
+api_url = "{api}"
+admins = [42]
+
+[delivery]
+retry_base = "100ms"
+recheck = "200ms"
+shutdown_grace = "2s"
+
+[[feeds]]
+name = "news"
+url = "{feed}"
+interval = "1s"
+backfill = 3
+targets = ["channel"]
+
+[[targets]]
+name = "channel"
+platform = "discord"
+channel = {CHAN}
+"#,
+        api = dc.api_url(),
+        feed = feeds.url("/feed.xml"),
+    );
+    let daemon = Daemon::start(dir.path(), &config);
+    eventually("a send", Duration::from_secs(20), || {
+        !dc.requests_to("create_message").is_empty()
+    })
+    .await;
+    let st = store(dir.path());
+    eventually("the alert recorded", Duration::from_secs(20), || {
+        st.open_alerts().is_ok_and(|a| !a.is_empty())
+    })
+    .await;
+    // Five more polls of the 1-second feed (≥ 4 s): a front-end retrying
+    // with backoff (1 s, 2 s…) would have asked again twice by then.
+    let hits = feeds.hits("/feed.xml");
+    eventually("five more feed polls", Duration::from_secs(30), || {
+        feeds.hits("/feed.xml") >= hits + 5
+    })
+    .await;
+    let alerts = st.open_alerts().expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].2.contains("token"), "{alerts:?}");
+    assert_eq!(
+        dc.requests_to("create_message").len(),
+        1,
+        "one refused send"
+    );
+    assert_eq!(
+        dc.requests_to("get_current_application").len(),
+        2,
+        "asked, checked once, stopped"
+    );
+    daemon.stop().await;
+}

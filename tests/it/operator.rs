@@ -130,7 +130,7 @@ fn check_warns_about_an_empty_config_and_speaks_config_words() {
 
     ws.write(
         "config.toml",
-        &r#"
+        r#"
 [[feeds]]
 name = "local"
 url = "feed.xml"
