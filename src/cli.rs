@@ -11,6 +11,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Platform};
 use crate::targets::BuildOptions;
 
+mod dbonly;
+mod feeds;
+pub mod online;
+mod words;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "crier",
@@ -45,17 +50,30 @@ pub enum Command {
     /// Watch the feeds and deliver new articles until stopped (SIGINT/SIGTERM).
     Run,
     /// Validate the configuration and print its feeds, targets and routes.
-    Check,
+    Check {
+        /// Also ask each platform whether every target can be posted to
+        /// (token, chat or channel, the bot's rights) and each feed whether
+        /// it answers and parses; one line per problem with its fix.
+        #[arg(long)]
+        online: bool,
+    },
+    /// Send one sample post to a target (the newest article of the first
+    /// feed routed to it, or a built-in sample) and print its link. Nothing
+    /// is recorded.
+    Test {
+        /// The target's name in the config.
+        target: String,
+    },
     /// Show recent deliveries from the delivery log.
     Log {
         /// How many rows to show.
         #[arg(long, short = 'n', default_value_t = 30)]
         limit: usize,
-        /// Only this target's deliveries.
+        /// Only this target's deliveries (a configured target's name).
         #[arg(long)]
         target: Option<String>,
         /// Only deliveries in this state.
-        #[arg(long, value_parser = parse_state)]
+        #[arg(long, value_parser = state_parser())]
         state: Option<State>,
         /// Show the audit log of chat commands instead.
         #[arg(long, conflicts_with_all = ["target", "state"])]
@@ -75,7 +93,12 @@ pub enum Command {
     /// on every configured target, without sending or recording anything.
     Preview {
         /// A feed URL, page URL or file.
-        source: String,
+        #[arg(required_unless_present = "feed")]
+        source: Option<String>,
+        /// A configured feed, read exactly as `crier run` reads it (its
+        /// kind, WordPress REST, headers), its targets and filters applied.
+        #[arg(long, conflicts_with = "source")]
+        feed: Option<String>,
         /// How many of the newest articles.
         #[arg(long, short = 'n', default_value_t = 1)]
         limit: usize,
@@ -92,6 +115,15 @@ pub enum Command {
         /// The article's link, or its id (see `crier log`).
         article: String,
     },
+    /// Import feeds from OPML, or export every feed as OPML.
+    Feeds {
+        #[command(subcommand)]
+        command: FeedsCommand,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) of crier.
+    Man,
     /// Re-queue failed deliveries (and re-enable a disabled target).
     Retry {
         /// One delivery, by id (see `crier log`).
@@ -106,17 +138,31 @@ pub enum Command {
     },
 }
 
-fn parse_state(s: &str) -> Result<State, String> {
-    State::parse(s).ok_or_else(|| {
-        format!(
-            "unknown state {s:?} (one of: {})",
-            State::ALL
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Add the feeds of an OPML file (nested folders, xmlUrl, titles) to
+    /// the database, like /subscribe does; duplicates are skipped and
+    /// reported; nothing is added when the file is malformed.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// The targets the imported feeds post to.
+        #[arg(long, num_args = 1.., required = true)]
+        targets: Vec<String>,
+    },
+    /// Write every feed (config and database) as OPML.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `--state`: the delivery states, listed by `--help` and in the error.
+fn state_parser() -> impl clap::builder::TypedValueParser<Value = State> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(State::ALL.iter().map(|s| s.as_str()))
+        .try_map(|s: String| State::parse(&s).ok_or_else(|| format!("unknown state {s:?}")))
 }
 
 /// Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
@@ -124,12 +170,20 @@ pub const EXIT_RUNTIME: u8 = 1;
 pub const EXIT_CONFIG: u8 = 2;
 
 fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
-    Config::load(path).map_err(|errs| {
+    if !path.exists() {
+        eprintln!("error: {}", words::missing_config(path));
+        return Err(ExitCode::from(EXIT_CONFIG));
+    }
+    let cfg = Config::load(path).map_err(|errs| {
         for e in &errs.0 {
             eprintln!("error: {e}");
         }
         ExitCode::from(EXIT_CONFIG)
-    })
+    })?;
+    for w in words::config_warnings(&cfg) {
+        eprintln!("warning: {w}");
+    }
+    Ok(cfg)
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -154,6 +208,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
+            let db = cfg.db_path();
             // Storage calls run on the blocking pool behind one mutex: a
             // few threads serve them all (more would only wait, and cost
             // memory).
@@ -180,24 +235,63 @@ pub fn main_with(cli: Cli) -> ExitCode {
             match res {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    eprintln!("error: {}", words::with_lock_holder(&format!("{e:#}"), &db));
                     ExitCode::from(EXIT_RUNTIME)
                 }
             }
         }
-        Command::Check => match load_config(&cli.config) {
+        Command::Check { online } => match load_config(&cli.config) {
             Ok(cfg) => {
                 print!("{}", check_summary(&cfg));
+                if online {
+                    return check_online(&cfg);
+                }
                 ExitCode::SUCCESS
             }
             Err(code) => code,
         },
+        Command::Test { target } => test_target(&cli.config, &target),
+        Command::Feeds { command } => match command {
+            FeedsCommand::Import { file, targets } => with_store(&cli.config, |store, cfg| {
+                println!("{}", feeds::import(cfg, store, &file, &targets)?);
+                Ok(())
+            }),
+            FeedsCommand::Export { output } => with_store(&cli.config, |store, cfg| {
+                let xml = feeds::export(cfg, store)?;
+                match output {
+                    Some(p) => std::fs::write(&p, xml)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+                    None => {
+                        let _ = std::io::stdout().lock().write_all(xml.as_bytes());
+                        Ok(())
+                    }
+                }
+            }),
+        },
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "crier", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    ExitCode::from(EXIT_RUNTIME)
+                }
+            }
+        }
         Command::Log {
             limit,
             target,
             state,
             audit,
-        } => with_store(&cli.config, |store| {
+        } => with_store(&cli.config, |store, cfg| {
+            words::known_target(target.as_deref(), &cfg.targets, store)?;
             if audit {
                 let rows = store.audit_log(limit)?;
                 let mut out = std::io::stdout().lock();
@@ -217,11 +311,19 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Command::Inspect { sources, json } => inspect(&cli.config, &sources, json),
         Command::Preview {
             source,
+            feed,
             limit,
             target,
             json,
-        } => preview(&cli.config, &source, limit, target.as_deref(), json),
-        Command::Retract { article } => with_store(&cli.config, |store| {
+        } => match (source, feed) {
+            (_, Some(feed)) => preview_feed(&cli.config, &feed, limit, target.as_deref(), json),
+            (Some(source), None) => preview(&cli.config, &source, limit, target.as_deref(), json),
+            (None, None) => {
+                eprintln!("error: say what to preview: SOURCE or --feed NAME");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
+        Command::Retract { article } => with_store(&cli.config, |store, _| {
             let ids: Vec<i64> = match article.parse::<i64>() {
                 Ok(id) => vec![id],
                 Err(_) => store
@@ -246,10 +348,14 @@ pub fn main_with(cli: Cli) -> ExitCode {
             }
             Ok(())
         }),
-        Command::Retry { id, target, all } => with_store(&cli.config, |store| {
+        Command::Retry { id, target, all } => with_store(&cli.config, |store, cfg| {
             if id.is_none() && target.is_none() && !all {
-                anyhow::bail!("say which deliveries: --id N, --target NAME or --all");
+                return Err(words::UsageError(
+                    "say which deliveries: --id N, --target NAME or --all".into(),
+                )
+                .into());
             }
+            words::known_target(target.as_deref(), &cfg.targets, store)?;
             let now = crate::db::now_ms();
             if let Some(t) = &target
                 && store.set_target_disabled(t, None, now)?
@@ -348,7 +454,7 @@ fn preview(
     only: Option<&str>,
     json: bool,
 ) -> ExitCode {
-    use crier_bots::format::{FeedFormat, TargetFormat};
+    use crier_bots::format::FeedFormat;
     let cfg = match optional_config(config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -377,7 +483,80 @@ fn preview(
             .map(|f| (c.feed_format(f), f.name.0.clone()))
     });
     let (feed_format, feed_name) = feed_cfg.unwrap_or((FeedFormat::default(), "preview".into()));
-    let targets = match &cfg {
+    render_preview(
+        cfg.as_ref(),
+        None,
+        &newest,
+        &feed_format,
+        &feed_name,
+        only,
+        json,
+    )
+}
+
+/// `preview --feed NAME`: the configured feed read as `run` reads it.
+fn preview_feed(
+    config: &std::path::Path,
+    feed: &str,
+    limit: usize,
+    only: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(f) = cfg.feed(feed) else {
+        let names: Vec<&str> = cfg.feeds.iter().map(|f| f.name.0.as_str()).collect();
+        eprintln!(
+            "error: no feed named {feed:?} (configured: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let (fetcher, rt) = match fetcher_and_runtime(Some(&cfg)) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let items = match rt.block_on(online::read_feed(&cfg, &fetcher, f)) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: feed {feed}: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let newest: Vec<_> = items.into_iter().rev().take(limit.max(1)).collect();
+    render_preview(
+        Some(&cfg),
+        Some(f),
+        &newest,
+        &cfg.feed_format(f),
+        &f.name.0,
+        only,
+        json,
+    )
+}
+
+/// Print how `newest` would be posted on every target (those of `feed`
+/// when given, with its filters applied).
+fn render_preview(
+    cfg: Option<&Config>,
+    feed: Option<&crate::config::FeedConfig>,
+    newest: &[crate::sources::SourceItem],
+    feed_format: &crier_bots::format::FeedFormat,
+    feed_name: &str,
+    only: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    use crier_bots::format::TargetFormat;
+    let feed_format = feed_format.clone();
+    let feed_name = feed_name.to_string();
+    let router = cfg.map(crate::pipeline::Router::new);
+    let targets = match cfg {
         Some(c) => match crate::targets::build(c, &BuildOptions::default()) {
             Ok(t) => t,
             Err(e) => {
@@ -389,7 +568,7 @@ fn preview(
     };
     let mut out = std::io::stdout().lock();
     let mut failed = false;
-    for item in &newest {
+    for item in newest {
         let mut post = item.post.clone();
         if post.feed.is_empty() || post.feed == "inspect" {
             post.feed = feed_name.clone();
@@ -434,9 +613,33 @@ fn preview(
             }
             continue;
         }
+        let routes = match (feed, &router) {
+            (Some(f), Some(r)) => Some(r.routes(f, &post, crate::pipeline::Admission::Deliver)),
+            _ => None,
+        };
         for (name, rt) in &targets {
             if only.is_some_and(|o| o != name) {
                 continue;
+            }
+            if let Some(routes) = &routes {
+                match routes.iter().find(|r| &r.target == name) {
+                    None => continue,
+                    Some(r) if r.state == State::Filtered => {
+                        let why = r.reason.clone().unwrap_or_default();
+                        if json {
+                            let line = serde_json::json!({"article": post.link, "target": name, "filtered": why});
+                            let _ = writeln!(out, "{line}");
+                        } else {
+                            let _ = writeln!(
+                                out,
+                                "════ {} → {name}: filtered ({why}) ════",
+                                post.label()
+                            );
+                        }
+                        continue;
+                    }
+                    Some(_) => {}
+                }
             }
             match contained(|| rt.target.render(&post, &feed_format)) {
                 Ok(parts) => {
@@ -518,17 +721,80 @@ fn contained<T, E: std::fmt::Display>(f: impl FnOnce() -> Result<T, E>) -> Resul
     }
 }
 
-fn with_store(
-    config: &std::path::Path,
-    f: impl FnOnce(&mut crier_storage::Store) -> anyhow::Result<()>,
-) -> ExitCode {
+/// Run a command that reads (or re-queues in) the database only: it needs
+/// the database path and the target names, not the platforms' tokens.
+fn check_online(cfg: &Config) -> ExitCode {
+    let (fetcher, rt) = match fetcher_and_runtime(Some(cfg)) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match rt.block_on(online::check_online(cfg, &fetcher)) {
+        Ok(r) => {
+            print!("{}", r.text);
+            if r.problems == 0 {
+                println!("online check: OK");
+                ExitCode::SUCCESS
+            } else {
+                println!("online check: {} problem(s)", r.problems);
+                ExitCode::from(EXIT_RUNTIME)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn test_target(config: &std::path::Path, target: &str) -> ExitCode {
     let cfg = match load_config(config) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let res = crate::app::open_store(&cfg).and_then(|mut s| f(&mut s));
+    let (fetcher, rt) = match fetcher_and_runtime(Some(&cfg)) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match rt.block_on(online::send_test(&cfg, &fetcher, target)) {
+        Ok(lines) => {
+            for l in lines {
+                println!("{l}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.is::<words::UsageError>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn with_store(
+    config: &std::path::Path,
+    f: impl FnOnce(&mut crier_storage::Store, &dbonly::DbConfig) -> anyhow::Result<()>,
+) -> ExitCode {
+    if !config.exists() {
+        eprintln!("error: {}", words::missing_config(config));
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let cfg = match dbonly::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let res = dbonly::open_store(&cfg).and_then(|mut s| f(&mut s, &cfg));
     match res {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<words::UsageError>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_RUNTIME)
@@ -570,13 +836,16 @@ pub fn check_summary(cfg: &Config) -> String {
             .map(|u| crate::redact::redact_url(u.as_str()))
             .unwrap_or_else(|e| crate::redact::redact_text(&e));
         s.push_str(&format!(
-            "  {}  {}  every {}  kind {:?}  backfill {}\n",
+            "  {}  {}  every {}  kind = {}  backfill = {}\n",
             f.name,
             url,
             humantime::format_duration(f.interval.0),
-            f.kind,
+            words::toml_value(&f.kind),
             f.backfill
         ));
+        if !f.filter.is_empty() {
+            s.push_str(&format!("    filter: {}\n", words::filter(&f.filter)));
+        }
     }
     s.push_str(&format!("targets ({}):\n", cfg.targets.len()));
     for t in &cfg.targets {
@@ -604,7 +873,13 @@ pub fn check_summary(cfg: &Config) -> String {
     s.push_str(&format!("routes ({routes}):\n"));
     for f in &cfg.feeds {
         for t in &f.targets {
-            s.push_str(&format!("  {} → {}\n", f.name, t));
+            let extra = f
+                .routes
+                .iter()
+                .filter(|r| r.target.0 == t.0 && !r.filter.is_empty())
+                .map(|r| format!("  ({})", words::filter(&r.filter)))
+                .collect::<String>();
+            s.push_str(&format!("  {} → {}{extra}\n", f.name, t));
         }
     }
     s

@@ -720,6 +720,9 @@ impl Engine {
                 }
             }
             DeliveryError::TargetGone(reason) => {
+                // The frequent causes carry their fix (log, alert, `crier log`).
+                let reason = crier_bots::check::with_hint(&reason, &name);
+                let msg = crier_bots::check::with_hint(&msg, &name);
                 let n = name.clone();
                 let r = reason.clone();
                 let changed = self

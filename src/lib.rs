@@ -12,6 +12,7 @@ pub mod faults;
 pub mod fetch_slots;
 pub mod intake;
 pub mod lock;
+pub mod opml;
 pub mod pipeline;
 pub mod poller;
 pub mod redact;

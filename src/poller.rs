@@ -263,6 +263,10 @@ impl Poller {
         *self.tasks.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((JoinSet::new(), shutdown.clone()));
         let names: Vec<String> = self.lock_feeds().keys().cloned().collect();
+        tracing::info!(
+            feeds = names.len(),
+            "watching the feeds: new articles are logged as they come; a poll with nothing new is logged at debug level (RUST_LOG=crier=debug)"
+        );
         for n in names {
             self.start_watcher(&n);
         }

@@ -4,6 +4,7 @@
 //!
 //! This crate depends on neither the core nor the storage crate.
 
+pub mod check;
 pub mod commands;
 pub mod format;
 pub mod model;

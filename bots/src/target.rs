@@ -145,6 +145,11 @@ pub trait Target: Send + Sync {
     fn take_alert(&self) -> Option<(String, String)> {
         None
     }
+    /// Ask the platform whether this target can be posted to (token,
+    /// destination, rights), without posting: `crier check --online`.
+    async fn check(&self) -> Vec<crate::check::Problem> {
+        Vec::new()
+    }
     /// Use a new address from now on (after [`DeliveryError::TargetMoved`],
     /// or at start from the stored override).
     fn set_address(&self, _address: &str) {}

@@ -14,6 +14,7 @@
 //!   the parts of one job in part order.
 
 mod admin;
+mod import;
 mod poison;
 mod schema;
 

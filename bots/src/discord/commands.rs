@@ -591,6 +591,19 @@ impl DiscordFrontend {
             if let Some(a) = self.application_id().await {
                 break a;
             }
+            // Once, after the first failure: is it the token?
+            if backoff == Duration::from_secs(1)
+                && self.app_id.get().is_none()
+                && let Err(RestError::Status { status: 401, .. }) =
+                    self.rest.current_application().await
+            {
+                // Retrying cannot help: say it once, stop listening.
+                tracing::error!(
+                    "Discord rejects the bot token (401): slash commands are off until it is fixed ({})",
+                    crate::check::hint("unauthorized", "").unwrap_or_default()
+                );
+                return;
+            }
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
                 _ = shutdown.cancelled() => return,

@@ -2,6 +2,7 @@
 //! ([`rest`], [`ratelimit`]), the channel / webhook targets ([`target`]) and
 //! the command front-end ([`commands`]).
 
+pub mod check;
 pub mod commands;
 pub mod ratelimit;
 pub mod rest;

@@ -493,6 +493,38 @@ impl RestClient {
     }
 
     /// `GET /applications/@me` (the application id, when not configured).
+    /// `GET {api}/v10{path}` with the bot token (reads for `crier check
+    /// --online`: `/users/@me`, `/channels/{id}`, a guild's roles…);
+    /// `major` is the route's top-level resource.
+    pub async fn get_json(
+        &self,
+        template: &'static str,
+        major: &str,
+        path: &str,
+    ) -> Result<Value, RestError> {
+        let url = format!("{}/v10{path}", self.api);
+        let route = RouteKey {
+            template,
+            major: major.to_string(),
+        };
+        self.call(Method::GET, url, route, None, true)
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))
+    }
+
+    /// `GET /webhooks/{id}/{token}`: the webhook, if it still exists.
+    pub async fn get_webhook(&self, w: &Webhook) -> Result<Value, RestError> {
+        self.call(
+            Method::GET,
+            Self::webhook_url(w, "", None, false, false),
+            Self::webhook_route("GET /webhooks/{}/{}", w),
+            None,
+            false,
+        )
+        .await?
+        .ok_or_else(|| RestError::Decode("empty answer".into()))
+    }
+
     pub async fn current_application(&self) -> Result<Value, RestError> {
         let url = format!("{}/v10/applications/@me", self.api);
         self.call(

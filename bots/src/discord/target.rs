@@ -624,6 +624,13 @@ impl Target for DiscordTarget {
         &self.name
     }
 
+    async fn check(&self) -> Vec<crate::check::Problem> {
+        match &self.dest {
+            Dest::Channel { channel } => super::check::check_channel(&self.rest, channel).await,
+            Dest::Webhook { hook } => super::check::check_webhook(&self.rest, hook).await,
+        }
+    }
+
     fn platform(&self) -> &'static str {
         match self.dest {
             Dest::Channel { .. } => "discord",

@@ -229,8 +229,17 @@ impl TelegramFrontend {
                     backoff = Duration::from_secs(1);
                     u
                 }
+                Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
+                    // Retrying cannot help: say it once, stop listening.
+                    tracing::error!(
+                        "Telegram rejects the bot token (Unauthorized): chat commands are off until it is fixed ({})",
+                        crate::check::hint("unauthorized", "").unwrap_or_default()
+                    );
+                    return;
+                }
                 Err(e) => {
-                    tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "Telegram getUpdates failed; retrying");
+                    let e = crate::scrub::scrubbed(super::redact_error(&e));
+                    tracing::warn!(error = %e, "Telegram getUpdates failed; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.cancelled() => return,

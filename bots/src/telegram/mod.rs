@@ -3,6 +3,7 @@
 //! limits are honoured by design, and classifying Telegram's answers for
 //! the delivery engine.
 
+mod check;
 pub mod commands;
 pub mod limiter;
 
@@ -161,6 +162,15 @@ fn classify_raw(e: RequestError) -> Failure {
         }
         RequestError::Io(e) => Failure::Other(D::Transient(format!("I/O error: {e}"))),
         RequestError::Api(api) => classify_api(api),
+    }
+}
+
+/// A teloxide error as text without the bot token (network errors carry
+/// the request URL, which holds it).
+pub(crate) fn redact_error(e: &RequestError) -> String {
+    match e {
+        RequestError::Network(n) => format!("network error: {}", describe(n)),
+        other => other.to_string(),
     }
 }
 
@@ -539,6 +549,11 @@ fn other_kind(m: &TelegramMessage) -> TelegramMessage {
 impl Target for TelegramTarget {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    async fn check(&self) -> Vec<crate::check::Problem> {
+        let chat = self.chat.read().map(|c| c.clone()).unwrap_or_default();
+        check::check(&self.client.bot, &chat).await
     }
 
     fn platform(&self) -> &'static str {

@@ -37,6 +37,11 @@ pub(crate) struct DcError {
     body: Value,
 }
 
+mod perms;
+pub use perms::{
+    ATTACH_FILES, BOT_ROLE_ID, EMBED_LINKS, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL,
+};
+
 fn derr(status: u16, code: u64, message: &str) -> DcError {
     DcError {
         status,
@@ -92,6 +97,9 @@ enum Route {
     PutCommands(u64, Option<u64>),
     GetCommands(u64, Option<u64>),
     InteractionCallback(u64, String),
+    GetChannel(u64),
+    GetGuildMember(u64, u64),
+    GetGuildRoles(u64),
 }
 
 impl Route {
@@ -115,6 +123,9 @@ impl Route {
             Route::PutCommands(..) => "bulk_overwrite_commands",
             Route::GetCommands(..) => "get_commands",
             Route::InteractionCallback(..) => "interaction_callback",
+            Route::GetChannel(..) => "get_channel",
+            Route::GetGuildMember(..) => "get_guild_member",
+            Route::GetGuildRoles(..) => "get_guild_roles",
         }
     }
 
@@ -239,6 +250,11 @@ fn route(method: &str, path: &str) -> Result<Route, u16> {
                 _ => return Err(405),
             }
         }
+        ["channels", c] if m == "GET" => Route::GetChannel(id(c).ok_or(404u16)?),
+        ["guilds", g, "members", u] if m == "GET" => {
+            Route::GetGuildMember(id(g).ok_or(404u16)?, id(u).ok_or(404u16)?)
+        }
+        ["guilds", g, "roles"] if m == "GET" => Route::GetGuildRoles(id(g).ok_or(404u16)?),
         ["gateway"] if m == "GET" => Route::Gateway,
         ["gateway", "bot"] if m == "GET" => Route::GatewayBot,
         ["users", "@me"] if m == "GET" => Route::CurrentUser,
@@ -760,6 +776,9 @@ fn dispatch(
             ))
         }
         Route::InteractionCallback(i, t) => interaction_callback(sh, st, *i, t, q, &body),
+        Route::GetChannel(c) => perms::get_channel(st, *c),
+        Route::GetGuildMember(g, u) => perms::get_member(st, *g, *u),
+        Route::GetGuildRoles(g) => perms::get_roles(st, *g),
     }
 }
 

@@ -40,6 +40,9 @@
 
 pub mod gateway;
 mod handlers;
+pub use handlers::{
+    ATTACH_FILES, BOT_ROLE_ID, EMBED_LINKS, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;

@@ -19,6 +19,8 @@ use crate::fault::Fault;
 use crate::log::RequestRecord;
 use crate::server::{ConnKill, read_body};
 
+mod members;
+
 /// A Bot API error answer.
 #[derive(Debug, Clone)]
 pub(crate) struct TgError {
@@ -232,6 +234,7 @@ async fn dispatch(sh: &Shared, method: &str, p: &Params) -> Reply {
         "editmessagereplymarkup" => edit_message(sh, st, p, EditKind::Markup),
         "deletemessage" => delete_message(sh, st, p),
         "getchat" => get_chat(st, p),
+        "getchatmember" => members::get_chat_member(sh.bot_id, st, p),
         "setmycommands" => set_my_commands(st, p),
         "getmycommands" => get_my_commands(st, p),
         "deletemycommands" => delete_my_commands(st, p),

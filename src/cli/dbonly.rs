@@ -1,0 +1,133 @@
+//! The little of the config the database-only commands (`log`, `retry`,
+//! `retract`) need: where the database is and which targets exist. Read
+//! without validating the rest, so the platforms' tokens (`${TELEGRAM_TOKEN}`…)
+//! need not be set to look at the delivery log.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::expand_env;
+
+/// What a database-only command knows of the config.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub db_path: PathBuf,
+    /// The configured targets' names (a name using an unset variable is
+    /// left out).
+    pub targets: Vec<String>,
+    /// The config's feeds: `(name, url)` as written (a value using an
+    /// unset variable is left out).
+    pub feeds: Vec<(String, String)>,
+    /// `[commands] subscribe_interval`, in milliseconds (imported feeds'
+    /// poll interval).
+    pub subscribe_interval_ms: i64,
+}
+
+/// Read `path` for the database-only commands. Errors are config errors
+/// (exit 2), one line each.
+pub fn load(path: &Path) -> Result<DbConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("{}: {}", path.display(), e.message().trim()))?;
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let raw_db = table
+        .get("storage")
+        .and_then(|s| s.get("path"))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("{}: storage.path: expected a string", path.display()))
+        })
+        .transpose()?
+        .unwrap_or_else(|| "crier.db".to_string());
+    let db = expand_env(&raw_db, |k| std::env::var(k).ok())
+        .map_err(|e| format!("{}: storage.path: {e}", path.display()))?;
+    let db = Path::new(&db);
+    let db_path = if db.is_absolute() {
+        db.to_path_buf()
+    } else {
+        base_dir.join(db)
+    };
+    let targets = table
+        .get("targets")
+        .and_then(|t| t.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.get("name").and_then(|n| n.as_str()))
+                .filter_map(|n| expand_env(n, |k| std::env::var(k).ok()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let expand = |v: Option<&toml::Value>| {
+        v.and_then(|n| n.as_str())
+            .and_then(|n| expand_env(n, |k| std::env::var(k).ok()).ok())
+    };
+    let feeds = table
+        .get("feeds")
+        .and_then(|t| t.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| Some((expand(f.get("name"))?, expand(f.get("url"))?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let subscribe_interval_ms = expand(
+        table
+            .get("commands")
+            .and_then(|c| c.get("subscribe_interval")),
+    )
+    .and_then(|s| humantime::parse_duration(s.trim()).ok())
+    .map(|d| d.as_millis().min(i64::MAX as u128) as i64)
+    .unwrap_or(600_000);
+    Ok(DbConfig {
+        db_path,
+        targets,
+        feeds,
+        subscribe_interval_ms,
+    })
+}
+
+/// Open (creating its folder as needed) the database.
+pub fn open_store(cfg: &DbConfig) -> anyhow::Result<crier_storage::Store> {
+    use anyhow::Context;
+    if let Some(dir) = cfg.db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    crier_storage::Store::open(&cfg.db_path)
+        .with_context(|| format!("cannot open the database {}", cfg.db_path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_database_path_and_target_names_without_the_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(
+            &p,
+            "[storage]\npath = \"state/x.db\"\n[telegram]\ntoken = \"${CRIER_DBONLY_UNSET_TOKEN}\"\n\
+             [[targets]]\nname = \"news\"\nplatform = \"telegram\"\nchat = \"@news\"\n",
+        )
+        .unwrap();
+        let c = load(&p).unwrap();
+        assert_eq!(c.db_path, dir.path().join("state/x.db"));
+        assert_eq!(c.targets, vec!["news".to_string()]);
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[storage\n").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(e.contains("config.toml"), "{e}");
+    }
+}
