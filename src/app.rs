@@ -86,6 +86,10 @@ pub async fn run(
     let cfg = Arc::new(cfg);
     let lock = InstanceLock::acquire(&cfg.db_path())?;
     let db = Db::new(open_store(&cfg)?);
+    let listener = match cfg.http.listen_addr() {
+        Some(addr) => Some(crate::http::bind(addr.map_err(anyhow::Error::msg)?).await?),
+        None => None,
+    };
     tracing::info!(database = %cfg.db_path().display(), lock = %lock.path.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
 
     let runtimes = targets::build(&cfg, &opts)?;
@@ -110,6 +114,9 @@ pub async fn run(
         alerts.clone(),
     );
     engine.recover().await?;
+    for t in &cfg.targets {
+        (engine.telemetry().metrics).set_platform(&t.name.0, t.platform.as_str());
+    }
     let fetcher = Arc::new(fetcher_for(&cfg)?);
     let poller = Poller::with_alerts(db.clone(), fetcher, engine.clone(), cfg.clone(), alerts);
     // Feeds added from chat (/subscribe) are watched beside config feeds.
@@ -130,6 +137,7 @@ pub async fn run(
         crate::commands::Center::new(db.clone(), engine.clone(), poller.clone(), cfg.clone())?;
     let mut notifiers: Vec<Arc<dyn crate::alerts::Notifier>> = Vec::new();
     let mut frontends = tokio::task::JoinSet::new();
+    let mut webhook = None;
     if let (Some(tg), Some(token)) = (&cfg.telegram, cfg.telegram_token())
         && tg.commands_enabled()
     {
@@ -145,7 +153,11 @@ pub async fn run(
         )
         .map_err(|e| anyhow::anyhow!("Telegram commands: {e}"))?;
         notifiers.push(fe.clone());
-        frontends.spawn(fe.run(shutdown.clone()));
+        if tg.updates == crate::config::TelegramUpdates::Webhook {
+            webhook = Some(fe);
+        } else {
+            frontends.spawn(fe.run(shutdown.clone()));
+        }
     }
     if let (Some(dc), Some(token)) = (&cfg.discord, cfg.discord_token())
         && dc.commands_enabled()
@@ -177,6 +189,28 @@ pub async fn run(
         shutdown.clone(),
     ));
 
+    frontends.spawn(crate::wakeup::watch(
+        db.clone(),
+        engine.clone(),
+        shutdown.clone(),
+    ));
+    let mut listening = tokio::task::JoinSet::new();
+    if let Some(listener) = listener {
+        let (mounts, hook) = crate::http::telegram::webhook(webhook.take(), &cfg)?;
+        listening.spawn(crate::http::start(
+            listener,
+            cfg.clone(),
+            db.clone(),
+            center.clone(),
+            engine.telemetry().clone(),
+            mounts,
+            shutdown.clone(),
+        ));
+        if let Some((fe, url, secret)) = hook {
+            listening.spawn(fe.run_webhook(url, secret, shutdown.clone()));
+        }
+    }
+
     let mut workers = engine.spawn_workers(shutdown.clone());
     let mut watchers = poller.spawn(shutdown.clone());
 
@@ -186,6 +220,7 @@ pub async fn run(
     let finished = tokio::time::timeout(grace, async {
         while workers.join_next().await.is_some() {}
         while watchers.join_next().await.is_some() {}
+        while listening.join_next().await.is_some() {}
     })
     .await;
     if finished.is_err() {
@@ -195,6 +230,7 @@ pub async fn run(
         );
         workers.abort_all();
         watchers.abort_all();
+        listening.abort_all();
     }
     drop(engine);
     drop(poller);

@@ -75,6 +75,7 @@ pub struct Engine {
     targets: BTreeMap<String, TargetRuntime>,
     feed_formats: HashMap<String, FeedFormat>,
     policy: DeliveryConfig,
+    telemetry: crate::telemetry::Telemetry,
 }
 
 enum Step {
@@ -113,7 +114,13 @@ impl Engine {
             targets,
             feed_formats,
             policy,
+            telemetry: Default::default(),
         })
+    }
+
+    /// The metrics and heartbeats the workers update.
+    pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
+        &self.telemetry
     }
 
     pub fn target_names(&self) -> impl Iterator<Item = &str> {
@@ -230,10 +237,15 @@ impl Engine {
         let Some(rt) = self.targets.get(&name) else {
             return;
         };
+        let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Worker, &name);
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
+            let busy = self
+                .telemetry
+                .health
+                .busy(crate::telemetry::Kind::Worker, &name);
             let step = match self.step(&name, rt).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -241,6 +253,7 @@ impl Engine {
                     Step::Sleep(STORAGE_RETRY)
                 }
             };
+            drop(busy);
             if let Step::Sleep(d) = step {
                 tokio::select! {
                     _ = rt.notify.notified() => {}
@@ -564,6 +577,15 @@ impl Engine {
                 d.op
             ))),
         };
+        let last = attempt >= self.policy.max_attempts.max(1);
+        let first_part = (d.op == Op::Send && d.part == 0).then_some(d.created_at);
+        (self.telemetry.metrics).delivered(
+            &d.target,
+            rt.target.platform(),
+            result.as_ref().map(|_| ()),
+            last,
+            first_part,
+        );
         match result {
             Ok(sent) => {
                 let (mid, url) = sent

@@ -30,6 +30,10 @@ pub struct PollReport {
     pub baseline: bool,
     pub error: Option<String>,
     pub paused: bool,
+    /// After an error: `transient` or `permanent`.
+    pub error_kind: Option<&'static str>,
+    /// When the feed is polled next (set after an error).
+    pub next_poll_at: Option<i64>,
 }
 
 /// A watched feed.
@@ -50,6 +54,7 @@ pub struct Poller {
     alerts: Alerts,
     feeds: Mutex<BTreeMap<String, Watched>>,
     tasks: Mutex<Option<(JoinSet<()>, CancellationToken)>>,
+    telemetry: crate::telemetry::Telemetry,
 }
 
 /// A watched feed, for status displays.
@@ -112,6 +117,7 @@ impl Poller {
         Arc::new(Poller {
             db,
             fetcher,
+            telemetry: engine.telemetry().clone(),
             engine,
             cfg,
             router,
@@ -278,6 +284,7 @@ impl Poller {
         wake: Arc<Notify>,
         shutdown: CancellationToken,
     ) {
+        let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Watcher, &feed.name.0);
         loop {
             let name = feed.name.0.clone();
             let due = match self.db.call(move |s| s.feed_state(&name)).await {
@@ -305,10 +312,26 @@ impl Poller {
             if shutdown.is_cancelled() || stop.is_cancelled() {
                 return;
             }
-            match self.poll_once(&feed).await {
+            let (busy, t0) = (
+                self.telemetry
+                    .health
+                    .busy(crate::telemetry::Kind::Watcher, &feed.name.0),
+                std::time::Instant::now(),
+            );
+            let polled = self.poll_once(&feed).await;
+            drop(busy);
+            self.telemetry.metrics.polled(
+                &feed.name.0,
+                crate::telemetry::poll_outcome(&polled),
+                polled.as_ref().map_or(0, |r| r.new),
+                t0.elapsed(),
+            );
+            match polled {
                 Ok(r) => {
                     if let Some(e) = &r.error {
-                        tracing::warn!(feed = %feed.name, error = %e, paused = r.paused, "poll failed");
+                        let url = crate::redact::url(&feed.url);
+                        let next = r.next_poll_at.map(crate::redact::when).unwrap_or_default();
+                        tracing::warn!(feed = %feed.name, url = %url, error = %e, paused = r.paused, next_attempt = %next, "poll failed");
                     } else if r.new + r.updated > 0 || r.baseline {
                         tracing::info!(feed = %feed.name, new = r.new, updated = r.updated, baseline = r.baseline, "polled");
                     } else {
@@ -395,6 +418,8 @@ impl Poller {
                 }
                 state.next_poll_at = Some(now + backoff.as_millis() as i64);
                 report.error = Some(e);
+                report.error_kind = Some(if permanent { "permanent" } else { "transient" });
+                report.next_poll_at = state.next_poll_at.filter(|_| !report.paused);
                 let st = state.clone();
                 self.db
                     .call(move |s| s.put_feed_state(&st, now_ms()))

@@ -15,8 +15,10 @@
 
 mod admin;
 mod schema;
+mod stats;
 
 pub use admin::{AuditEntry, DynamicFeed, Scheduled};
+pub use stats::QueueStats;
 
 use std::path::Path;
 use std::time::Duration;

@@ -7,6 +7,7 @@ mod daemon;
 mod discord;
 mod discord_commands;
 mod engine;
+mod http;
 mod poller;
 mod proof;
 mod spine;

@@ -130,7 +130,7 @@ impl TelegramFrontend {
         }))
     }
 
-    fn bot(&self) -> &teloxide::Bot {
+    pub(crate) fn bot(&self) -> &teloxide::Bot {
         self.client.bot()
     }
 
@@ -191,6 +191,16 @@ impl TelegramFrontend {
 
     /// Long-poll until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        self.hello().await;
+        // Back from webhook mode: getUpdates answers 409 while a webhook is set.
+        if let Err(e) = self.bot().delete_webhook().await {
+            tracing::warn!(error = %e, "Telegram deleteWebhook failed; getUpdates may be refused");
+        }
+        self.poll(shutdown).await;
+    }
+
+    /// getMe and the command lists, before updates arrive.
+    pub(crate) async fn hello(&self) {
         match self.bot().get_me().await {
             Ok(me) => {
                 *self.username.lock().unwrap_or_else(|p| p.into_inner()) = me.user.username.clone();
@@ -199,6 +209,9 @@ impl TelegramFrontend {
             Err(e) => tracing::warn!(error = %e, "Telegram getMe failed; commands still listen"),
         }
         self.register_commands().await;
+    }
+
+    async fn poll(self: Arc<Self>, shutdown: CancellationToken) {
         let mut offset: i32 = 0;
         let mut backoff = Duration::from_secs(1);
         loop {
@@ -237,7 +250,7 @@ impl TelegramFrontend {
         }
     }
 
-    async fn update(self: Arc<Self>, kind: UpdateKind) {
+    pub(crate) async fn update(self: Arc<Self>, kind: UpdateKind) {
         match kind {
             UpdateKind::Message(m) => self.message(m).await,
             UpdateKind::CallbackQuery(q) => {

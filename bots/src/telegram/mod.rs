@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod limiter;
+pub mod webhook;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
