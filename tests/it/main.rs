@@ -8,6 +8,7 @@ mod discord;
 mod discord_commands;
 mod engine;
 mod http;
+mod http_cli;
 mod http_webhook;
 mod poller;
 mod proof;
