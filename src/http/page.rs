@@ -207,7 +207,12 @@ pub fn render(s: &Summary, trend: &[u64], csrf: &str, done: Option<&str>, now: i
                                     td { (t.oldest_at.map(|o| short((now - o) / 1000)).unwrap_or_else(|| "—".into())) }
                                     td class=(if t.failed > 0 { "bad" } else { "" }) { (t.failed) }
                                     td { (when(now, t.last_sent_at)) }
-                                    td { (action("/actions/retry", csrf, "target", &t.name, "Retry", &format!("retry-{}", t.name))) }
+                                    td {
+                                        (action("/actions/retry", csrf, "target", &t.name, "Retry", &format!("retry-{}", t.name)))
+                                        @if t.state != "ok" {
+                                            " " (action("/actions/resume", csrf, "name", &t.name, "Resume", &format!("resume-target-{}", t.name)))
+                                        }
+                                    }
                                 }
                             }
                         }

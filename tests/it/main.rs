@@ -2,6 +2,7 @@
 //! link times), one module per area. Everything runs on loopback or in a
 //! temporary folder; nothing reaches the internet.
 
+mod browser;
 mod commands;
 mod daemon;
 mod discord;
