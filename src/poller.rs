@@ -373,11 +373,13 @@ impl Poller {
         let mut report = PollReport::default();
 
         let outcome = match spec_for(&self.cfg, feed) {
-            Ok(spec) => self
-                .fetcher
-                .poll(&spec, &fetch_state)
-                .await
-                .map_err(|e| (e.to_string(), e.is_permanent(), e.retry_after())),
+            Ok(spec) => self.fetcher.poll(&spec, &fetch_state).await.map_err(|e| {
+                (
+                    crate::redact::secrets_in(&e.to_string(), &state.url),
+                    e.is_permanent(),
+                    e.retry_after(),
+                )
+            }),
             Err(e) => Err((e, true, None)),
         };
         let (items, meta, new_fetch_state) = match outcome {

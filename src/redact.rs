@@ -48,6 +48,45 @@ pub fn url(raw: &str) -> String {
     u.to_string()
 }
 
+/// `text` (an error that may quote `url`) with the URL's secrets — user,
+/// password, secret-looking query values, raw or decoded — replaced by
+/// `REDACTED`.
+pub fn secrets_in(text: &str, raw_url: &str) -> String {
+    let Ok(u) = url::Url::parse(raw_url) else {
+        return text.to_string();
+    };
+    let mut secrets: Vec<String> = Vec::new();
+    if !u.username().is_empty() {
+        secrets.push(u.username().to_string());
+    }
+    if let Some(p) = u.password() {
+        secrets.push(p.to_string());
+    }
+    for (k, v) in u.query_pairs() {
+        let k = k.to_ascii_lowercase();
+        if SECRET_PARAMS.iter().any(|s| k.contains(s)) && !v.is_empty() {
+            secrets.push(v.into_owned());
+        }
+    }
+    if let Some(q) = u.query() {
+        for pair in q.split('&') {
+            if let Some((k, v)) = pair.split_once('=') {
+                let k = k.to_ascii_lowercase();
+                if SECRET_PARAMS.iter().any(|s| k.contains(s)) && !v.is_empty() {
+                    secrets.push(v.to_string());
+                }
+            }
+        }
+    }
+    // Longest first, so a secret that contains another goes whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 3) {
+        out = out.replace(s.as_str(), "REDACTED");
+    }
+    out
+}
+
 /// `2026-12-04T15:00:00Z (in 30s)` for unix milliseconds.
 pub fn when(ms: i64) -> String {
     let at = chrono::DateTime::from_timestamp_millis(ms)
@@ -74,6 +113,11 @@ mod tests {
             "{r}"
         );
         assert_eq!(super::url("feeds/local.xml"), "feeds/local.xml");
+        let e = super::secrets_in(
+            "error sending request for url (http://127.0.0.1:9/f?token=s3cr3t&page=1): refused",
+            "http://bob:hunter2@127.0.0.1:9/f?token=s3cr3t&page=1",
+        );
+        assert!(!e.contains("s3cr3t") && e.contains("page=1"), "{e}");
         assert!(super::when(crate::db::now_ms() + 30_000).contains("(in 3"));
     }
 }

@@ -85,3 +85,34 @@ async fn an_idle_worker_learns_of_a_cli_retry_at_once() {
     .await;
     d.stop().await;
 }
+
+#[test]
+fn a_poll_warning_names_the_feed_url_without_secrets_and_the_next_attempt() {
+    let ws = crate::support::Workspace::new();
+    ws.write(
+        "config.toml",
+        "[storage]\npath = \"crier.db\"\n\n[[feeds]]\nname = \"locked\"\nurl = \"http://reader:hunter2@127.0.0.1:9/feed.xml?token=s3cr3t&page=1\"\ninterval = \"1m\"\ntargets = [\"out\"]\n\n[[targets]]\nname = \"out\"\nplatform = \"console\"\n",
+    );
+    let mut run = ws.start();
+    run.wait_for("a poll warning", Duration::from_secs(30), |_, err| {
+        err.contains("poll failed")
+    });
+    let (_, _, err) = run.terminate();
+    let line = err
+        .lines()
+        .find(|l| l.contains("poll failed"))
+        .expect("the warning");
+    assert!(line.contains("127.0.0.1:9/feed.xml"), "{line}");
+    assert!(
+        line.contains("page=1") && line.contains("REDACTED"),
+        "{line}"
+    );
+    assert!(
+        line.contains("next_attempt") && line.contains("(in "),
+        "{line}"
+    );
+    assert!(
+        !err.contains("hunter2") && !err.contains("s3cr3t"),
+        "a secret in the logs:\n{err}"
+    );
+}
