@@ -68,6 +68,10 @@ pub async fn run(
         )
     })?;
     let db = Db::new(store);
+    let listener = match cfg.http.listen_addr() {
+        Some(addr) => Some(crate::http::bind(addr.map_err(anyhow::Error::msg)?).await?),
+        None => None,
+    };
     tracing::info!(database = %cfg.db_path().display(), lock = %lock.real.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
 
     let runtimes = targets::build(&cfg, &opts)?;
@@ -92,6 +96,9 @@ pub async fn run(
         alerts.clone(),
     );
     engine.recover(&lock).await?;
+    for t in &cfg.targets {
+        (engine.telemetry().metrics).set_platform(&t.name.0, t.platform.as_str());
+    }
     let fetcher = Arc::new(fetcher_for(&cfg)?);
     let poller = Poller::with_alerts(
         db.clone(),
@@ -117,9 +124,10 @@ pub async fn run(
     let center =
         crate::commands::Center::new(db.clone(), engine.clone(), poller.clone(), cfg.clone())?;
     // Commands answer "internal error" when they panic.
-    let center = crate::supervise::GuardedHandler::new(center, alerts.clone());
+    let handler = crate::supervise::GuardedHandler::new(center.clone(), alerts.clone());
     let mut notifiers: Vec<Arc<dyn crate::alerts::Notifier>> = Vec::new();
     let mut frontends = tokio::task::JoinSet::new();
+    let mut webhook = None;
     if let (Some(tg), Some(token)) = (&cfg.telegram, cfg.telegram_token())
         && tg.commands_enabled()
     {
@@ -131,20 +139,24 @@ pub async fn run(
                 editors: tg.editors.clone(),
                 alerts_chat: tg.alerts_chat.as_ref().map(|s| s.0.clone()),
             },
-            center.clone(),
+            handler.clone(),
         )
         .map_err(|e| anyhow::anyhow!("Telegram commands: {e}"))?;
         notifiers.push(fe.clone());
-        frontends.spawn(supervise(
-            "front-end",
-            "telegram".into(),
-            alerts.clone(),
-            shutdown.clone(),
-            {
-                let sd = shutdown.clone();
-                move || fe.clone().run(sd.clone())
-            },
-        ));
+        if tg.updates == crate::config::TelegramUpdates::Webhook {
+            webhook = Some(fe);
+        } else {
+            frontends.spawn(supervise(
+                "front-end",
+                "telegram".into(),
+                alerts.clone(),
+                shutdown.clone(),
+                {
+                    let sd = shutdown.clone();
+                    move || fe.clone().run(sd.clone())
+                },
+            ));
+        }
     }
     if let (Some(dc), Some(token)) = (&cfg.discord, cfg.discord_token())
         && dc.commands_enabled()
@@ -163,7 +175,7 @@ pub async fn run(
                 guild_id: dc.guild_id,
                 alerts_channel: dc.alerts_channel,
             },
-            center.clone(),
+            handler.clone(),
         )
         .map_err(|e| anyhow::anyhow!("Discord commands: {e}"))?;
         notifiers.push(fe.clone());
@@ -194,6 +206,45 @@ pub async fn run(
         },
     ));
 
+    frontends.spawn(supervise(
+        "wake-up watcher",
+        "wakeup".into(),
+        alerts.clone(),
+        shutdown.clone(),
+        {
+            let (db, engine, sd) = (db.clone(), engine.clone(), shutdown.clone());
+            move || crate::wakeup::watch(db.clone(), engine.clone(), sd.clone())
+        },
+    ));
+    let mut listening = tokio::task::JoinSet::new();
+    if let Some(listener) = listener {
+        let (mounts, hook) = crate::http::telegram::webhook(webhook.take(), &cfg)?;
+        listening.spawn(crate::http::start(
+            listener,
+            cfg.clone(),
+            db.clone(),
+            center.clone(),
+            engine.telemetry().clone(),
+            mounts,
+            shutdown.clone(),
+        ));
+        if let Some((fe, url, secret)) = hook {
+            listening.spawn(supervise(
+                "front-end",
+                "telegram-webhook".into(),
+                alerts.clone(),
+                shutdown.clone(),
+                {
+                    let sd = shutdown.clone();
+                    move || {
+                        fe.clone()
+                            .run_webhook(url.clone(), secret.clone(), sd.clone())
+                    }
+                },
+            ));
+        }
+    }
+
     let mut workers = engine.spawn_workers(shutdown.clone());
     let mut watchers = poller.spawn(shutdown.clone());
 
@@ -203,6 +254,7 @@ pub async fn run(
     let finished = tokio::time::timeout(grace, async {
         while workers.join_next().await.is_some() {}
         while watchers.join_next().await.is_some() {}
+        while listening.join_next().await.is_some() {}
     })
     .await;
     if finished.is_err() {
@@ -212,6 +264,7 @@ pub async fn run(
         );
         workers.abort_all();
         watchers.abort_all();
+        listening.abort_all();
     }
     drop(engine);
     drop(poller);

@@ -1,4 +1,4 @@
-//! The command line: `crier run | check | log | retry`.
+//! The command line: `crier run | check | status | log | retry`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -64,6 +64,9 @@ pub enum Command {
         /// The target's name in the config.
         target: String,
     },
+    /// Show feeds, targets, queues, open alerts and recent deliveries from
+    /// the delivery log (the status page's summary; no daemon needed).
+    Status,
     /// Show recent deliveries from the delivery log.
     Log {
         /// How many rows to show.
@@ -308,6 +311,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             let _ = out.write_all(log_table(&rows).as_bytes());
             Ok(())
         }),
+        Command::Status => status(&cli.config),
         Command::Inspect { sources, json } => inspect(&cli.config, &sources, json),
         Command::Preview {
             source,
@@ -738,6 +742,28 @@ fn check_online(cfg: &Config) -> ExitCode {
                 println!("online check: {} problem(s)", r.problems);
                 ExitCode::from(EXIT_RUNTIME)
             }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn status(config: &std::path::Path) -> ExitCode {
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let now = crate::db::now_ms();
+    let res = crate::app::open_store(&cfg)
+        .and_then(|s| crate::status::Summary::read(&s, &cfg, now).map_err(anyhow::Error::from));
+    match res {
+        Ok(summary) => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(summary.to_text(now).as_bytes());
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -83,6 +83,7 @@ pub struct Engine {
     targets: BTreeMap<String, TargetRuntime>,
     feed_formats: HashMap<String, FeedFormat>,
     policy: DeliveryConfig,
+    telemetry: crate::telemetry::Telemetry,
 }
 
 enum Step {
@@ -121,7 +122,13 @@ impl Engine {
             targets,
             feed_formats,
             policy,
+            telemetry: Default::default(),
         })
+    }
+
+    /// The metrics and heartbeats the workers update.
+    pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
+        &self.telemetry
     }
 
     pub fn target_names(&self) -> impl Iterator<Item = &str> {
@@ -248,10 +255,15 @@ impl Engine {
             return;
         };
         crate::faults::once("worker", &name);
+        let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Worker, &name);
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
+            let busy = self
+                .telemetry
+                .health
+                .busy(crate::telemetry::Kind::Worker, &name);
             let step = match self.step(&name, rt).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -259,6 +271,7 @@ impl Engine {
                     Step::Sleep(STORAGE_RETRY)
                 }
             };
+            drop(busy);
             if let Step::Sleep(d) = step {
                 tokio::select! {
                     _ = rt.notify.notified() => {}
@@ -584,6 +597,15 @@ impl Engine {
                 d.op
             ))),
         };
+        let last = attempt >= self.policy.max_attempts.max(1);
+        let first_part = (d.op == Op::Send && d.part == 0).then_some(d.created_at);
+        (self.telemetry.metrics).delivered(
+            &d.target,
+            rt.target.platform(),
+            result.as_ref().map(|_| ()),
+            last,
+            first_part,
+        );
         // The outcome is kept: recording it is retried until it succeeds,
         // so a row this process marked `sending` is never sent again by it
         // (ARCHITECTURE.md: a send is recorded before its row can be picked

@@ -37,6 +37,10 @@ pub struct PollReport {
     pub baseline: bool,
     pub error: Option<String>,
     pub paused: bool,
+    /// After an error: `transient` or `permanent`.
+    pub error_kind: Option<&'static str>,
+    /// When the feed is polled next (set after an error).
+    pub next_poll_at: Option<i64>,
 }
 
 /// A watched feed.
@@ -57,6 +61,7 @@ pub struct Poller {
     alerts: Alerts,
     feeds: Mutex<BTreeMap<String, Watched>>,
     tasks: Mutex<Option<(JoinSet<()>, CancellationToken)>>,
+    telemetry: crate::telemetry::Telemetry,
 }
 
 /// A watched feed, for status displays.
@@ -120,6 +125,7 @@ impl Poller {
         Arc::new(Poller {
             db,
             fetcher,
+            telemetry: engine.telemetry().clone(),
             engine,
             cfg,
             router,
@@ -304,6 +310,7 @@ impl Poller {
         // Storage errors back off (a full or read-only disk does not heal in
         // 5 s: no hot loop re-downloading the feed), admins hear once.
         let mut storage_wait = STORAGE_WAIT_FIRST;
+        let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Watcher, &feed.name.0);
         loop {
             let name = feed.name.0.clone();
             let due = match self.db.call(move |s| s.feed_state(&name)).await {
@@ -331,14 +338,30 @@ impl Poller {
             if shutdown.is_cancelled() || stop.is_cancelled() {
                 return;
             }
-            match self.poll_guarded(&feed).await {
+            let (busy, t0) = (
+                self.telemetry
+                    .health
+                    .busy(crate::telemetry::Kind::Watcher, &feed.name.0),
+                std::time::Instant::now(),
+            );
+            let polled = self.poll_guarded(&feed).await;
+            drop(busy);
+            self.telemetry.metrics.polled(
+                &feed.name.0,
+                crate::telemetry::poll_outcome(&polled),
+                polled.as_ref().map_or(0, |r| r.new),
+                t0.elapsed(),
+            );
+            match polled {
                 Ok(r) => {
                     if storage_wait > STORAGE_WAIT_FIRST {
                         storage_wait = STORAGE_WAIT_FIRST;
                         self.alerts.close("storage-poll");
                     }
                     if let Some(e) = &r.error {
-                        tracing::warn!(feed = %feed.name, error = %e, paused = r.paused, "poll failed");
+                        let url = crate::redact::redact_url(&feed.url);
+                        let next = r.next_poll_at.map(when).unwrap_or_default();
+                        tracing::warn!(feed = %feed.name, url = %url, error = %e, paused = r.paused, next_attempt = %next, "poll failed");
                     } else if r.new + r.updated > 0 || r.baseline {
                         tracing::info!(feed = %feed.name, new = r.new, updated = r.updated, baseline = r.baseline, "polled");
                     } else {
@@ -436,6 +459,8 @@ impl Poller {
                 }
                 state.next_poll_at = Some(now + backoff.as_millis() as i64);
                 report.error = Some(e);
+                report.error_kind = Some(if permanent { "permanent" } else { "transient" });
+                report.next_poll_at = state.next_poll_at.filter(|_| !report.paused);
                 let st = state.clone();
                 self.db
                     .call(move |s| s.put_feed_state(&st, now_ms()))
@@ -556,4 +581,16 @@ impl Poller {
             }))
             .collect()
     }
+}
+
+/// A time for people: `2026-12-04T16:30:00Z (in 5m)`.
+fn when(ms: i64) -> String {
+    let at = chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    let secs = ((ms - crate::db::now_ms()).max(0) + 999) / 1000;
+    format!(
+        "{at} (in {})",
+        humantime::format_duration(std::time::Duration::from_secs(secs as u64))
+    )
 }

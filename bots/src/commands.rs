@@ -34,6 +34,8 @@ pub trait Notifier: Send + Sync {
 pub enum Platform {
     Telegram,
     Discord,
+    /// The HTTP listener's status page (callers hold its access token).
+    Web,
 }
 
 impl Platform {
@@ -41,6 +43,7 @@ impl Platform {
         match self {
             Platform::Telegram => "telegram",
             Platform::Discord => "discord",
+            Platform::Web => "http",
         }
     }
 }

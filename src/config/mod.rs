@@ -14,6 +14,9 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod http;
+pub use http::{HttpConfig, TelegramUpdates};
+
 /// A configuration error, ready to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -323,6 +326,9 @@ pub struct TelegramConfig {
     /// private chat with the bot.
     #[serde(default)]
     pub alerts_chat: Option<Str>,
+    /// How commands arrive: `"polling"` (getUpdates) or `"webhook"`.
+    #[serde(default)]
+    pub updates: TelegramUpdates,
 }
 
 impl TelegramConfig {
@@ -789,6 +795,8 @@ pub struct Config {
     #[serde(default)]
     pub commands: CommandsConfig,
     #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
     pub feeds: Vec<FeedConfig>,
     #[serde(default)]
     pub targets: Vec<TargetConfig>,
@@ -896,6 +904,15 @@ impl Config {
 
     fn validate(&self, text: &str) -> Vec<ConfigError> {
         let mut errors = Vec::new();
+        let webhook = self.telegram.as_ref().map(|t| t.updates) == Some(TelegramUpdates::Webhook);
+        for (key, message) in self.http.errors(webhook) {
+            errors.push(ConfigError {
+                file: self.file.clone(),
+                key,
+                line: None,
+                message,
+            });
+        }
         if self
             .commands
             .timezone

@@ -17,8 +17,10 @@ mod admin;
 mod import;
 mod poison;
 mod schema;
+mod stats;
 
 pub use admin::{AuditEntry, DynamicFeed, Scheduled};
+pub use stats::QueueStats;
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! link times), one module per area. Everything runs on loopback or in a
 //! temporary folder; nothing reaches the internet.
 
+mod browser;
 mod commands;
 mod daemon;
 mod discord;
@@ -9,6 +10,9 @@ mod discord_commands;
 mod engine;
 mod flood;
 mod hints;
+mod http;
+mod http_cli;
+mod http_webhook;
 mod operator;
 mod opml;
 mod poller;

@@ -130,7 +130,7 @@ impl TelegramFrontend {
         }))
     }
 
-    fn bot(&self) -> &teloxide::Bot {
+    pub(crate) fn bot(&self) -> &teloxide::Bot {
         self.client.bot()
     }
 
@@ -191,8 +191,18 @@ impl TelegramFrontend {
 
     /// Long-poll until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        // Until the bot knows its user name, commands addressed to a bot
-        // (`/cmd@name`) are ignored: they may be for another bot.
+        self.hello(&shutdown).await;
+        // Back from webhook mode: getUpdates answers 409 while a webhook is set.
+        if let Err(e) = self.bot().delete_webhook().await {
+            tracing::warn!(error = %crate::scrub::scrubbed(super::redact_error(&e)), "Telegram deleteWebhook failed; getUpdates may be refused");
+        }
+        self.poll(shutdown).await;
+    }
+
+    /// getMe and the command lists, before updates arrive. Until the bot
+    /// knows its user name, commands addressed to a bot (`/cmd@name`) are
+    /// ignored: they may be for another bot; getMe is retried with backoff.
+    pub(crate) async fn hello(self: &Arc<Self>, shutdown: &CancellationToken) {
         if !self.learn_username().await {
             let me = self.clone();
             let stop = shutdown.clone();
@@ -211,6 +221,9 @@ impl TelegramFrontend {
             });
         }
         self.register_commands().await;
+    }
+
+    async fn poll(self: Arc<Self>, shutdown: CancellationToken) {
         let mut offset: i32 = 0;
         let mut backoff = Duration::from_secs(1);
         loop {
@@ -275,7 +288,7 @@ impl TelegramFrontend {
         }
     }
 
-    async fn update(self: Arc<Self>, kind: UpdateKind) {
+    pub(crate) async fn update(self: Arc<Self>, kind: UpdateKind) {
         match kind {
             UpdateKind::Message(m) => self.message(m).await,
             UpdateKind::CallbackQuery(q) => {

@@ -6,6 +6,7 @@
 mod check;
 pub mod commands;
 pub mod limiter;
+pub mod webhook;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use crier_bots::format::validate;
 use serde_json::{Value, json};
 
+pub(crate) mod webhook;
+
 use super::params::Params;
 use super::{
     BotStatus, CallbackRecord, ChatKind, CommandSet, PhotoFailure, Shared, State, TgChat,
@@ -221,6 +223,9 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
 
 async fn dispatch(sh: &Shared, method: &str, p: &Params) -> Reply {
     if method == "getupdates" {
+        if sh.lock().webhook.is_some() {
+            return webhook::conflict();
+        }
         return get_updates(sh, p).await;
     }
     let mut st = sh.lock();
@@ -239,12 +244,9 @@ async fn dispatch(sh: &Shared, method: &str, p: &Params) -> Reply {
         "getmycommands" => get_my_commands(st, p),
         "deletemycommands" => delete_my_commands(st, p),
         "answercallbackquery" => answer_callback_query(st, p),
-        "deletewebhook" => Ok(json!(true)),
-        "getwebhookinfo" => Ok(json!({
-            "url": "",
-            "has_custom_certificate": false,
-            "pending_update_count": st.updates.len(),
-        })),
+        "setwebhook" => webhook::set(st, p),
+        "deletewebhook" => webhook::delete(st, p),
+        "getwebhookinfo" => webhook::info(st),
         _ => Err(err(404, "Not Found")),
     }
 }

@@ -293,6 +293,7 @@ struct State {
     commands: Vec<CommandSet>,
     callbacks: BTreeMap<String, CallbackRecord>,
     callback_counter: u64,
+    webhook: Option<handlers::webhook::Webhook>,
 }
 
 pub(crate) struct Shared {
@@ -367,9 +368,11 @@ impl FakeTelegram {
                 commands: Vec::new(),
                 callbacks: BTreeMap::new(),
                 callback_counter: 0,
+                webhook: None,
             }),
             updates_changed: Notify::new(),
         });
+        tokio::spawn(handlers::webhook::deliver(Arc::downgrade(&shared)));
         let router = handlers::router(shared.clone());
         let server = server::serve(router).await?;
         Ok(FakeTelegram {
@@ -644,6 +647,14 @@ impl FakeTelegram {
         };
         self.shared.updates_changed.notify_waiters();
         id
+    }
+
+    /// The webhook set with `setWebhook`: `(url, secret_token)`.
+    pub fn webhook(&self) -> Option<(String, Option<String>)> {
+        let st = self.shared.lock();
+        st.webhook
+            .as_ref()
+            .map(|w| (w.url.clone(), w.secret_token.clone()))
     }
 
     /// Updates not yet confirmed with an `offset`.
