@@ -158,15 +158,27 @@ impl Serialize for Dur {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl(pub Url);
 
+/// A URL as an error may show it: a Discord webhook's token (the part
+/// after `/webhooks/ID/`) is a secret and is left out.
+fn redact_url(raw: &str) -> String {
+    match raw.split_once("/webhooks/") {
+        Some((head, rest)) => {
+            let id = rest.split('/').next().unwrap_or("");
+            format!("{head}/webhooks/{id}/…")
+        }
+        None => raw.to_string(),
+    }
+}
+
 impl<'de> Deserialize<'de> for HttpUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = Str::deserialize(d)?;
         let url = Url::parse(s.trim())
-            .map_err(|e| de::Error::custom(format!("invalid URL {:?}: {e}", s.0)))?;
+            .map_err(|e| de::Error::custom(format!("invalid URL {:?}: {e}", redact_url(&s.0))))?;
         if url.scheme() != "http" && url.scheme() != "https" {
             return Err(de::Error::custom(format!(
                 "invalid URL {:?}: only http and https are supported",
-                s.0
+                redact_url(&s.0)
             )));
         }
         Ok(HttpUrl(url))
