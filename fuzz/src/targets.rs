@@ -171,7 +171,7 @@ pub(crate) fn command(data: &[u8]) {
         .timestamp_opt(1_780_000_000, 0)
         .single()
         .unwrap_or_else(Utc::now);
-    let tz = if data.len() % 2 == 0 {
+    let tz = if data.len().is_multiple_of(2) {
         chrono_tz::Tz::UTC
     } else {
         chrono_tz::Tz::America__New_York
