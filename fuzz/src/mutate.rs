@@ -25,14 +25,14 @@ pub enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let pos = any::<usize>();
     prop_oneof![
-        3 => (pos.clone(), 0u8..8).prop_map(|(p, b)| Op::Flip(p, b)),
-        2 => (pos.clone(), any::<u8>()).prop_map(|(p, v)| Op::Set(p, v)),
-        5 => (pos.clone(), 0..DICTIONARY.len()).prop_map(|(p, t)| Op::Token(p, t)),
-        2 => (pos.clone(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(p, b)| Op::Insert(p, b)),
-        3 => (pos.clone(), 1usize..256).prop_map(|(p, n)| Op::Delete(p, n)),
-        2 => (pos.clone(), 1usize..512, pos.clone()).prop_map(|(s, n, at)| Op::Duplicate(s, n, at)),
-        1 => pos.clone().prop_map(Op::Truncate),
-        2 => (any::<usize>(), pos.clone(), 1usize..2048, pos).prop_map(|(o, s, n, at)| Op::Splice(o, s, n, at)),
+        3 => (pos, 0u8..8).prop_map(|(p, b)| Op::Flip(p, b)),
+        2 => (pos, any::<u8>()).prop_map(|(p, v)| Op::Set(p, v)),
+        5 => (pos, 0..DICTIONARY.len()).prop_map(|(p, t)| Op::Token(p, t)),
+        2 => (pos, prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(p, b)| Op::Insert(p, b)),
+        3 => (pos, 1usize..256).prop_map(|(p, n)| Op::Delete(p, n)),
+        2 => (pos, 1usize..512, pos).prop_map(|(s, n, at)| Op::Duplicate(s, n, at)),
+        1 => pos.prop_map(Op::Truncate),
+        2 => (any::<usize>(), pos, 1usize..2048, pos).prop_map(|(o, s, n, at)| Op::Splice(o, s, n, at)),
     ]
 }
 

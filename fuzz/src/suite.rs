@@ -225,3 +225,51 @@ fn replay_one() {
         panic!("{name} {path}: {f}");
     }
 }
+
+/// `CRIER_FUZZ_SECONDS=1800 CRIER_FUZZ_TARGET=feed cargo test -p crier-fuzz
+/// long_run -- --ignored --nocapture`: the in-suite generators and
+/// mutations (not coverage-guided) for a wall-clock time; prints the
+/// executions and saves every failing input (not shrunk).
+#[test]
+#[ignore = "long run: set CRIER_FUZZ_TARGET and CRIER_FUZZ_SECONDS"]
+fn long_run() {
+    use proptest::strategy::ValueTree;
+    let name = std::env::var("CRIER_FUZZ_TARGET").unwrap_or_else(|_| "feed".into());
+    let target = Target::from_name(&name).unwrap_or_else(|| panic!("no target {name:?}"));
+    let secs: u64 = std::env::var("CRIER_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let seeds: Vec<Vec<u8>> = corpus::seeds(target).into_iter().map(|i| i.data).collect();
+    let strategy = prop_oneof![1 => mutate::mutated(seeds), 1 => generated(target)];
+    let seed: u64 = std::env::var("CRIER_FUZZ_RNG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    );
+    let start = std::time::Instant::now();
+    let (mut execs, mut open, mut failures) = (0u64, 0u64, Vec::new());
+    while start.elapsed().as_secs() < secs {
+        let Ok(tree) = strategy.new_tree(&mut runner) else {
+            continue;
+        };
+        let input = tree.current();
+        execs += 1;
+        match runner::run(target, &input, TIME_LIMIT) {
+            Ok(()) => {}
+            Err(f) if is_open(target, &f) => open += 1,
+            Err(f) => failures.push(format!("{f} → {}", save(target, &input))),
+        }
+    }
+    eprintln!(
+        "long run {name}: {execs} executions in {:.0} s, {} failures, {open} known open",
+        start.elapsed().as_secs_f64(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}

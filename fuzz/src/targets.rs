@@ -139,9 +139,30 @@ pub(crate) fn config(data: &[u8]) {
                     "a config error without a message"
                 );
             }
-            let _ = errs.to_string();
+            let shown = errs.to_string();
+            for secret in webhook_tokens(&t) {
+                assert!(
+                    !shown.contains(secret),
+                    "a config error shows a webhook token: {shown}"
+                );
+            }
         }
     }
+}
+
+/// The tokens of the Discord webhook URLs in `text` (`/webhooks/ID/TOKEN`,
+/// tokens of 8 or more characters): secrets no error may show.
+fn webhook_tokens(text: &str) -> Vec<&str> {
+    text.match_indices("/webhooks/")
+        .filter_map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            let (_, after_id) = rest.split_once('/')?;
+            let end = after_id
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(after_id.len());
+            Some(&after_id[..end]).filter(|t| t.len() >= 8)
+        })
+        .collect()
 }
 
 pub(crate) fn command(data: &[u8]) {
@@ -150,7 +171,7 @@ pub(crate) fn command(data: &[u8]) {
         .timestamp_opt(1_780_000_000, 0)
         .single()
         .unwrap_or_else(Utc::now);
-    let tz = if data.len() % 2 == 0 {
+    let tz = if data.len().is_multiple_of(2) {
         chrono_tz::Tz::UTC
     } else {
         chrono_tz::Tz::America__New_York

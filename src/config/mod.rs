@@ -167,11 +167,16 @@ impl<'de> Deserialize<'de> for HttpUrl {
         // Errors show the value as written in the file (before `${VAR}`).
         let raw = String::deserialize(d)?;
         let s = expand_env(&raw, |k| std::env::var(k).ok()).map_err(de::Error::custom)?;
-        let url = Url::parse(s.trim())
-            .map_err(|e| de::Error::custom(format!("invalid URL {raw:?}: {e}")))?;
+        let url = Url::parse(s.trim()).map_err(|e| {
+            de::Error::custom(format!(
+                "invalid URL {:?}: {e}",
+                crate::redact::redact_text(&raw)
+            ))
+        })?;
         if url.scheme() != "http" && url.scheme() != "https" {
             return Err(de::Error::custom(format!(
-                "invalid URL {raw:?}: only http and https are supported"
+                "invalid URL {:?}: only http and https are supported",
+                crate::redact::redact_text(&raw)
             )));
         }
         Ok(HttpUrl(url))

@@ -302,3 +302,24 @@ webhook_url = "https://discord.com/api/channels/123"
     );
     assert!(!e.to_string().contains("SECRET"));
 }
+
+/// Found by the `config` fuzz target: a webhook URL with a bad scheme was
+/// echoed whole, token included, in the error.
+#[test]
+fn a_bad_webhook_url_error_does_not_show_its_token() {
+    let text = r#"
+[[feeds]]
+name = "f"
+url = "https://x.example/feed"
+targets = ["hook"]
+
+[[targets]]
+name = "hook"
+platform = "discord_webhook"
+webhook_url = "htps://discord.com/api/webhooks/123456/SECRET_token_0123456789"
+"#;
+    let e = one_error(text);
+    assert_eq!(e.key, "targets[0].webhook_url");
+    assert!(e.message.contains("/webhooks/123456/…"), "{}", e.message);
+    assert!(!e.to_string().contains("SECRET"), "{e}");
+}
