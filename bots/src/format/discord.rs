@@ -711,8 +711,11 @@ pub fn render(
                 }
                 if i + 1 == n {
                     e.footer = footer.clone().map(|text| EmbedFooter { text });
+                    // Years outside 1–9999 have no ISO 8601 form Discord reads
+                    // (a feed dated `-004-12-01`: found by the feed fuzz target).
                     e.timestamp = post
                         .published
+                        .filter(|t| (1..=9999).contains(&chrono::Datelike::year(t)))
                         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
                 }
                 let empty = e.title.is_none()
