@@ -150,7 +150,8 @@ fn a_second_instance_on_the_same_database_refuses_to_start() {
     let second = ws.crier(&["run"]);
     assert_eq!(second.status.code(), Some(1));
     assert!(
-        stderr_of(&second).contains("is already running on") && stderr_of(&second).contains("PID"),
+        stderr_of(&second).contains("another crier is already running")
+            && stderr_of(&second).contains("PID"),
         "{}",
         stderr_of(&second)
     );
