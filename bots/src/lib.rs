@@ -8,6 +8,7 @@ pub mod check;
 pub mod commands;
 pub mod format;
 pub mod model;
+pub mod pacing;
 pub mod panics;
 pub mod scrub;
 pub mod target;

@@ -102,6 +102,9 @@ pub struct Metrics {
     latency: HistFamily<PlatformLabel>,
     answers: Family<PlatformStatus, Counter>,
     rate_wait: Family<PlatformLabel, Counter<f64, AtomicU64>>,
+    limiter_wait: Family<PlatformLabel, Counter<f64, AtomicU64>>,
+    /// What `limiter_wait` shows of `crier_bots::pacing`, per platform.
+    limiter_shown: Mutex<[Duration; 2]>,
     open_alerts: Gauge,
     paused_feeds: Gauge,
     disabled_targets: Gauge,
@@ -132,6 +135,8 @@ impl Metrics {
             latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             answers: Family::default(),
             rate_wait: Family::default(),
+            limiter_wait: Family::default(),
+            limiter_shown: Mutex::new([Duration::ZERO; 2]),
             open_alerts: Gauge::default(),
             paused_feeds: Gauge::default(),
             disabled_targets: Gauge::default(),
@@ -189,6 +194,11 @@ impl Metrics {
             "rate_limit_wait_seconds",
             "Time deliveries were told to wait by a platform's rate limit (429 retry_after)",
             m.rate_wait.clone(),
+        );
+        r.register(
+            "rate_limiter_wait_seconds",
+            "Time spent waiting in Crier's own rate limiters before sending, by platform",
+            m.limiter_wait.clone(),
         );
         r.register("open_alerts", "Open alert incidents", m.open_alerts.clone());
         r.register("paused_feeds", "Feeds paused", m.paused_feeds.clone());
@@ -314,6 +324,22 @@ impl Metrics {
         }
     }
 
+    /// Catch up with the waits the adapters' limiters recorded
+    /// (`crier_bots::pacing`); both platforms' series always show.
+    fn sync_limiter_waits(&self) {
+        let mut shown = self.limiter_shown.lock().unwrap_or_else(|p| p.into_inner());
+        for (i, p) in crier_bots::pacing::Platform::ALL.into_iter().enumerate() {
+            let seen = crier_bots::pacing::waited(p);
+            let c = self.limiter_wait.get_or_create(&PlatformLabel {
+                platform: p.name().to_string(),
+            });
+            if seen > shown[i] {
+                c.inc_by((seen - shown[i]).as_secs_f64());
+                shown[i] = seen;
+            }
+        }
+    }
+
     pub fn panics(&self) -> u64 {
         self.sync_panics();
         self.panics.get()
@@ -387,6 +413,7 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         self.sync_panics();
+        self.sync_limiter_waits();
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "cannot encode the metrics");
@@ -448,6 +475,7 @@ mod tests {
             "crier_paused_feeds 1",
             "crier_delivery_latency_seconds_count{platform=\"telegram\"} 1",
             "crier_build_info{version=",
+            "crier_rate_limiter_wait_seconds_total{platform=\"discord\"}",
         ] {
             assert!(text.contains(needle), "missing {needle:?} in\n{text}");
         }
@@ -461,5 +489,28 @@ mod tests {
             .unwrap_or_else(|| panic!("no crier_panics_total in\n{text}"));
         assert!(shown >= panics, "{shown} < {panics}");
         assert_eq!(m.queue_trend(), vec![4]);
+    }
+
+    #[test]
+    fn limiter_waits_follow_the_adapters_count() {
+        use crier_bots::pacing::{Platform, record};
+        let m = Metrics::new();
+        let shown = |m: &Metrics| {
+            let text = m.encode();
+            text.lines()
+                .find_map(|l| {
+                    l.strip_prefix("crier_rate_limiter_wait_seconds_total{platform=\"telegram\"}")?
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+                .unwrap_or_else(|| panic!("no telegram series in\n{text}"))
+        };
+        let before = shown(&m);
+        record(Platform::Telegram, Duration::from_millis(1500));
+        // The count is process-wide: other tests may add to it meanwhile.
+        assert!(shown(&m) - before >= 1.5);
+        let again = shown(&m);
+        assert!(again >= before + 1.5, "a scrape never loses what was shown");
     }
 }

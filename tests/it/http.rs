@@ -222,6 +222,16 @@ async fn health_metrics_page_and_actions() {
     );
     assert!(text.contains("crier_build_info{version="), "{text}");
     assert_eq!(value(&text, "crier_paused_feeds"), Some(0.0), "{text}");
+    // Three posts to one channel: the flood limiter spaced them (a second
+    // per chat), and that wait shows.
+    assert!(
+        value(
+            &text,
+            "crier_rate_limiter_wait_seconds_total{platform=\"telegram\"}"
+        )
+        .is_some_and(|v| v > 0.5),
+        "{text}"
+    );
 
     // The page: a browser without a session is sent to the login form.
     let r = c

@@ -195,7 +195,7 @@ impl RateLimiter {
         loop {
             match self.try_take(route, Instant::now())? {
                 None => return Ok(()),
-                Some(at) => tokio::time::sleep_until(at).await,
+                Some(at) => crate::pacing::sleep_until(crate::pacing::Platform::Discord, at).await,
             }
         }
     }
@@ -377,6 +377,22 @@ mod tests {
             l.acquire(&route(&i.to_string())).await.expect("go");
         }
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_in_the_limiter_is_recorded_for_discord() {
+        use crate::pacing::{Platform, waited};
+        let l = RateLimiter::new(Settings {
+            global_per_second: 2,
+            ..Settings::default()
+        });
+        let before = waited(Platform::Discord);
+        for i in 0..3 {
+            l.acquire(&route(&i.to_string())).await.expect("go");
+        }
+        // The count is process-wide: other tests may add to it meanwhile.
+        let d = waited(Platform::Discord) - before;
+        assert!(d >= Duration::from_secs(1), "{d:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -121,7 +121,7 @@ impl Limiter {
         loop {
             match self.try_take(chat, group_or_channel, Instant::now()) {
                 None => return,
-                Some(at) => tokio::time::sleep_until(at).await,
+                Some(at) => crate::pacing::sleep_until(crate::pacing::Platform::Telegram, at).await,
             }
         }
     }
@@ -183,6 +183,20 @@ mod tests {
             l.acquire(&format!("-100{i}"), true).await;
         }
         assert_eq!(start.elapsed(), SECOND);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_in_the_limiter_is_recorded_for_telegram() {
+        use crate::pacing::{Platform, waited};
+        let l = limiter();
+        let before = waited(Platform::Telegram);
+        for _ in 0..3 {
+            l.acquire("-1009", true).await;
+        }
+        // Two one-second gaps; the count is process-wide, so other tests
+        // may add to it meanwhile.
+        let d = waited(Platform::Telegram) - before;
+        assert!(d >= Duration::from_secs(2), "{d:?}");
     }
 
     #[tokio::test(start_paused = true)]
