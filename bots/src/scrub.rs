@@ -112,7 +112,8 @@ impl DeliveryError {
 mod tests {
     use super::*;
 
-    const TG: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
+    // A bot token's shape (digits, colon, 35 url-safe characters), plainly fake.
+    const TG: &str = concat!("123456789:", "FAKE-test-token-not-real-0123456789");
 
     #[test]
     fn telegram_paths_and_tokens() {

@@ -14,9 +14,10 @@ use crier_storage::{LogQuery, State, Store};
 use crate::daemon::{numbered, rss};
 use crate::support::{Running, Workspace, stderr_of, stdout_of};
 
-/// Shaped exactly like a real bot token (digits, colon, 35 url-safe chars).
-const REAL_LOOKING_TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
-const TOKEN_SECRET: &str = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
+/// Shaped exactly like a real bot token (digits, colon, 35 url-safe chars),
+/// plainly fake.
+const REAL_LOOKING_TOKEN: &str = concat!("123456789:", "FAKE-test-token-not-real-0123456789");
+const TOKEN_SECRET: &str = "FAKE-test-token-not-real-0123456789";
 const CHANNEL: i64 = -1_012_000_000_001;
 const ADMIN: i64 = 1201;
 
