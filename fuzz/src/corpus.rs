@@ -153,6 +153,7 @@ pub fn seeds(target: Target) -> Vec<Input> {
             file("feeds/quirk-entities.xml"),
         ]
         .concat(),
+        Target::Opml => files("opml"),
         Target::Config | Target::Command => Vec::new(),
     };
     out.extend(files(&format!("fuzz-seeds/{}", target.name())));

@@ -533,3 +533,68 @@ pub fn wordpress() -> BoxedStrategy<Vec<u8>> {
         .prop_map(|posts| Value::Array(posts).to_string().into_bytes())
         .boxed()
 }
+
+/// OPML attribute text, escaped or raw.
+fn attr() -> BoxedStrategy<String> {
+    (words(4), any::<bool>())
+        .prop_map(|(s, escape)| {
+            if escape {
+                s.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('"', "&quot;")
+            } else {
+                s
+            }
+        })
+        .boxed()
+}
+
+/// One outline, folders nested up to three deep.
+fn outline() -> BoxedStrategy<String> {
+    let leaf = (
+        attr(),
+        prop::option::of(attr()),
+        prop::option::of(url()),
+        any::<bool>(),
+    )
+        .prop_map(|(text, title, url, rss)| {
+            let mut s = format!("<outline text=\"{text}\"");
+            if let Some(t) = title {
+                s += &format!(" title=\"{t}\"");
+            }
+            if rss {
+                s += " type=\"rss\"";
+            }
+            if let Some(u) = url {
+                s += &format!(" xmlUrl=\"{}\"", u.replace('"', "&quot;"));
+            }
+            s + "/>"
+        })
+        .boxed();
+    leaf.prop_recursive(3, 40, 8, |inner| {
+        (attr(), prop::collection::vec(inner, 0..8)).prop_map(|(text, kids)| {
+            format!("<outline text=\"{text}\">{}</outline>", kids.concat())
+        })
+    })
+    .boxed()
+}
+
+/// OPML subscription lists (1.0 and 2.0, with and without a head).
+pub fn opml() -> BoxedStrategy<Vec<u8>> {
+    (
+        prop::sample::select(vec!["1.0", "2.0", "1.1", "", "x"]),
+        prop::option::of(attr()),
+        prop::collection::vec(outline(), 0..12),
+    )
+        .prop_map(|(version, title, outlines)| {
+            let head = title
+                .map(|t| format!("<head><title>{t}</title></head>"))
+                .unwrap_or_default();
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"{version}\">{head}<body>{}</body></opml>",
+                outlines.concat()
+            )
+            .into_bytes()
+        })
+        .boxed()
+}

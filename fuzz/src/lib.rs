@@ -42,18 +42,21 @@ pub enum Target {
     Config,
     /// Chat command text through `crier_bots::commands::parse`.
     Command,
+    /// OPML subscription lists through `crier::opml::{parse, plan, export}`
+    /// (`crier feeds import`, chat `/import`).
+    Opml,
 }
 
 impl Target {
-    /// Every target. (There is no OPML reader in the tree yet, so no OPML
-    /// target.)
-    pub const ALL: [Target; 6] = [
+    /// Every target.
+    pub const ALL: [Target; 7] = [
         Target::Feed,
         Target::Wordpress,
         Target::Page,
         Target::Format,
         Target::Config,
         Target::Command,
+        Target::Opml,
     ];
 
     /// The target's name (its corpus and regression folder names, the AFL
@@ -66,6 +69,7 @@ impl Target {
             Target::Format => "format",
             Target::Config => "config",
             Target::Command => "command",
+            Target::Opml => "opml",
         }
     }
 
@@ -83,6 +87,7 @@ impl Target {
             Target::Format => targets::format(data),
             Target::Config => targets::config(data),
             Target::Command => targets::command(data),
+            Target::Opml => targets::opml(data),
         }
     }
 }

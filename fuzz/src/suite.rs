@@ -40,6 +40,7 @@ fn generated(target: Target) -> BoxedStrategy<Vec<u8>> {
         Target::Format => generate::article(),
         Target::Config => generate::config(),
         Target::Command => generate::command(),
+        Target::Opml => generate::opml(),
     }
 }
 
@@ -189,6 +190,11 @@ fn fuzz_config() {
 #[test]
 fn fuzz_command() {
     fuzz(Target::Command);
+}
+
+#[test]
+fn fuzz_opml() {
+    fuzz(Target::Opml);
 }
 
 #[test]

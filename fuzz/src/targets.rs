@@ -189,3 +189,69 @@ pub(crate) fn command(data: &[u8]) {
     // `/schedule`'s time argument on its own (slash commands pass it so).
     let _ = commands::parse_time(&t, now, tz);
 }
+
+/// An OPML list: parsed, planned as an import into a list that already
+/// watches one feed (with a guard that refuses one host), exported again.
+/// Every feed read is either added or skipped with a reason; added names
+/// and URLs are unique; the export of what was added reads back the same.
+pub(crate) fn opml(data: &[u8]) {
+    use crier::opml;
+    let feeds = match opml::parse(&text(data)) {
+        Ok(f) => f,
+        Err(e) => {
+            assert!(!e.trim().is_empty(), "an error without a message");
+            return;
+        }
+    };
+    assert!(!feeds.is_empty(), "an OPML list read as empty but accepted");
+    let mut existing = opml::Existing::new([(
+        "watched".to_string(),
+        "https://watched.example/feed".to_string(),
+    )]);
+    let (rows, report) = opml::plan(
+        &feeds,
+        &mut existing,
+        &["console".to_string()],
+        60_000,
+        "fuzz",
+        1_780_000_000_000,
+        |u| match u.host_str() {
+            Some("127.0.0.1") => Err("a private address".into()),
+            _ => Ok(()),
+        },
+    );
+    assert_eq!(
+        report.added.len() + report.skipped.len(),
+        feeds.len(),
+        "a feed neither added nor skipped"
+    );
+    assert_eq!(rows.len(), report.added.len());
+    let mut names = std::collections::HashSet::new();
+    for r in &rows {
+        assert!(!r.name.is_empty(), "an empty feed name");
+        assert!(
+            names.insert(r.name.as_str()),
+            "name {:?} given twice",
+            r.name
+        );
+        assert_ne!(
+            r.url, "https://watched.example/feed",
+            "a watched feed added again"
+        );
+    }
+    for (url, why) in &report.skipped {
+        assert!(!why.trim().is_empty(), "{url} skipped without a reason");
+    }
+    let _ = report.summary();
+    if rows.is_empty() {
+        return;
+    }
+    let out = opml::export(
+        "fuzz",
+        rows.iter().map(|r| (r.name.as_str(), r.url.as_str())),
+    );
+    let back = opml::parse(&out).unwrap_or_else(|e| panic!("own export unreadable: {e}\n{out}"));
+    let urls: Vec<&str> = back.iter().map(|f| f.url.as_str()).collect();
+    let want: Vec<&str> = rows.iter().map(|r| r.url.trim()).collect();
+    assert_eq!(urls, want, "export does not read back the same feeds");
+}
