@@ -758,7 +758,7 @@ fn checked(m: DiscordMessage) -> DiscordMessage {
     match super::validate::discord_message(&v) {
         Ok(()) => m,
         Err(e) => {
-            super::safety_net_used();
+            super::safety_net_used(&e.errors.to_string(), &v.to_string());
             tracing::error!(errors = %e.errors, "formatter produced an invalid Discord message; sending the minimal form");
             minimal_fallback(&m)
         }

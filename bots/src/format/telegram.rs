@@ -672,6 +672,29 @@ fn thin_entities(blocks: &mut [Block]) {
             false
         }
     });
+    // A heading is bold as a whole: stripping its spans leaves that bold
+    // (one entity per heading), so a text of many short headings can still
+    // be over. Such headings become plain paragraphs, from the end.
+    loop {
+        let (n, bytes) = entity_cost(blocks);
+        if n <= MAX_ENTITIES && bytes <= ENTITY_BYTES {
+            return;
+        }
+        let excess = (n.saturating_sub(MAX_ENTITIES)).max(1);
+        let mut demoted = 0;
+        for b in blocks.iter_mut().rev() {
+            if demoted == excess {
+                break;
+            }
+            if let Block::Heading { spans, .. } = b {
+                *b = Block::Paragraph(std::mem::take(spans));
+                demoted += 1;
+            }
+        }
+        if demoted == 0 {
+            return;
+        }
+    }
 }
 
 /// Split at `limit`; a part with too many or too large entities is split
@@ -771,7 +794,7 @@ fn checked(m: TelegramMessage) -> TelegramMessage {
     match result {
         Ok(()) => m,
         Err(v) => {
-            super::safety_net_used();
+            super::safety_net_used(&v.description, m.body());
             tracing::error!(error = %v.description, "formatter produced an invalid Telegram message; sending plain text");
             plain_fallback(&m)
         }

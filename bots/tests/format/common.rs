@@ -118,7 +118,8 @@ pub fn assert_no_safety_net() {
     assert_eq!(
         crier_bots::format::safety_net_count(),
         0,
-        "a renderer produced an invalid message (see the error log)"
+        "a renderer produced an invalid message: {}",
+        crier_bots::format::safety_net_last()
     );
 }
 

@@ -660,3 +660,31 @@ fn dates_use_the_target_format_and_timezone() {
         "{seen}"
     );
 }
+
+/// Many short headings with links and styles, more than fit the parts: the
+/// last part gathers the rest, and thinning it must also drop the bold a
+/// heading carries as a whole (found by `one_megabyte_generated_bodies`:
+/// 127 entities in one message).
+#[test]
+fn a_rest_of_many_headings_stays_within_the_entity_budget() {
+    let mut html = String::new();
+    for i in 0..3000 {
+        html.push_str(&format!(
+            "<h1><a href=\"/rel/{i}\"><s>Heading {i} with some words</s></a></h1>"
+        ));
+    }
+    let post = Post {
+        feed: "f".into(),
+        title: "Headings".into(),
+        link: Some("https://site.example/post".into()),
+        content_html: Some(html),
+        ..Post::default()
+    };
+    let fmt = TargetFormat {
+        mode: Mode::Full,
+        ..TargetFormat::default()
+    };
+    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    assert_valid_telegram(&t);
+    assert!(t.len() <= fmt.max_parts);
+}
