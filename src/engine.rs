@@ -70,6 +70,8 @@ enum Paced {
 
 /// Pause after a storage error before trying again.
 const STORAGE_RETRY: Duration = Duration::from_secs(5);
+/// Storage errors in a row after which a worker's trouble is alerted.
+const STORAGE_ALERT_AFTER: u32 = 3;
 /// Recording a send's outcome is retried from this delay, doubling…
 const RECORD_RETRY_FIRST: Duration = Duration::from_millis(100);
 /// …up to this one, for as long as it takes.
@@ -256,6 +258,8 @@ impl Engine {
         };
         crate::faults::once("worker", &name);
         let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Worker, &name);
+        let trouble_key = format!("storage:worker:{name}");
+        let mut errors_in_a_row = 0u32;
         loop {
             if shutdown.is_cancelled() {
                 break;
@@ -265,9 +269,25 @@ impl Engine {
                 .health
                 .busy(crate::telemetry::Kind::Worker, &name);
             let step = match self.step(&name, rt).await {
-                Ok(s) => s,
+                Ok(s) => {
+                    if errors_in_a_row >= STORAGE_ALERT_AFTER {
+                        tracing::info!(target_name = %name, "the delivery log answers again; deliveries resume");
+                        self.alerts.close(&trouble_key);
+                    }
+                    errors_in_a_row = 0;
+                    s
+                }
                 Err(e) => {
-                    tracing::error!(target_name = %name, error = %e, "storage error in the delivery worker; will retry");
+                    errors_in_a_row = errors_in_a_row.saturating_add(1);
+                    tracing::error!(target_name = %name, error = %e, errors_in_a_row, "storage error in the delivery worker; deliveries paused, will retry");
+                    // Deliveries pause (nothing is dropped: the rows stay
+                    // queued); the admins hear of it once per incident.
+                    if errors_in_a_row == STORAGE_ALERT_AFTER {
+                        self.alerts.open(
+                            &trouble_key,
+                            &format!("Deliveries to {name} are paused: the delivery log answers errors ({e}). Crier retries every {}s; nothing is dropped.", STORAGE_RETRY.as_secs()),
+                        );
+                    }
                     Step::Sleep(STORAGE_RETRY)
                 }
             };
@@ -540,7 +560,13 @@ impl Engine {
 
     async fn execute(&self, rt: &TargetRuntime, d: &Delivery) -> Result<(), StoreError> {
         let id = d.id;
-        let attempt = self.db.call(move |s| s.mark_sending(id, now_ms())).await?;
+        let attempt = self
+            .db
+            .call(move |s| {
+                crate::store_faults::check("store.mark_sending")?;
+                s.mark_sending(id, now_ms())
+            })
+            .await?;
         let article_id = d.article_id;
         let target = d.target.clone();
         let posted = if d.op == Op::Send {

@@ -2,7 +2,8 @@
 //! first check: a comma-separated list of `key=N`; the keys of this module
 //! start with `store.` (other modules read their own keys from the same
 //! variable and ignore these). `store.mark_sent=N` makes the first N
-//! attempts to record a send as `sent` fail as on a full disk. Unset in
+//! attempts to record a send as `sent` fail as on a full disk,
+//! `store.mark_sending=N` the first N attempts to start one. Unset in
 //! production: every check is then a map lookup on an empty map.
 
 use std::collections::HashMap;

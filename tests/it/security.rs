@@ -233,6 +233,49 @@ fn a_send_whose_record_fails_is_recorded_later_and_never_sent_twice() {
     );
 }
 
+#[test]
+fn a_failing_delivery_log_pauses_deliveries_alerts_once_and_loses_nothing() {
+    let ws = Workspace::new();
+    ws.write("config.toml", &console_config("crier.db"));
+    ws.write("feed.xml", &rss(&numbered("paused", 2)));
+    // Fifteen failures = three failed worker steps (five tries per call):
+    // enough for the alert, then the log answers again.
+    let mut run = Running::start(
+        ws.dir.path(),
+        &ws.config(),
+        &[("CRIER_TEST_FAULTS", "store.mark_sending=15")],
+    );
+    run.wait_for("the pause alerted", Duration::from_secs(60), |_, err| {
+        err.contains("Deliveries to console are paused")
+    });
+    run.wait_for("deliveries resumed", Duration::from_secs(60), |_, err| {
+        err.contains("deliveries resume")
+    });
+    wait_until("both rows sent", Duration::from_secs(60), || {
+        Store::open(&ws.path("crier.db"))
+            .and_then(|s| {
+                s.log(&LogQuery {
+                    limit: 100,
+                    ..LogQuery::default()
+                })
+            })
+            .map(|l| l.iter().filter(|e| e.delivery.state == State::Sent).count())
+            .unwrap_or(0)
+            == 2
+    });
+    let (_, out, err) = run.terminate();
+    assert_eq!(
+        out.matches(POST_MARK).count(),
+        2,
+        "each article printed once:\n{out}\n{err}"
+    );
+    assert_eq!(
+        err.matches("Deliveries to console are paused").count(),
+        1,
+        "alerted once per incident:\n{err}"
+    );
+}
+
 /// Start `crier run` on `config` and wait until it holds the database.
 fn start_holder(ws: &Workspace) -> Running {
     let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
