@@ -647,7 +647,7 @@ pub fn render(
                 let blocks = super::markup::resolve(&pieces, &art.summary, &art.content);
                 md_parts(&d, blocks, CONTENT_LIMIT, fmt.max_parts)
             } else {
-                let (blocks, _) = super::telegram::fit_summary(&d, &pieces, &art, CONTENT_LIMIT);
+                let (blocks, _) = super::fit::fit_summary(&d, &pieces, &art, CONTENT_LIMIT);
                 md_parts(&d, blocks, CONTENT_LIMIT, 1)
             };
             for md in parts {
@@ -680,7 +680,7 @@ pub fn render(
                 let blocks = super::markup::resolve(&pieces, &art.summary, &art.content);
                 md_parts(&d, blocks, limit, fmt.max_parts)
             } else {
-                let (blocks, _) = super::telegram::fit_summary(&d, &pieces, &art, limit);
+                let (blocks, _) = super::fit::fit_summary(&d, &pieces, &art, limit);
                 md_parts(&d, blocks, limit, 1)
             };
             let color = fmt.color.or(feed.color).map(|c| c & 0xFF_FFFF);

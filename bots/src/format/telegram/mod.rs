@@ -25,6 +25,12 @@ use super::{Article, FeedFormat, LinkPreview, Mode, Platform, TargetFormat, prep
 use crate::model::Post;
 use crate::target::{Part, RenderError};
 
+mod entities;
+
+use super::fit::fit_summary;
+pub use entities::{ENTITY_BYTES, MAX_ENTITIES};
+use entities::{split_within_entity_budget, thin_entities};
+
 /// Maximum text length (UTF-16 units after entity parsing).
 pub const TEXT_LIMIT: usize = 4096;
 /// Maximum caption length.
@@ -190,7 +196,7 @@ impl TelegramMessage {
 // ----- HTML emitter -------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tag<'a> {
+pub(super) enum Tag<'a> {
     Link(&'a str),
     Style(Style),
 }
@@ -251,7 +257,7 @@ pub(crate) fn escape_into(s: &str, out: &mut String, attr: bool) {
 /// The tags a span needs, outermost first. Code carries no other style
 /// (Telegram drops formatting inside code), and code inside a link loses
 /// the code style so the link survives.
-fn wanted<'a>(span: &'a Span, extra: Style) -> Vec<Tag<'a>> {
+pub(super) fn wanted<'a>(span: &'a Span, extra: Style) -> Vec<Tag<'a>> {
     let mut v = Vec::with_capacity(4);
     if let Some(l) = &span.link {
         v.push(Tag::Link(l));
@@ -534,251 +540,6 @@ pub fn render(
     Ok(out.into_iter().map(checked).collect())
 }
 
-/// Formatting entities the renderer allows itself per message. Telegram
-/// applies at most 100 and silently ignores the rest; 10 are left for the
-/// entities Telegram adds itself (hashtags, bare URLs).
-pub const MAX_ENTITIES: usize = 90;
-
-/// Budget for the entities' total size, in bytes (about 16 per entity plus
-/// its URL). Telegram rejects a message whose entities are too large in
-/// total with `Bad Request: ENTITIES_TOO_LONG`, at about 9500 bytes
-/// (tdlib/telegram-bot-api#165); link-dense text reaches that well before
-/// 4096 characters.
-pub const ENTITY_BYTES: usize = 7000;
-
-/// Walk the entities [`to_html`] will create for `blocks` (in order), with
-/// their size; `keep` decides, for a span, whether its new entities fit
-/// (returning `false` strips its style and link).
-fn walk_entities(blocks: &mut [Block], mut keep: impl FnMut(usize, usize) -> bool) {
-    fn spans_pass(spans: &mut [Span], extra: Style, keep: &mut impl FnMut(usize, usize) -> bool) {
-        let mut open: Vec<(Option<String>, Style)> = Vec::new();
-        for span in spans.iter_mut() {
-            if span.text.is_empty() {
-                continue;
-            }
-            let tags: Vec<(Option<String>, Style)> = wanted(span, extra)
-                .into_iter()
-                .map(|t| match t {
-                    Tag::Link(l) => (Some(l.to_string()), Style::PLAIN),
-                    Tag::Style(s) => (None, s),
-                })
-                .collect();
-            let common = open.iter().zip(&tags).take_while(|(a, b)| a == b).count();
-            let new = &tags[common..];
-            let bytes: usize = new
-                .iter()
-                .map(|(l, _)| 16 + l.as_ref().map_or(0, String::len))
-                .sum();
-            if new.is_empty() || keep(new.len(), bytes) {
-                open = tags;
-            } else {
-                span.style = Style::PLAIN;
-                span.link = None;
-                open.clear();
-            }
-        }
-    }
-    for b in blocks.iter_mut() {
-        match b {
-            Block::Paragraph(s) => spans_pass(s, Style::PLAIN, &mut keep),
-            Block::Heading { spans, .. } => spans_pass(spans, Style::BOLD, &mut keep),
-            Block::ListItem { spans, .. } => spans_pass(spans, Style::PLAIN, &mut keep),
-            Block::Quote(s) => {
-                if keep(1, 16) {
-                    spans_pass(s, Style::PLAIN, &mut keep);
-                } else {
-                    let s = std::mem::take(s);
-                    *b = Block::Paragraph(s);
-                    if let Block::Paragraph(s) = b {
-                        spans_pass(s, Style::PLAIN, &mut keep);
-                    }
-                }
-            }
-            Block::Code { lang, text } => {
-                let n = 1 + usize::from(lang.is_some());
-                if !keep(n, 16 * n) {
-                    *b = Block::Paragraph(vec![Span::plain(std::mem::take(text))]);
-                }
-            }
-            Block::Image { src, alt } => {
-                if !keep(1, 16 + src.len()) {
-                    let label = if alt.trim().is_empty() {
-                        "Image"
-                    } else {
-                        alt.as_str()
-                    };
-                    *b = Block::Paragraph(vec![Span::plain(format!("🖼 {label}"))]);
-                }
-            }
-        }
-    }
-}
-
-/// Count of entities [`to_html`] creates for `blocks`, and their total
-/// size (what [`walk_entities`] sees, without copying anything).
-fn entity_cost(blocks: &[Block]) -> (usize, usize) {
-    fn spans_cost(spans: &[Span], extra: Style, n: &mut usize, bytes: &mut usize) {
-        let mut open: Vec<Tag<'_>> = Vec::new();
-        for span in spans.iter().filter(|s| !s.text.is_empty()) {
-            let want = wanted(span, extra);
-            let common = open.iter().zip(&want).take_while(|(a, b)| a == b).count();
-            for t in &want[common..] {
-                *n += 1;
-                *bytes += 16 + if let Tag::Link(l) = t { l.len() } else { 0 };
-            }
-            open = want;
-        }
-    }
-    let (mut n, mut bytes) = (0usize, 0usize);
-    for b in blocks {
-        match b {
-            Block::Paragraph(s) | Block::ListItem { spans: s, .. } => {
-                spans_cost(s, Style::PLAIN, &mut n, &mut bytes)
-            }
-            Block::Heading { spans, .. } => spans_cost(spans, Style::BOLD, &mut n, &mut bytes),
-            Block::Quote(s) => {
-                n += 1;
-                bytes += 16;
-                spans_cost(s, Style::PLAIN, &mut n, &mut bytes);
-            }
-            Block::Code { lang, .. } => {
-                let k = 1 + usize::from(lang.is_some());
-                n += k;
-                bytes += 16 * k;
-            }
-            Block::Image { src, .. } => {
-                n += 1;
-                bytes += 16 + src.len();
-            }
-        }
-    }
-    (n, bytes)
-}
-
-/// Drop formatting (then links) from the end of the text when the
-/// entities exceed [`MAX_ENTITIES`] or [`ENTITY_BYTES`].
-fn thin_entities(blocks: &mut [Block]) {
-    let (n, bytes) = entity_cost(blocks);
-    if n <= MAX_ENTITIES && bytes <= ENTITY_BYTES {
-        return;
-    }
-    let (mut n, mut bytes) = (0, 0);
-    walk_entities(blocks, |k, b| {
-        if n + k <= MAX_ENTITIES && bytes + b <= ENTITY_BYTES {
-            n += k;
-            bytes += b;
-            true
-        } else {
-            false
-        }
-    });
-    // A heading is bold as a whole: stripping its spans leaves that bold
-    // (one entity per heading), so a text of many short headings can still
-    // be over. Such headings become plain paragraphs, from the end.
-    loop {
-        let (n, bytes) = entity_cost(blocks);
-        if n <= MAX_ENTITIES && bytes <= ENTITY_BYTES {
-            return;
-        }
-        let excess = (n.saturating_sub(MAX_ENTITIES)).max(1);
-        let mut demoted = 0;
-        for b in blocks.iter_mut().rev() {
-            if demoted == excess {
-                break;
-            }
-            if let Block::Heading { spans, .. } = b {
-                *b = Block::Paragraph(std::mem::take(spans));
-                demoted += 1;
-            }
-        }
-        if demoted == 0 {
-            return;
-        }
-    }
-}
-
-/// Split at `limit`; a part with too many or too large entities is split
-/// again, smaller (down to 256 characters), and thinned as a last resort.
-fn split_within_entity_budget(
-    d: &dyn Dialect,
-    blocks: Vec<Block>,
-    limit: usize,
-) -> Vec<Vec<Block>> {
-    let mut out = Vec::new();
-    for mut part in layout::split(d, blocks, limit) {
-        let (n, bytes) = entity_cost(&part);
-        if n <= MAX_ENTITIES && bytes <= ENTITY_BYTES {
-            out.push(part);
-        } else if limit > 256 {
-            out.extend(split_within_entity_budget(d, part, limit / 2));
-        } else {
-            thin_entities(&mut part);
-            out.push(part);
-        }
-    }
-    out
-}
-
-/// Summary mode: the resolved post and its length, shrinking the summary
-/// (and the content, if the template uses it) until the post fits `limit`,
-/// then, as a last resort, truncating the whole post on a sentence or word
-/// boundary while keeping a short trailing link line.
-pub(crate) fn fit_summary(
-    d: &dyn Dialect,
-    pieces: &[super::markup::Piece],
-    art: &Article,
-    limit: usize,
-) -> (Vec<Block>, usize) {
-    use super::markup::{Piece, Slot};
-    let blocks = super::markup::resolve(pieces, &art.summary, &art.content);
-    let len = doc_len(d, &blocks);
-    if len <= limit {
-        return (blocks, len);
-    }
-    let uses = |s: Slot| {
-        pieces
-            .iter()
-            .any(|p| matches!(p, Piece::Slot { slot, .. } if *slot == s))
-    };
-    let (use_summary, use_content) = (uses(Slot::Summary), uses(Slot::Content));
-    let mut summary = art.summary.clone();
-    let mut content = if use_content {
-        art.content.clone()
-    } else {
-        Vec::new()
-    };
-    let mut len = len;
-    for _ in 0..6 {
-        let excess = len - limit;
-        let s_len = if use_summary { doc_len(d, &summary) } else { 0 };
-        let c_len = if use_content { doc_len(d, &content) } else { 0 };
-        if s_len >= c_len && s_len > 0 {
-            summary = shrink(d, summary, s_len, excess);
-        } else if c_len > 0 {
-            content = shrink(d, content, c_len, excess);
-        } else {
-            break;
-        }
-        let blocks = super::markup::resolve(pieces, &summary, &content);
-        len = doc_len(d, &blocks);
-        if len <= limit {
-            return (blocks, len);
-        }
-    }
-    let blocks = super::markup::resolve(pieces, &summary, &content);
-    let blocks = layout::truncate_keep_tail(d, blocks, limit);
-    let len = doc_len(d, &blocks);
-    (blocks, len)
-}
-
-fn shrink(d: &dyn Dialect, blocks: Vec<Block>, len: usize, excess: usize) -> Vec<Block> {
-    let target = len.saturating_sub(excess + 16);
-    if target < 40 {
-        return Vec::new();
-    }
-    layout::truncate(d, blocks, target)
-}
-
 /// Validate; replace an invalid message by its plain-text fallback.
 fn checked(m: TelegramMessage) -> TelegramMessage {
     // The text goes through the strict validator; the other parameters are
@@ -953,7 +714,7 @@ mod tests {
         ];
         let (html, _) = to_html(&blocks);
         let parsed = crate::format::validate::parse_telegram_html(&html).unwrap_or_default();
-        let (n, bytes) = entity_cost(&blocks);
+        let (n, bytes) = entities::entity_cost(&blocks);
         assert_eq!(n, parsed.entities.len(), "{html}");
         let expected: usize = parsed
             .entities
