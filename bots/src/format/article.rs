@@ -4,11 +4,10 @@
 
 use url::Url;
 
+use super::options::{FeedFormat, TargetFormat};
 use super::rich::Block;
 use super::text::{one_line, sanitize_url, truncate_words};
-use super::{
-    FeedFormat, TargetFormat, images, layout, repair, rich, rules, sanitize, telegram_file, text,
-};
+use super::{images, layout, repair, rich, rules, sanitize, telegram_file, text};
 use crate::model::{DigestItem, Post};
 
 /// Upper bound of the `title` placeholder.

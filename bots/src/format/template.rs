@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{DateTime, Utc};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
+use super::article::{self, Article};
 use super::markup::{self, Piece, Slot};
+use super::options::{DiscordStyle, FeedFormat, Mode, Platform, TargetFormat};
 use super::rich::{Block, doc_plain_text};
 use super::text::{one_line, sanitize_url, truncate_words};
-use super::{Article, DiscordStyle, Mode, Platform, TargetFormat};
 use crate::model::Post;
 use crate::target::RenderError;
 
@@ -317,8 +318,8 @@ pub(crate) fn render_content(
 /// variables and markup the renderer would not understand.
 pub(crate) fn check(src: &str, fmt: &TargetFormat) -> Result<(), String> {
     compiled(src)?;
-    for post in super::samples() {
-        let art = super::prepare(&post, &super::FeedFormat::default(), fmt);
+    for post in article::samples() {
+        let art = article::prepare(&post, &FeedFormat::default(), fmt);
         let out = run(src, &post, &art, fmt)?;
         let parsed = markup::parse(&out);
         if !parsed.problems.is_empty() {
