@@ -25,4 +25,5 @@ pub mod store_faults;
 pub mod supervise;
 pub mod targets;
 pub mod telemetry;
+pub mod text;
 pub mod wakeup;

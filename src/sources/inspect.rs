@@ -178,16 +178,7 @@ pub fn render_json_lines(report: &InspectReport) -> String {
     out
 }
 
-fn clip(s: &str, max: usize) -> String {
-    let s = s.replace(['\n', '\r', '\t'], " ");
-    if s.chars().count() <= max {
-        s
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
+use crate::text::clip;
 
 /// A human-readable table: a header per source, then a field/value block
 /// per article; an error is one line `error: <source>: <reason>`.
