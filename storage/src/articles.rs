@@ -1,0 +1,280 @@
+//! Articles: ingest (article, identity keys and delivery rows in one
+//! transaction), lookups, retraction.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::*;
+
+impl Store {
+    /// Record what one poll of `feed` saw, in one transaction: the feed's
+    /// new state and every item. For each item: a new article gets its
+    /// delivery rows from `routes`; a changed one gets edit jobs for the
+    /// targets that already show (or are showing) it; an unchanged one
+    /// only gains any new identity keys.
+    pub fn ingest(
+        &mut self,
+        state: &FeedState,
+        items: &[(IncomingArticle, Vec<Route>)],
+        now: Millis,
+    ) -> Result<Vec<Ingested>> {
+        let tx = self.write()?;
+        let mut out = Vec::with_capacity(items.len());
+        for (item, routes) in items {
+            out.push(ingest_one(&tx, &state.feed, item, routes, now)?);
+        }
+        put_feed_state(&tx, state, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Record one article outside a feed poll (an editor's publish):
+    /// same rules as [`Store::ingest`].
+    pub fn ingest_one(
+        &mut self,
+        feed: &str,
+        item: &IncomingArticle,
+        routes: &[Route],
+        now: Millis,
+    ) -> Result<Ingested> {
+        let tx = self.write()?;
+        let r = ingest_one(&tx, feed, item, routes, now)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    pub fn article(&self, id: i64) -> Result<Option<Article>> {
+        Ok(row(
+            &self.conn,
+            &format!("SELECT {ARTICLE_COLS} FROM articles WHERE id = ?1"),
+            [id],
+            article_from_row,
+        )
+        .optional()?)
+    }
+
+    /// Articles whose link is `link`, newest first.
+    pub fn articles_by_link(&self, link: &str) -> Result<Vec<Article>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {ARTICLE_COLS} FROM articles WHERE link = ?1 ORDER BY id DESC"
+        ))?;
+        let rows = st.query_map([link], article_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The article a feed knows under `key`, if any.
+    pub fn article_by_key(&self, feed: &str, key: &str) -> Result<Option<Article>> {
+        Ok(row(&self.conn,
+                &format!(
+                    "SELECT {ARTICLE_COLS} FROM articles WHERE id = (SELECT article_id FROM article_keys WHERE feed = ?1 AND key = ?2)"
+                ),
+                [feed, key],
+                article_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Number of articles recorded for a feed.
+    pub fn article_count(&self, feed: &str) -> Result<u64> {
+        let n: i64 = row(
+            &self.conn,
+            "SELECT COUNT(*) FROM articles WHERE feed = ?1",
+            [feed],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Retract an article: its unsent post/edit rows are skipped and a
+    /// delete job is queued for every target that shows it. Returns those
+    /// targets.
+    pub fn retract(&mut self, article_id: i64, now: Millis) -> Result<Vec<String>> {
+        let tx = self.write()?;
+        let revision: i64 = row(
+            &tx,
+            "SELECT revision FROM articles WHERE id = ?1",
+            [article_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(Error::NoSuchArticle(article_id))?;
+        tx.execute(
+            "UPDATE articles SET retracted_at = ?2, updated_at = ?2 WHERE id = ?1",
+            params![article_id, now],
+        )?;
+        let targets: Vec<String> = {
+            let mut st = tx.prepare_cached(
+                "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post' ORDER BY target",
+            )?;
+            st.query_map([article_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut queued = Vec::new();
+        for t in targets {
+            supersede(
+                &tx,
+                article_id,
+                &t,
+                &[Action::Post, Action::Edit],
+                "retracted",
+                now,
+            )?;
+            let shows: i64 = row(
+                &tx,
+                "SELECT COUNT(*) FROM posted_messages WHERE article_id = ?1 AND target = ?2",
+                params![article_id, t],
+                |r| r.get(0),
+            )?;
+            // A part being sent right now may still land: delete after it.
+            let in_flight: i64 = row(
+                &tx,
+                "SELECT COUNT(*) FROM deliveries WHERE article_id = ?1 AND target = ?2 AND state = 'sending'",
+                params![article_id, t],
+                |r| r.get(0),
+            )?;
+            if shows + in_flight > 0 {
+                tx.execute(
+                    "DELETE FROM deliveries WHERE article_id = ?1 AND target = ?2 AND action = 'delete' AND revision = ?3 AND state = 'pending' AND payload IS NULL AND ref_message IS NULL",
+                    params![article_id, t, revision],
+                )?;
+                let exists: i64 = row(
+                    &tx,
+                    "SELECT COUNT(*) FROM deliveries WHERE article_id = ?1 AND target = ?2 AND action = 'delete' AND revision = ?3",
+                    params![article_id, t, revision],
+                    |r| r.get(0),
+                )?;
+                if exists == 0 {
+                    insert_job(
+                        &tx,
+                        NewJob {
+                            article_id,
+                            target: &t,
+                            action: Action::Delete,
+                            revision,
+                            state: State::Pending,
+                            reason: None,
+                            not_before: None,
+                        },
+                        now,
+                    )?;
+                    queued.push(t);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(queued)
+    }
+}
+
+pub(crate) fn ingest_one(
+    tx: &rusqlite::Transaction<'_>,
+    feed: &str,
+    item: &IncomingArticle,
+    routes: &[Route],
+    now: Millis,
+) -> Result<Ingested> {
+    // Find the article under any of its keys, preferring the first key.
+    let mut existing: Option<(i64, String, i64, Option<Millis>)> = None;
+    for key in &item.keys {
+        existing = row(tx,
+                "SELECT a.id, a.content_hash, a.revision, a.retracted_at FROM article_keys k JOIN articles a ON a.id = k.article_id WHERE k.feed = ?1 AND k.key = ?2",
+                params![feed, key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        if existing.is_some() {
+            break;
+        }
+    }
+    let primary = item.keys.first().map(String::as_str).unwrap_or("");
+    let outcome = match existing {
+        None => {
+            tx.execute(
+                "INSERT INTO articles (feed, key, link, title, content_hash, revision, payload, published_at, first_seen_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8)",
+                params![feed, primary, item.link, item.title, item.content_hash, item.payload, item.published_at, now],
+            )?;
+            let article_id = tx.last_insert_rowid();
+            for r in routes {
+                insert_job(
+                    tx,
+                    NewJob {
+                        article_id,
+                        target: &r.target,
+                        action: Action::Post,
+                        revision: 0,
+                        state: r.state,
+                        reason: r.reason.as_deref(),
+                        not_before: r.not_before,
+                    },
+                    now,
+                )?;
+            }
+            Ingested::New { article_id }
+        }
+        Some((article_id, hash, _, _)) if hash == item.content_hash => {
+            Ingested::Unchanged { article_id }
+        }
+        Some((article_id, _, _, retracted)) if retracted.is_some() || item.refresh_only => {
+            // A retracted article stays retracted, and a re-read through
+            // another route is not an edit: remember the content only.
+            tx.execute(
+                "UPDATE articles SET content_hash = ?2, payload = ?3, title = ?4, updated_at = ?5 WHERE id = ?1",
+                params![article_id, item.content_hash, item.payload, item.title, now],
+            )?;
+            Ingested::Unchanged { article_id }
+        }
+        Some((article_id, _, revision, _)) => {
+            let revision = revision + 1;
+            tx.execute(
+                "UPDATE articles SET content_hash = ?2, payload = ?3, title = ?4, link = COALESCE(?5, link), revision = ?6, updated_at = ?7 WHERE id = ?1",
+                params![article_id, item.content_hash, item.payload, item.title, item.link, revision, now],
+            )?;
+            // Targets that show the article, or have started showing it.
+            let targets: Vec<String> = {
+                let mut st = tx.prepare_cached(
+                    "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post'
+                     AND (state IN ('sent','sending') OR (state = 'pending' AND payload IS NOT NULL))
+                     ORDER BY target",
+                )?;
+                st.query_map([article_id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            for t in &targets {
+                supersede(
+                    tx,
+                    article_id,
+                    t,
+                    &[Action::Edit],
+                    &format!("superseded by revision {revision}"),
+                    now,
+                )?;
+                insert_job(
+                    tx,
+                    NewJob {
+                        article_id,
+                        target: t,
+                        action: Action::Edit,
+                        revision,
+                        state: State::Pending,
+                        reason: None,
+                        not_before: None,
+                    },
+                    now,
+                )?;
+            }
+            Ingested::Updated {
+                article_id,
+                revision,
+                edit_targets: targets,
+            }
+        }
+    };
+    let article_id = outcome.article_id();
+    for key in &item.keys {
+        tx.execute(
+            "INSERT OR IGNORE INTO article_keys (feed, key, article_id) VALUES (?1, ?2, ?3)",
+            params![feed, key, article_id],
+        )?;
+    }
+    Ok(outcome)
+}
