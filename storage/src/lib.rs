@@ -18,9 +18,11 @@ mod import;
 mod poison;
 mod schema;
 mod stats;
+mod websub;
 
 pub use admin::{AuditEntry, DynamicFeed, Scheduled};
 pub use stats::QueueStats;
+pub use websub::{SubState, Subscription};
 
 use std::path::Path;
 use std::time::Duration;
