@@ -26,3 +26,4 @@ pub mod supervise;
 pub mod targets;
 pub mod telemetry;
 pub mod wakeup;
+pub mod websub;
