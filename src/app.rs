@@ -228,10 +228,16 @@ pub async fn run(
             engine.telemetry().clone(),
         );
         mounts.extend(push.mounts());
-        frontends.spawn(supervise("websub", "websub".into(), alerts.clone(), shutdown.clone(), {
-            let sd = shutdown.clone();
-            move || push.clone().run(sd.clone())
-        }));
+        frontends.spawn(supervise(
+            "websub",
+            "websub".into(),
+            alerts.clone(),
+            shutdown.clone(),
+            {
+                let sd = shutdown.clone();
+                move || push.clone().run(sd.clone())
+            },
+        ));
         listening.spawn(crate::http::start(
             listener,
             cfg.clone(),

@@ -238,11 +238,14 @@ impl Poller {
     }
 
     fn start_watcher(self: &Arc<Self>, name: &str) {
-        let Some((feed, stop, wake, now)) = self
-            .lock_feeds()
-            .get(name)
-            .map(|w| (w.feed.clone(), w.stop.clone(), w.wake.clone(), w.now.clone()))
-        else {
+        let Some((feed, stop, wake, now)) = self.lock_feeds().get(name).map(|w| {
+            (
+                w.feed.clone(),
+                w.stop.clone(),
+                w.wake.clone(),
+                w.now.clone(),
+            )
+        }) else {
             return;
         };
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());

@@ -56,7 +56,10 @@ impl FeedConfig {
                     format!("the secret is too short: use at least {MIN_HOOK_SECRET} characters (it is part of the hook's URL)"),
                 ));
             }
-            if !s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c)) {
+            if !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c))
+            {
                 e.push((
                     "wordpress_hook_secret",
                     "use letters, digits and - _ . ~ only (it is part of the hook's URL)".into(),
@@ -70,10 +73,7 @@ impl FeedConfig {
             }
         }
         if self.push_safety_interval.0 < Duration::from_secs(1) {
-            e.push((
-                "push_safety_interval",
-                "must be at least 1s".into(),
-            ));
+            e.push(("push_safety_interval", "must be at least 1s".into()));
         }
         e
     }

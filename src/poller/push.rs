@@ -59,7 +59,14 @@ impl Poller {
         let mut items = items;
         crate::sources::set_feed_name(&mut items, feed);
         let report = self
-            .record(&info.feed, state, items, false, false, PollReport::default())
+            .record(
+                &info.feed,
+                state,
+                items,
+                false,
+                false,
+                PollReport::default(),
+            )
             .await?;
         Ok(PushOutcome::Recorded(report))
     }

@@ -66,7 +66,11 @@ async fn verify(
         Err(r) => return r,
     };
     let (Some(mode), Some(topic)) = (q.get("hub.mode"), q.get("hub.topic")) else {
-        return (StatusCode::BAD_REQUEST, "hub.mode and hub.topic are required").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "hub.mode and hub.topic are required",
+        )
+            .into_response();
     };
     if *topic != sub.topic {
         tracing::warn!(feed = %sub.feed, "WebSub: a verification for another topic was refused");
@@ -180,8 +184,7 @@ async fn content(
         return (StatusCode::GONE, "not subscribed").into_response();
     };
     let cap = info.feed.body_cap.unwrap_or(push.cfg.sources.body_cap);
-    let bytes = match axum::body::to_bytes(body, usize::try_from(cap).unwrap_or(usize::MAX)).await
-    {
+    let bytes = match axum::body::to_bytes(body, usize::try_from(cap).unwrap_or(usize::MAX)).await {
         Ok(b) => b,
         Err(_) => {
             // Too large (or cut off): nothing to trust; a poll reads it.
@@ -209,7 +212,10 @@ async fn content(
         .db
         .call(move |s| s.subscription_pushed(&cb, now_ms()))
         .await;
-    if !push.limiter.allow(&format!("push:{feed}"), super::PUSHES_PER_MINUTE) {
+    if !push
+        .limiter
+        .allow(&format!("push:{feed}"), super::PUSHES_PER_MINUTE)
+    {
         metrics.pushed(&feed, "rate_limited");
         push.poller.poll_now(&feed);
         return StatusCode::ACCEPTED.into_response();

@@ -131,7 +131,12 @@ pub fn from_document(body: &[u8], base: &Url) -> Links {
 /// `Ok(None)`: the feed names no hub.
 pub async fn discover(fetcher: &Fetcher, spec: &FeedSpec) -> Result<Option<Discovered>, String> {
     let raw = fetcher
-        .get(&spec.url, spec, None, "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.1")
+        .get(
+            &spec.url,
+            spec,
+            None,
+            "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.1",
+        )
         .await
         .map_err(|e| crate::redact::redact_text(&e.to_string()))?;
     let header = raw
@@ -183,7 +188,10 @@ mod tests {
             l.hubs,
             vec![Url::parse("https://pubsubhubbub.appspot.com/").unwrap()]
         );
-        assert_eq!(l.this.unwrap().as_str(), "http://site.example/feed/?a=1&b=2");
+        assert_eq!(
+            l.this.unwrap().as_str(),
+            "http://site.example/feed/?a=1&b=2"
+        );
         let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><link rel="hub" href="/hub"/><entry/></feed>"#;
         let l = from_document(atom, &base());
         assert_eq!(l.hubs[0].as_str(), "http://site.example/hub");

@@ -230,8 +230,12 @@ impl Push {
                     let margin = (lease_ms / 4).clamp(2_000, 24 * 3600 * 1000);
                     if expires <= now {
                         tracing::warn!(feed = %sub.feed, "WebSub: the lease ended without a renewal; polling the feed");
-                        self.set_state(&sub.feed, SubState::Expired, Some("the lease ended".into()))
-                            .await;
+                        self.set_state(
+                            &sub.feed,
+                            SubState::Expired,
+                            Some("the lease ended".into()),
+                        )
+                        .await;
                     } else if expires - now < margin && now - sub.requested_at > margin {
                         self.subscribe(f, Some(sub)).await;
                     }
@@ -343,7 +347,11 @@ impl Push {
         let renewal = sub.state == SubState::Active;
         // Recorded before the request: a hub may verify before it answers.
         let row = sub.clone();
-        if let Err(e) = self.db.call(move |s| s.put_subscription(&row, now_ms())).await {
+        if let Err(e) = self
+            .db
+            .call(move |s| s.put_subscription(&row, now_ms()))
+            .await
+        {
             tracing::warn!(feed = %name, error = %e, "WebSub: cannot record the subscription");
             self.retry_later(&name, RETRY_AFTER);
             return;
@@ -401,7 +409,11 @@ impl Push {
         sub.state = SubState::Unsubscribing;
         sub.requested_at = now_ms();
         let row = sub.clone();
-        if let Err(e) = self.db.call(move |s| s.put_subscription(&row, now_ms())).await {
+        if let Err(e) = self
+            .db
+            .call(move |s| s.put_subscription(&row, now_ms()))
+            .await
+        {
             tracing::warn!(feed = %feed, error = %e, "WebSub: cannot record the unsubscription");
             return;
         }

@@ -78,13 +78,29 @@ mod tests {
         ];
         for (m, h) in cases {
             let header = format!("{m}={h}");
-            assert_eq!(verify(Some(header.as_bytes()), "k", body), Verdict::Valid, "{m}");
-            assert_eq!(verify(Some(header.as_bytes()), "other", body), Verdict::Invalid, "{m}");
-            assert_eq!(verify(Some(header.as_bytes()), "k", b"<feed />"), Verdict::Invalid, "{m}");
+            assert_eq!(
+                verify(Some(header.as_bytes()), "k", body),
+                Verdict::Valid,
+                "{m}"
+            );
+            assert_eq!(
+                verify(Some(header.as_bytes()), "other", body),
+                Verdict::Invalid,
+                "{m}"
+            );
+            assert_eq!(
+                verify(Some(header.as_bytes()), "k", b"<feed />"),
+                Verdict::Invalid,
+                "{m}"
+            );
         }
         assert_eq!(verify(None, "k", body), Verdict::Missing);
         for bad in ["", "sha256", "sha256=zz", "md5=00", "sha256="] {
-            assert_eq!(verify(Some(bad.as_bytes()), "k", body), Verdict::Invalid, "{bad}");
+            assert_eq!(
+                verify(Some(bad.as_bytes()), "k", body),
+                Verdict::Invalid,
+                "{bad}"
+            );
         }
         assert_eq!(verify(Some(&[0xff, 0xfe]), "k", body), Verdict::Invalid);
         assert_eq!(

@@ -267,14 +267,20 @@ mod tests {
             "b"
         );
         assert!(s.subscription_by_callback("nope").unwrap().is_none());
-        assert!(s.subscription_verified("cb-a", Some(60), Some(61_000), 2).unwrap());
+        assert!(
+            s.subscription_verified("cb-a", Some(60), Some(61_000), 2)
+                .unwrap()
+        );
         let a = s.subscription("a").unwrap().unwrap();
         assert_eq!(a.state, SubState::Active);
         assert_eq!(a.expires_at, Some(61_000));
         // A denied subscription is not revived by a late verification.
         s.set_subscription_state("b", SubState::Denied, Some("no"), 3)
             .unwrap();
-        assert!(!s.subscription_verified("cb-b", Some(60), Some(1), 4).unwrap());
+        assert!(
+            !s.subscription_verified("cb-b", Some(60), Some(1), 4)
+                .unwrap()
+        );
         s.subscription_pushed("cb-a", 5).unwrap();
         assert_eq!(s.subscription("a").unwrap().unwrap().pushes, 1);
         assert!(s.delete_subscription("a").unwrap());

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
+use crier_fakes::FakeTelegram;
 use crier_fakes::feed::{FeedServer, Route};
 use crier_fakes::hub::{self, FakeHub};
-use crier_fakes::FakeTelegram;
 use crier_storage::SubState;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
@@ -177,7 +177,10 @@ async fn a_fat_ping_is_posted_once_through_the_poll_path() {
     assert_eq!(sub.secret.as_deref().map(str::len), Some(64));
     assert_eq!(sub.topic, w.topic());
     let v = w.hub.verifications();
-    assert!(v.iter().any(|v| v.mode == "subscribe" && v.confirmed), "{v:?}");
+    assert!(
+        v.iter().any(|v| v.mode == "subscribe" && v.confirmed),
+        "{v:?}"
+    );
     // The backlog was not posted.
     assert_eq!(w.tg.bot_posts(CHANNEL).len(), 0);
 
@@ -249,12 +252,24 @@ async fn forged_and_unsigned_pings_are_acknowledged_and_ignored() {
         .await;
     assert_eq!(replayed.status, Some(202));
     w.hub
-        .deliver_raw(&sub.callback, &w.topic(), &doc, "application/rss+xml", Some("sha256=zz".into()))
+        .deliver_raw(
+            &sub.callback,
+            &w.topic(),
+            &doc,
+            "application/rss+xml",
+            Some("sha256=zz".into()),
+        )
         .await;
     // An unknown callback finds nothing.
     let unknown = w
         .hub
-        .deliver_raw(&w.url(&format!("/websub/{}", "ab".repeat(32))), &w.topic(), &doc, "application/rss+xml", None)
+        .deliver_raw(
+            &w.url(&format!("/websub/{}", "ab".repeat(32))),
+            &w.topic(),
+            &doc,
+            "application/rss+xml",
+            None,
+        )
         .await;
     assert_eq!(unknown.status, Some(404));
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -296,7 +311,10 @@ async fn a_thin_ping_polls_the_feed_now() {
         w.posts_with("Story 001") == 1 && w.posts_with("Story 002") == 1
     })
     .await;
-    assert!(w.feeds.hits("/feed.xml") > hits, "no poll after the thin ping");
+    assert!(
+        w.feeds.hits("/feed.xml") > hits,
+        "no poll after the thin ping"
+    );
     d.stop().await;
 }
 
@@ -333,14 +351,23 @@ async fn a_push_racing_polls_posts_each_article_once() {
 async fn a_denied_subscription_falls_back_to_polling() {
     let w = world().await;
     w.hub.deny(&w.topic());
-    let d = Daemon::start(w.dir.path(), &w.config("interval = \"1s\"").replace("interval = \"1h\"\n", ""));
+    let d = Daemon::start(
+        w.dir.path(),
+        &w.config("interval = \"1s\"")
+            .replace("interval = \"1h\"\n", ""),
+    );
     eventually("the denial recorded", Duration::from_secs(30), || {
         w.sub_state() == Some(SubState::Denied)
     })
     .await;
-    let sub = store(w.dir.path()).subscription("news").expect("row").expect("sub");
+    let sub = store(w.dir.path())
+        .subscription("news")
+        .expect("row")
+        .expect("sub");
     assert!(
-        sub.reason.as_deref().is_some_and(|r| r.contains("not allowed")),
+        sub.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("not allowed")),
         "{sub:?}"
     );
     assert!(w.hub.subscriptions().is_empty());
@@ -389,9 +416,11 @@ async fn leases_are_renewed_and_an_expired_one_falls_back_to_polling() {
             .is_some_and(|s| s.state != SubState::Active)
     })
     .await;
-    eventually("the article polled and posted", Duration::from_secs(20), || {
-        w.posts_with("Story 002") == 1
-    })
+    eventually(
+        "the article polled and posted",
+        Duration::from_secs(20),
+        || w.posts_with("Story 002") == 1,
+    )
     .await;
     assert!(w.feeds.hits("/feed.xml") > hits);
     d.stop().await;
@@ -405,13 +434,17 @@ async fn a_feed_no_longer_pushed_is_unsubscribed() {
     d.stop().await;
     // Push turned off for the feed: the hub is told, and verifies.
     let d = Daemon::start(w.dir.path(), &w.config("push = \"off\""));
-    eventually("the unsubscription verified", Duration::from_secs(30), || {
-        w.hub.subscriptions().is_empty()
-            && w.hub
-                .verifications()
-                .iter()
-                .any(|v| v.mode == "unsubscribe" && v.confirmed)
-    })
+    eventually(
+        "the unsubscription verified",
+        Duration::from_secs(30),
+        || {
+            w.hub.subscriptions().is_empty()
+                && w.hub
+                    .verifications()
+                    .iter()
+                    .any(|v| v.mode == "unsubscribe" && v.confirmed)
+        },
+    )
     .await;
     eventually("the row forgotten", Duration::from_secs(10), || {
         w.sub_state().is_none()
@@ -434,18 +467,34 @@ async fn verification_is_echoed_only_for_what_crier_asked() {
     };
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     // Another topic, an unsubscribe Crier did not ask for, an unknown id.
-    let r = get(format!("hub.mode=subscribe&hub.topic={}&hub.challenge=abc&hub.lease_seconds=60", enc("http://other.example/feed"))).await;
+    let r = get(format!(
+        "hub.mode=subscribe&hub.topic={}&hub.challenge=abc&hub.lease_seconds=60",
+        enc("http://other.example/feed")
+    ))
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = get(format!("hub.mode=unsubscribe&hub.topic={}&hub.challenge=abc", enc(&w.topic()))).await;
+    let r = get(format!(
+        "hub.mode=unsubscribe&hub.topic={}&hub.challenge=abc",
+        enc(&w.topic())
+    ))
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = c
-        .get(format!("{}?hub.mode=subscribe&hub.topic={}&hub.challenge=abc&hub.lease_seconds=60", w.url(&format!("/websub/{}", "cd".repeat(32))), enc(&w.topic())))
+        .get(format!(
+            "{}?hub.mode=subscribe&hub.topic={}&hub.challenge=abc&hub.lease_seconds=60",
+            w.url(&format!("/websub/{}", "cd".repeat(32))),
+            enc(&w.topic())
+        ))
         .send()
         .await
         .expect("get");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // The right one (a renewal) is echoed exactly.
-    let r = get(format!("hub.mode=subscribe&hub.topic={}&hub.challenge=xyz-123&hub.lease_seconds=60", enc(&w.topic()))).await;
+    let r = get(format!(
+        "hub.mode=subscribe&hub.topic={}&hub.challenge=xyz-123&hub.lease_seconds=60",
+        enc(&w.topic())
+    ))
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await.expect("body"), "xyz-123");
     assert_eq!(w.sub_state(), Some(SubState::Active));
@@ -484,30 +533,62 @@ async fn pushes_are_bounded_and_touch_their_own_feed_only() {
     let other_doc = hub_rss(&numbered("o", 2), &w.hub.url(), &other_topic);
     let r = w
         .hub
-        .deliver_raw(&news.callback, &other_topic, &other_doc, "application/rss+xml", Some(hub::sign(&secret, other_doc.as_bytes())))
+        .deliver_raw(
+            &news.callback,
+            &other_topic,
+            &other_doc,
+            "application/rss+xml",
+            Some(hub::sign(&secret, other_doc.as_bytes())),
+        )
         .await;
     assert_eq!(r.status, Some(202));
     eventually("recorded under news", Duration::from_secs(20), || {
-        store(w.dir.path()).article_by_key("news", "guid:o-2").ok().flatten().is_some()
+        store(w.dir.path())
+            .article_by_key("news", "guid:o-2")
+            .ok()
+            .flatten()
+            .is_some()
     })
     .await;
-    assert!(store(w.dir.path()).article_by_key("other", "guid:o-2").expect("lookup").is_none());
+    assert!(
+        store(w.dir.path())
+            .article_by_key("other", "guid:o-2")
+            .expect("lookup")
+            .is_none()
+    );
 
     // Over the body cap: refused, nothing recorded, the feed polled.
     let big = hub_rss(&numbered("big", 60), &w.hub.url(), &w.topic());
     assert!(big.len() > 6_000);
     let r = w
         .hub
-        .deliver_raw(&news.callback, &w.topic(), &big, "application/rss+xml", Some(hub::sign(&secret, big.as_bytes())))
+        .deliver_raw(
+            &news.callback,
+            &w.topic(),
+            &big,
+            "application/rss+xml",
+            Some(hub::sign(&secret, big.as_bytes())),
+        )
         .await;
     assert_eq!(r.status, Some(413));
-    assert!(store(w.dir.path()).article_by_key("news", "guid:big-60").expect("lookup").is_none());
+    assert!(
+        store(w.dir.path())
+            .article_by_key("news", "guid:big-60")
+            .expect("lookup")
+            .is_none()
+    );
 
     // More pushes a minute than allowed: the rest become one poll.
     let doc = w.serve(&numbered("old", 2));
     for _ in 0..65 {
         w.hub
-            .deliver_raw(&news.callback, &w.topic(), &doc, "application/rss+xml", Some(hub::sign(&secret, doc.as_bytes())))
+            .deliver_raw(
+                &news.callback,
+                &w.topic(),
+                &doc,
+                "application/rss+xml",
+                Some(hub::sign(&secret, doc.as_bytes())),
+            )
             .await;
     }
     let m = w.metrics().await;
@@ -521,7 +602,9 @@ async fn the_wordpress_hook_polls_the_feed_now() {
     let w = world().await;
     let d = Daemon::start(
         w.dir.path(),
-        &w.config(&format!("push = \"off\"\nwordpress_hook_secret = \"{HOOK_SECRET}\"")),
+        &w.config(&format!(
+            "push = \"off\"\nwordpress_hook_secret = \"{HOOK_SECRET}\""
+        )),
     );
     eventually("the baseline poll", Duration::from_secs(20), || {
         store(w.dir.path())
@@ -560,7 +643,12 @@ async fn the_wordpress_hook_polls_the_feed_now() {
         .await
         .expect("post");
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.expect("body").contains("<boolean>0</boolean>"));
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("<boolean>0</boolean>")
+    );
     eventually("the article posted", Duration::from_secs(20), || {
         w.posts_with("Story 001") == 1
     })

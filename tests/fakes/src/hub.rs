@@ -96,8 +96,8 @@ fn client() -> reqwest::Client {
 
 /// `sha256=<hex>` HMAC of `body` keyed with `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .expect("any key length");
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -203,8 +203,14 @@ impl FakeHub {
         for s in self.live_for(topic) {
             let sig = s.secret.as_deref().map(|k| sign(k, body.as_bytes()));
             out.push(
-                self.post(&s.callback, topic, body.as_bytes().to_vec(), content_type, sig)
-                    .await,
+                self.post(
+                    &s.callback,
+                    topic,
+                    body.as_bytes().to_vec(),
+                    content_type,
+                    sig,
+                )
+                .await,
             );
         }
         out
@@ -215,7 +221,10 @@ impl FakeHub {
         let mut out = Vec::new();
         for s in self.live_for(topic) {
             let sig = s.secret.as_deref().map(|k| sign(k, b""));
-            out.push(self.post(&s.callback, topic, Vec::new(), "text/plain", sig).await);
+            out.push(
+                self.post(&s.callback, topic, Vec::new(), "text/plain", sig)
+                    .await,
+            );
         }
         out
     }
@@ -229,8 +238,14 @@ impl FakeHub {
         content_type: &str,
         signature: Option<String>,
     ) -> Delivery {
-        self.post(callback, topic, body.as_bytes().to_vec(), content_type, signature)
-            .await
+        self.post(
+            callback,
+            topic,
+            body.as_bytes().to_vec(),
+            content_type,
+            signature,
+        )
+        .await
     }
 
     async fn post(
@@ -357,15 +372,22 @@ async fn verify(
         }
         Err(_) => (None, String::new()),
     };
-    let confirmed =
-        !denied && status.is_some_and(|s| (200..300).contains(&s)) && text == challenge;
-    state.verifications.lock().expect("lock").push(Verification {
-        mode: if denied { "denied".into() } else { mode.clone() },
-        topic: topic.clone(),
-        callback: callback.clone(),
-        status,
-        confirmed,
-    });
+    let confirmed = !denied && status.is_some_and(|s| (200..300).contains(&s)) && text == challenge;
+    state
+        .verifications
+        .lock()
+        .expect("lock")
+        .push(Verification {
+            mode: if denied {
+                "denied".into()
+            } else {
+                mode.clone()
+            },
+            topic: topic.clone(),
+            callback: callback.clone(),
+            status,
+            confirmed,
+        });
     if !confirmed {
         return;
     }
