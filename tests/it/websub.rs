@@ -671,3 +671,87 @@ async fn the_wordpress_hook_polls_the_feed_now() {
     assert!(w.hub.requests().is_empty());
     d.stop().await;
 }
+
+#[tokio::test]
+async fn a_feed_added_from_chat_is_pushed_shown_and_unsubscribed_with_it() {
+    use crier_fakes::telegram::TgUser;
+    const ADMIN: i64 = 100;
+    let w = world().await;
+    let admin = TgUser::new(ADMIN, "Ada");
+    w.tg.add_private(&admin);
+    let other = w.feeds.url("/other.xml");
+    let doc = |n| hub_rss(&numbered("o", n), &w.hub.url(), &other);
+    w.feeds.set("/other.xml", Route::feed(doc(1)));
+    let cfg = w
+        .config("push = \"off\"")
+        .replace(
+            "timeout = \"60s\"",
+            &format!("timeout = \"60s\"\nadmins = [{ADMIN}]"),
+        )
+        .replace(
+            "[delivery]",
+            "[commands]\nallow_private_urls = true\nsubscribe_interval = \"1h\"\n\n[delivery]",
+        );
+    let d = Daemon::start(w.dir.path(), &cfg);
+    let ask = |text: String, expect: &'static str| {
+        let before = w.tg.bot_posts(ADMIN).len();
+        w.tg.user_says(ADMIN, &admin, &text);
+        let tg = &w.tg;
+        async move {
+            eventually(
+                &format!("an answer with {expect:?}"),
+                Duration::from_secs(20),
+                || {
+                    tg.bot_posts(ADMIN)
+                        .get(before..)
+                        .is_some_and(|v| v.iter().any(|m| m.shown.contains(expect)))
+                },
+            )
+            .await;
+            tg.bot_posts(ADMIN)[before..]
+                .iter()
+                .map(|m| m.shown.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    };
+    ask(format!("/subscribe {other} tg"), "Subscribed").await;
+    eventually("the chat feed subscribed", Duration::from_secs(30), || {
+        w.hub.subscriptions().iter().any(|s| s.topic == other)
+    })
+    .await;
+    // The config feed has push = "off": no subscription for it.
+    assert!(w.hub.requests().iter().all(|(_, t)| *t == other));
+    eventually(
+        "the chat feed's subscription active",
+        Duration::from_secs(20),
+        || {
+            store(w.dir.path())
+                .subscription("127.0.0.1")
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.state == SubState::Active)
+        },
+    )
+    .await;
+    let feeds = ask("/feeds".into(), "[from chat]").await;
+    assert!(feeds.contains("pushed by 127.0.0.1"), "{feeds}");
+
+    let sent = w.hub.publish(&other, &doc(2), "application/rss+xml").await;
+    assert_eq!(sent[0].status, Some(202));
+    eventually("the pushed article posted", Duration::from_secs(20), || {
+        w.posts_with("Story 002") == 1
+    })
+    .await;
+
+    ask("/unsubscribe 127.0.0.1".into(), "Unsubscribed").await;
+    eventually("the hub told", Duration::from_secs(30), || {
+        w.hub.subscriptions().is_empty()
+            && w.hub
+                .verifications()
+                .iter()
+                .any(|v| v.mode == "unsubscribe" && v.confirmed && v.topic == other)
+    })
+    .await;
+    d.stop().await;
+}
