@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crier_storage::{SubState, Subscription};
+use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, FeedConfig, PushMode};
@@ -49,6 +50,9 @@ const TICK: Duration = Duration::from_secs(1);
 const RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// A feed that names no hub is looked at again this much later.
 const NO_HUB_RECHECK: Duration = Duration::from_secs(6 * 3600);
+/// New feeds looked at per tick, and at once.
+const FRESH_PER_TICK: usize = 64;
+const FRESH_CONCURRENCY: usize = 8;
 /// A hub that has not verified a request by then has failed.
 const VERIFY_TIMEOUT_MS: i64 = 5 * 60 * 1000;
 
@@ -256,11 +260,18 @@ impl Push {
                 }
             }
         }
-        for (name, f) in &feeds {
-            if !have.contains(name) && self.due(name) {
-                self.subscribe(f, None).await;
-            }
-        }
+        // New feeds: discovery and subscription, a few at a time and a
+        // bounded number per tick (renewals are not held up behind a
+        // thousand discoveries at start).
+        let fresh: Vec<&Arc<FeedConfig>> = feeds
+            .iter()
+            .filter(|(name, _)| !have.contains(*name) && self.due(name))
+            .map(|(_, f)| f)
+            .take(FRESH_PER_TICK)
+            .collect();
+        futures::stream::iter(fresh)
+            .for_each_concurrent(FRESH_CONCURRENCY, |f| self.subscribe(f, None))
+            .await;
         self.refresh_pushed().await;
     }
 
