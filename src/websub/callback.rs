@@ -111,8 +111,10 @@ async fn verify(
             if !wanted || !matches!(sub.state, SubState::Requested | SubState::Active) {
                 return not_found();
             }
+            // A hub that names no lease is taken to grant the one asked
+            // for (renewed in time all the same).
             let lease = match q.get("hub.lease_seconds") {
-                None => None,
+                None => Some(super::subscribe::ASKED_LEASE_SECS as i64),
                 Some(l) => match l.trim().parse::<u32>() {
                     Ok(n) => Some(i64::from(n)),
                     Err(_) => {
