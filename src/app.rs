@@ -102,7 +102,7 @@ pub async fn run(
     let fetcher = Arc::new(fetcher_for(&cfg)?);
     let poller = Poller::with_alerts(
         db.clone(),
-        fetcher,
+        fetcher.clone(),
         engine.clone(),
         cfg.clone(),
         alerts.clone(),
@@ -218,7 +218,26 @@ pub async fn run(
     ));
     let mut listening = tokio::task::JoinSet::new();
     if let Some(listener) = listener {
-        let (mounts, hook) = crate::http::telegram::webhook(webhook.take(), &cfg)?;
+        let (mut mounts, hook) = crate::http::telegram::webhook(webhook.take(), &cfg)?;
+        // WebSub callbacks and WordPress hooks, and the subscription manager.
+        let push = crate::websub::Push::new(
+            db.clone(),
+            poller.clone(),
+            fetcher.clone(),
+            cfg.clone(),
+            engine.telemetry().clone(),
+        );
+        mounts.extend(push.mounts());
+        frontends.spawn(supervise(
+            "websub",
+            "websub".into(),
+            alerts.clone(),
+            shutdown.clone(),
+            {
+                let sd = shutdown.clone();
+                move || push.clone().run(sd.clone())
+            },
+        ));
         listening.spawn(crate::http::start(
             listener,
             cfg.clone(),

@@ -348,6 +348,7 @@ impl Center {
 
     async fn feeds(&self) -> Result<Reply, StoreError> {
         let states = self.db.call(|s| s.feed_states()).await?;
+        let subs = self.db.call(|s| s.subscriptions()).await?;
         let mut s = String::new();
         for f in self.poller.feeds() {
             let st = states.iter().find(|x| x.feed == f.feed.name.0);
@@ -379,6 +380,9 @@ impl Center {
                         "next poll in {}",
                         human(((t - now_ms()) / 1000).max(0))
                     ));
+                }
+                if let Some(sub) = subs.iter().find(|x| x.feed == f.feed.name.0) {
+                    line.push(crate::websub::describe(sub, now_ms()));
                 }
                 if !line.is_empty() {
                     s.push_str(&format!("  {}\n", line.join(", ")));
@@ -1242,6 +1246,9 @@ pub fn dynamic_feed_config(f: &DynamicFeed) -> FeedConfig {
         default_rules: true,
         filter: Default::default(),
         routes: Vec::new(),
+        push: Default::default(),
+        push_safety_interval: crate::config::Dur(Duration::from_secs(3600)),
+        wordpress_hook_secret: None,
     }
 }
 

@@ -27,3 +27,4 @@ pub mod targets;
 pub mod telemetry;
 pub mod text;
 pub mod wakeup;
+pub mod websub;

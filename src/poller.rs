@@ -4,6 +4,7 @@
 //! poll, and wakes the delivery workers concerned.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ use crate::pipeline::{Admission, Router};
 use crate::sources::{self, FeedSpec, FetchState, Fetcher, PollOutcome, SourceItem};
 
 mod contain;
+mod push;
+
+pub use push::PushOutcome;
 
 /// What one poll did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,6 +54,23 @@ struct Watched {
     dynamic: bool,
     stop: CancellationToken,
     wake: Arc<Notify>,
+    /// Poll at once at the next wake-up (a thin ping, a WordPress hook).
+    now: Arc<AtomicBool>,
+    /// Polls and pushes of this feed take turns (`push.rs`).
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Watched {
+    fn new(feed: FeedConfig, dynamic: bool) -> Watched {
+        Watched {
+            feed: Arc::new(feed),
+            dynamic,
+            stop: CancellationToken::new(),
+            wake: Arc::new(Notify::new()),
+            now: Arc::new(AtomicBool::new(false)),
+            turn: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
 }
 
 pub struct Poller {
@@ -62,6 +83,8 @@ pub struct Poller {
     feeds: Mutex<BTreeMap<String, Watched>>,
     tasks: Mutex<Option<(JoinSet<()>, CancellationToken)>>,
     telemetry: crate::telemetry::Telemetry,
+    /// Feeds their WebSub hub pushes: polled at the safety interval.
+    pushed: crate::websub::Pushed,
 }
 
 /// A watched feed, for status displays.
@@ -112,15 +135,7 @@ impl Poller {
         let router = Router::new(&cfg);
         let mut feeds = BTreeMap::new();
         for f in &cfg.feeds {
-            feeds.insert(
-                f.name.0.clone(),
-                Watched {
-                    feed: Arc::new(f.clone()),
-                    dynamic: false,
-                    stop: CancellationToken::new(),
-                    wake: Arc::new(Notify::new()),
-                },
-            );
+            feeds.insert(f.name.0.clone(), Watched::new(f.clone(), false));
         }
         Arc::new(Poller {
             db,
@@ -132,6 +147,7 @@ impl Poller {
             alerts,
             feeds: Mutex::new(feeds),
             tasks: Mutex::new(None),
+            pushed: Default::default(),
         })
     }
 
@@ -171,15 +187,28 @@ impl Poller {
         }
     }
 
+    /// Poll a feed as soon as it may (not while paused): a thin WebSub
+    /// ping or a WordPress publish hook.
+    pub fn poll_now(&self, name: &str) -> bool {
+        match self.lock_feeds().get(name) {
+            Some(w) => {
+                w.now.store(true, Ordering::SeqCst);
+                w.wake.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The feeds pushed by their hub (shared with `websub`).
+    pub fn pushed(&self) -> &crate::websub::Pushed {
+        &self.pushed
+    }
+
     /// Start watching a feed added from chat. False when the name is taken.
     pub fn add_feed(self: &Arc<Self>, feed: FeedConfig) -> bool {
         let name = feed.name.0.clone();
-        let watched = Watched {
-            feed: Arc::new(feed),
-            dynamic: true,
-            stop: CancellationToken::new(),
-            wake: Arc::new(Notify::new()),
-        };
+        let watched = Watched::new(feed, true);
         {
             let mut feeds = self.lock_feeds();
             if feeds.contains_key(&name) {
@@ -209,11 +238,14 @@ impl Poller {
     }
 
     fn start_watcher(self: &Arc<Self>, name: &str) {
-        let Some((feed, stop, wake)) = self
-            .lock_feeds()
-            .get(name)
-            .map(|w| (w.feed.clone(), w.stop.clone(), w.wake.clone()))
-        else {
+        let Some((feed, stop, wake, now)) = self.lock_feeds().get(name).map(|w| {
+            (
+                w.feed.clone(),
+                w.stop.clone(),
+                w.wake.clone(),
+                w.now.clone(),
+            )
+        }) else {
             return;
         };
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
@@ -227,8 +259,12 @@ impl Poller {
                 alerts,
                 sd,
                 move || {
-                    me.clone()
-                        .feed_loop(feed.clone(), stop.clone(), wake.clone(), shutdown.clone())
+                    me.clone().feed_loop(
+                        feed.clone(),
+                        stop.clone(),
+                        (wake.clone(), now.clone()),
+                        shutdown.clone(),
+                    )
                 },
             ));
         }
@@ -303,7 +339,7 @@ impl Poller {
         self: Arc<Self>,
         feed: Arc<FeedConfig>,
         stop: CancellationToken,
-        wake: Arc<Notify>,
+        (wake, now): (Arc<Notify>, Arc<AtomicBool>),
         shutdown: CancellationToken,
     ) {
         crate::faults::once("watcher", &feed.name.0);
@@ -322,6 +358,7 @@ impl Poller {
                 }
             };
             let wait = match due {
+                Some(_) if now.swap(false, Ordering::SeqCst) => Duration::ZERO,
                 Some(t) => Duration::from_millis((t - now_ms()).max(0) as u64),
                 // Paused: wait for a resume (a wake-up), looking now and then.
                 None => Duration::from_secs(60),
@@ -388,6 +425,7 @@ impl Poller {
 
     /// Poll one feed now and record the result.
     pub async fn poll_once(&self, feed: &FeedConfig) -> Result<PollReport, StoreError> {
+        let _turn = self.turn(&feed.name.0).await;
         let name = feed.name.0.clone();
         let url_now = self
             .cfg
@@ -474,9 +512,15 @@ impl Poller {
         state.consecutive_failures = 0;
         state.last_error = None;
         state.last_success_at = Some(now);
+        // A pushed feed is polled at its safety interval.
+        let interval = if self.pushed.contains(&feed.name.0) {
+            feed.push_safety_interval.0
+        } else {
+            feed.interval.0
+        };
         state.next_poll_at = Some(
             now + sources::schedule::next_poll_delay(
-                feed.interval.0,
+                interval,
                 ttl_hint,
                 self.cfg.sources.min_interval.0,
                 &mut rand::rng(),
@@ -487,6 +531,21 @@ impl Poller {
         let baseline = !state.baseline_done;
         state.baseline_done = true;
         report.baseline = baseline && !items.is_empty();
+        self.record(feed, state, items, baseline, route_changed, report)
+            .await
+    }
+
+    /// Record a document's items (a poll's or a fat ping's) with the
+    /// feed's new state, in one transaction; wake the workers concerned.
+    async fn record(
+        &self,
+        feed: &FeedConfig,
+        state: FeedState,
+        items: Vec<SourceItem>,
+        baseline: bool,
+        route_changed: bool,
+        mut report: PollReport,
+    ) -> Result<PollReport, StoreError> {
         let mut items = items;
         sources::sort_oldest_first(&mut items);
         let cap = self.cfg.sources.max_new_per_poll.max(1);

@@ -24,6 +24,8 @@ pub struct FeedRow {
     pub last_error: Option<String>,
     pub paused_reason: Option<String>,
     pub failures: u32,
+    /// The WebSub subscription, for people (`websub::describe`).
+    pub push: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +66,7 @@ impl Summary {
     /// Read the summary from the store. `recent`: how many deliveries.
     pub fn read(store: &Store, cfg: &Config, now: i64) -> Result<Summary, StoreError> {
         let states = store.feed_states()?;
+        let subs = store.subscriptions()?;
         let mut names: Vec<(String, String, bool)> = cfg
             .feeds
             .iter()
@@ -78,6 +81,10 @@ impl Summary {
             .into_iter()
             .map(|(name, url, dynamic)| {
                 let st = states.iter().find(|s| s.feed == name);
+                let push = subs
+                    .iter()
+                    .find(|s| s.feed == name)
+                    .map(|s| crate::websub::describe(s, now));
                 let health = match st {
                     None => "new",
                     Some(s) if s.paused_reason.is_some() => "paused",
@@ -96,6 +103,7 @@ impl Summary {
                     last_error: st.and_then(|s| s.last_error.clone()),
                     paused_reason: st.and_then(|s| s.paused_reason.clone()),
                     failures: st.map_or(0, |s| s.consecutive_failures),
+                    push,
                 }
             })
             .collect();
@@ -153,6 +161,9 @@ impl Summary {
             s.push('\n');
             if let Some(r) = f.paused_reason.as_deref().or(f.last_error.as_deref()) {
                 s.push_str(&format!("      {}\n", one_line(r)));
+            }
+            if let Some(p) = &f.push {
+                s.push_str(&format!("      {}\n", one_line(p)));
             }
         }
         s.push_str(&format!("Targets ({}):\n", self.targets.len()));

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 mod http;
+mod push;
 pub use http::{HttpConfig, TelegramUpdates};
+pub use push::{PushMode, Secret};
 
 /// A configuration error, ready to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -637,6 +639,16 @@ pub struct FeedConfig {
     /// Extra filters for single targets (combined with `filter`).
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// WebSub push: `"auto"` (when the feed names a hub and `[http]
+    /// public_url` is set) or `"off"`.
+    #[serde(default)]
+    pub push: PushMode,
+    /// While pushed, the feed is still polled this often.
+    #[serde(default = "push::default_safety_interval")]
+    pub push_safety_interval: Dur,
+    /// The WordPress publish hook's secret (`/hooks/wordpress/<feed>/<secret>`).
+    #[serde(default, skip_serializing)]
+    pub wordpress_hook_secret: Option<Secret>,
 }
 
 fn yes() -> bool {
@@ -947,6 +959,13 @@ impl Config {
                 message,
             });
         };
+
+        let listener = self.http.listen_addr().is_some();
+        for (i, f) in self.feeds.iter().enumerate() {
+            for (key, message) in f.push_errors(listener) {
+                push("feeds", i, key, message);
+            }
+        }
 
         let mut target_names = HashSet::new();
         for (i, t) in self.targets.iter().enumerate() {

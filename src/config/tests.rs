@@ -323,3 +323,43 @@ webhook_url = "htps://discord.com/api/webhooks/123456/SECRET_token_0123456789"
     assert!(e.message.contains("/webhooks/123456/***"), "{}", e.message);
     assert!(!e.to_string().contains("SECRET"), "{e}");
 }
+
+#[test]
+fn push_keys_load_and_a_bad_hook_secret_is_reported() {
+    set_token();
+    let c = load(&GOOD.replace(
+        "interval = \"5m\"",
+        "interval = \"5m\"\npush = \"off\"\npush_safety_interval = \"2h\"",
+    ))
+    .expect("loads");
+    assert_eq!(c.feeds[0].push, PushMode::Off);
+    assert_eq!(c.feeds[0].push_safety_interval.0, Duration::from_secs(7200));
+    assert!(c.feeds[0].hook_secret().is_none());
+    let d = load(GOOD).expect("loads");
+    assert_eq!(d.feeds[0].push, PushMode::Auto);
+    assert_eq!(d.feeds[0].push_safety_interval.0, Duration::from_secs(3600));
+
+    // A hook secret needs the listener and must be long enough for a URL.
+    let with_listener = |secret: &str| {
+        format!(
+            "[http]\nlisten = \"127.0.0.1:8080\"\n{}",
+            GOOD.replace(
+                "interval = \"5m\"",
+                &format!("interval = \"5m\"\nwordpress_hook_secret = \"{secret}\""),
+            )
+        )
+    };
+    let ok = load(&with_listener("0123456789abcdef-x")).expect("loads");
+    assert_eq!(ok.feeds[0].hook_secret(), Some("0123456789abcdef-x"));
+    assert!(!format!("{:?}", ok.feeds[0]).contains("0123456789abcdef-x"));
+    let e = one_error(&with_listener("short"));
+    assert_eq!(e.key, "feeds[0].wordpress_hook_secret");
+    assert!(e.message.contains("too short"), "{}", e.message);
+    let e = one_error(&with_listener("0123456789abcdef/../x"));
+    assert!(e.message.contains("letters, digits"), "{}", e.message);
+    let e = one_error(&GOOD.replace(
+        "interval = \"5m\"",
+        "interval = \"5m\"\nwordpress_hook_secret = \"0123456789abcdef-x\"",
+    ));
+    assert!(e.message.contains("[http] listen"), "{}", e.message);
+}

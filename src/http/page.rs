@@ -180,7 +180,7 @@ pub fn render(s: &Summary, trend: &[u64], csrf: &str, done: Option<&str>, now: i
                             @for f in &s.feeds {
                                 tr data-feed=(f.name) {
                                     td { b { (f.name) } br; span.muted { (clip(&f.url, 60)) } }
-                                    td class=(class_of(f.health)) { (f.health) @if f.failures > 0 { " (" (f.failures) "×)" } }
+                                    td class=(class_of(f.health)) { (f.health) @if f.failures > 0 { " (" (f.failures) "×)" } @if let Some(p) = &f.push { br; span.muted { (clip(p, 120)) } } }
                                     td { (when(now, f.last_poll_at)) }
                                     td { (when(now, f.next_poll_at)) }
                                     td { (clip(f.paused_reason.as_deref().or(f.last_error.as_deref()).unwrap_or(""), 160)) }

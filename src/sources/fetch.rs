@@ -257,6 +257,18 @@ impl Fetcher {
         Ok(())
     }
 
+    /// The client for a request other than a fetch made on behalf of
+    /// `spec` (a WebSub subscription request to the feed's hub), once `url`
+    /// passed the spec's checks: guarded specs get the guarded client.
+    pub fn client_for(&self, url: &Url, spec: &FeedSpec) -> Result<&reqwest::Client, SourceError> {
+        self.check_hop(url, spec)?;
+        Ok(if self.is_guarded(spec) {
+            &self.guarded
+        } else {
+            &self.client
+        })
+    }
+
     /// The configuration.
     pub fn config(&self) -> &FetcherConfig {
         &self.config

@@ -110,6 +110,7 @@ pub struct Metrics {
     disabled_targets: Gauge,
     paused_targets: Gauge,
     panics: Counter,
+    websub: Family<FeedOutcome, Counter>,
     trend: Mutex<VecDeque<(i64, u64)>>,
     platforms: Mutex<HashMap<String, &'static str>>,
 }
@@ -142,6 +143,7 @@ impl Metrics {
             disabled_targets: Gauge::default(),
             paused_targets: Gauge::default(),
             panics: Counter::default(),
+            websub: Family::default(),
             trend: Mutex::new(VecDeque::new()),
             platforms: Mutex::new(HashMap::new()),
         };
@@ -218,6 +220,11 @@ impl Metrics {
             m.panics.clone(),
         );
         r.register(
+            "websub_pushes",
+            "WebSub pushes by feed and outcome (fat, thin, fat_polled, unsigned, bad_signature, rate_limited, too_large, unparsable, gone)",
+            m.websub.clone(),
+        );
+        r.register(
             "build",
             "Build information",
             Info::new(Build {
@@ -252,6 +259,16 @@ impl Metrics {
                 })
                 .inc_by(new as u64);
         }
+    }
+
+    /// A WebSub push for `feed` was handled (`outcome`: a fixed word).
+    pub fn pushed(&self, feed: &str, outcome: &'static str) {
+        self.websub
+            .get_or_create(&FeedOutcome {
+                feed: feed.to_string(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
     }
 
     /// One delivery attempt ended. `queued_at`: when the row was created

@@ -25,12 +25,14 @@ mod schema;
 mod stats;
 mod targets;
 mod types;
+mod websub;
 
 pub use admin::{AuditEntry, DynamicFeed, Scheduled};
 pub(crate) use feeds::put_feed_state;
 pub(crate) use rows::*;
 pub use stats::QueueStats;
 pub use types::*;
+pub use websub::{SubState, Subscription};
 
 use std::path::Path;
 use std::time::Duration;

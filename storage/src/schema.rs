@@ -136,6 +136,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
     ALTER TABLE targets_state ADD COLUMN paused_reason TEXT;
     "#,
+    // v3: WebSub subscriptions, one per feed (`websub.rs`). `callback_id`
+    // is the unguessable last segment of the callback URL; `secret` is the
+    // hub.secret pushes are signed with (never logged).
+    r#"
+    CREATE TABLE websub_subs (
+        feed          TEXT PRIMARY KEY,
+        hub           TEXT NOT NULL,
+        topic         TEXT NOT NULL,
+        secret        TEXT NOT NULL,
+        callback_id   TEXT NOT NULL UNIQUE,
+        state         TEXT NOT NULL,
+        lease_seconds INTEGER,
+        expires_at    INTEGER,
+        requested_at  INTEGER NOT NULL,
+        verified_at   INTEGER,
+        last_push_at  INTEGER,
+        pushes        INTEGER NOT NULL DEFAULT 0,
+        reason        TEXT,
+        updated_at    INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Apply every migration newer than the database's version.

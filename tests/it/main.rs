@@ -25,3 +25,4 @@ mod ssrf;
 mod supervise;
 mod support;
 mod telegram;
+mod websub;

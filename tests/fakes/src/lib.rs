@@ -7,6 +7,8 @@
 //! - [`discord::FakeDiscord`]: the Discord REST API (v10).
 //! - [`feed::FeedServer`]: a feed server (ETag/304, charsets, gzip,
 //!   redirects, slow or endless bodies, errors).
+//! - [`hub::FakeHub`]: a WebSub hub (verification of intent, leases,
+//!   denials, signed fat and thin pings).
 //! - [`Fault`]: misbehaviours injected per test (5xx, forced 429, dropped
 //!   connections before or after applying, delays).
 //! - [`Clock`]: a skewable clock for age-based rules.
@@ -18,6 +20,7 @@ pub mod clock;
 pub mod discord;
 pub mod fault;
 pub mod feed;
+pub mod hub;
 pub mod log;
 pub mod ratelimit;
 mod server;
@@ -26,6 +29,7 @@ pub mod telegram;
 pub use clock::Clock;
 pub use discord::FakeDiscord;
 pub use fault::{Fault, FaultRule};
+pub use hub::FakeHub;
 pub use log::RequestRecord;
 pub use ratelimit::Window;
 pub use server::Background;
