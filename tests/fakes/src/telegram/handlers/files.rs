@@ -132,11 +132,37 @@ pub(crate) fn get_file(st: &mut State, p: &Params) -> Reply {
     }))
 }
 
+/// `%XX` escapes decoded (teloxide sends the file path as one segment:
+/// `documents%2Ffile_1.opml`, which Telegram reads as the path).
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `GET /file/bot<token>/<file_path>` (`rest` is after `/file/bot`).
 pub(crate) fn download(sh: &Arc<Shared>, mut rec: RequestRecord, rest: &str) -> Response {
     rec.name = "file".into();
     rec.path = "/file/bot<token>/…".into();
-    let (token, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let rest = percent_decoded(rest);
+    let (token, path) = rest.split_once('/').unwrap_or((&rest, ""));
     if token != sh.token {
         return finish(sh, rec, Err(err(401, "Unauthorized")));
     }
@@ -163,8 +189,22 @@ pub(crate) fn send_document(sh: &Shared, st: &mut State, p: &Params) -> Reply {
     let chat = resolve_chat(st, p)?;
     check_access(&chat, Action::SendDocument)?;
     let thread = check_thread(&chat, p)?;
-    let upload: Option<UploadedFile> = p.files.get("document").cloned();
-    let doc = match (&upload, p.str("document").filter(|s| !s.trim().is_empty())) {
+    // A part named `document`, or `document=attach://<part>` naming one
+    // (teloxide uploads that way).
+    let named = p.str("document").filter(|s| !s.trim().is_empty());
+    let attached = named.as_deref().and_then(|n| n.strip_prefix("attach://"));
+    let upload: Option<UploadedFile> = match attached {
+        Some(part) => match p.files.get(part) {
+            Some(f) => Some(f.clone()),
+            None => {
+                return Err(bad(
+                    "Bad Request: wrong file identifier/HTTP URL specified",
+                ));
+            }
+        },
+        None => p.files.get("document").cloned(),
+    };
+    let doc = match (&upload, named) {
         (Some(u), _) if u.size > UPLOAD_LIMIT => {
             return Err(err(413, "Request Entity Too Large"));
         }
