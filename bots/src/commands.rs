@@ -621,6 +621,38 @@ mod tests {
     }
 
     #[test]
+    fn import_takes_targets_and_export_nothing() {
+        assert_eq!(
+            p("/import tg dc"),
+            Ok(Some(Cmd::Import {
+                file: Upload::Missing,
+                targets: vec!["tg".into(), "dc".into()]
+            }))
+        );
+        assert_eq!(p("/export"), Ok(Some(Cmd::Export)));
+        assert_eq!(p("/export all"), Err("Usage: /export".into()));
+        let import = Cmd::Import {
+            file: Upload::Missing,
+            targets: Vec::new(),
+        };
+        assert_eq!(import.needs(), Role::Admin);
+        assert!(import.changes_state());
+        assert_eq!(Cmd::Export.needs(), Role::Admin);
+        assert!(!Cmd::Export.changes_state());
+        // The audit line shows no content and no URL.
+        let line = format!(
+            "{:?}",
+            Upload::Url {
+                name: "feeds.opml".into(),
+                url: "https://cdn.example/a?hm=secret".into(),
+                size: Some(3)
+            }
+        );
+        assert!(!line.contains("secret"), "{line}");
+        assert!(too_big(2 << 20).contains("2048 KiB"));
+    }
+
+    #[test]
     fn bad_commands_get_a_usage_line() {
         assert_eq!(p("/pause"), Err("Usage: /pause <feed or target>".into()));
         assert_eq!(p("/log many"), Err("Usage: /log [n]".into()));
