@@ -381,8 +381,8 @@ pub struct Reply {
     pub previews: Vec<Preview>,
     /// A report to send later (publish / retract summaries).
     pub follow_up: Option<FollowUp>,
-    /// A file sent with the text (`/export`).
-    pub file: Option<ReplyFile>,
+    /// A file sent with the text (`/export`); boxed to keep `Reply` small.
+    pub file: Option<Box<ReplyFile>>,
     /// The caller may not act on this (a button of someone else's
     /// question): the front-end leaves the question and its buttons as they
     /// are, and sends `text` only when it is not empty (refusals are

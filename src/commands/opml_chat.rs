@@ -50,9 +50,7 @@ impl Center {
         let feeds = match opml::parse(text.trim_start_matches('\u{feff}')) {
             Ok(f) => f,
             Err(e) => {
-                return Reply::text(format!(
-                    "Cannot import {name}: {e}. Nothing was imported."
-                ));
+                return Reply::text(format!("Cannot import {name}: {e}. Nothing was imported."));
             }
         };
         let dynamic = match self.db.call(|s| s.dynamic_feeds()).await {
@@ -77,11 +75,7 @@ impl Center {
             |u| guard.check(u),
         );
         let stored = rows.clone();
-        if let Err(e) = self
-            .db
-            .call(move |s| s.add_dynamic_feeds(&stored))
-            .await
-        {
+        if let Err(e) = self.db.call(move |s| s.add_dynamic_feeds(&stored)).await {
             tracing::error!(error = %e, "cannot store an OPML import");
             return Reply::text(format!(
                 "Storage error: {e}. Nothing was imported; try again."
@@ -92,7 +86,10 @@ impl Center {
                 tracing::warn!(feed = %row.name, "an imported feed's name is watched already");
             }
         }
-        let mut s = format!("From {name}: {}", crate::redact::redact_text(&report.summary()));
+        let mut s = format!(
+            "From {name}: {}",
+            crate::redact::redact_text(&report.summary())
+        );
         if !rows.is_empty() {
             s.push_str(&format!(
                 "\nThey post to {}; only articles newer than now will be posted.",
@@ -132,8 +129,7 @@ impl Center {
         let (mut local, mut hidden) = (0, 0);
         for f in &feeds {
             let url = f.feed.url.0.trim();
-            let http = url::Url::parse(url)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            let http = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
             if !http {
                 local += 1;
                 continue;
@@ -168,10 +164,10 @@ impl Center {
         }
         Reply {
             text,
-            file: Some(ReplyFile {
+            file: Some(Box::new(ReplyFile {
                 name: EXPORT_FILE_NAME.into(),
                 bytes: xml.into_bytes(),
-            }),
+            })),
             ..Reply::default()
         }
     }

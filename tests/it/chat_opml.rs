@@ -49,7 +49,13 @@ pub fn items(prefix: &str, titles: &[&str]) -> Vec<(String, String, String)> {
         .iter()
         .enumerate()
         .rev()
-        .map(|(i, t)| (format!("{prefix}-{i}"), t.to_string(), format!("<p>{t}.</p>")))
+        .map(|(i, t)| {
+            (
+                format!("{prefix}-{i}"),
+                t.to_string(),
+                format!("<p>{t}.</p>"),
+            )
+        })
         .collect()
 }
 
@@ -155,7 +161,9 @@ chat = "{CHANNEL}"
     }
 
     fn dynamic(&self) -> Vec<crier_storage::DynamicFeed> {
-        store(self.dir.path()).dynamic_feeds().expect("dynamic feeds")
+        store(self.dir.path())
+            .dynamic_feeds()
+            .expect("dynamic feeds")
     }
 
     fn channel_shows(&self, text: &str) -> bool {
@@ -183,7 +191,10 @@ async fn an_admins_opml_document_is_imported_polled_and_delivered() {
     assert!(said.contains("alpha-daily"), "{said}");
     assert!(said.contains("beta"), "{said}");
     assert!(said.contains("feed.xml: already watched"), "{said}");
-    assert!(said.contains("file:///etc/passwd: not an http(s) URL"), "{said}");
+    assert!(
+        said.contains("file:///etc/passwd: not an http(s) URL"),
+        "{said}"
+    );
     // The file came through getFile and the file endpoint.
     assert_eq!(w.tg.requests_to("getFile").len(), 1);
     assert!(
@@ -253,7 +264,10 @@ async fn a_reply_imports_and_export_round_trips() {
     let said = w.answer(ADMIN, before, "3 feeds").await;
     assert!(said.contains("1 from config.toml, 2 added"), "{said}");
     eventually("the exported file", Duration::from_secs(20), || {
-        w.inbox(ADMIN).iter().skip(before).any(|m| m.document.is_some())
+        w.inbox(ADMIN)
+            .iter()
+            .skip(before)
+            .any(|m| m.document.is_some())
     })
     .await;
     let sent = w
@@ -264,10 +278,9 @@ async fn a_reply_imports_and_export_round_trips() {
         .expect("a document");
     let doc = sent.document.clone().expect("document");
     assert_eq!(doc.file_name.as_deref(), Some("crier-feeds.opml"));
-    let bytes = w
-        .tg
-        .document_bytes(ADMIN, sent.message_id)
-        .expect("the document's content");
+    let bytes =
+        w.tg.document_bytes(ADMIN, sent.message_id)
+            .expect("the document's content");
     let exported = urls_of(&String::from_utf8(bytes).expect("utf-8"));
     let expected: BTreeSet<String> = ["/feed.xml", "/alpha.xml", "/beta.xml"]
         .iter()
@@ -317,13 +330,20 @@ async fn refusals_too_big_and_malformed_files_add_nothing() {
         Some("/import"),
     );
     let said = w.answer(ADMIN, before, "Nothing was imported").await;
-    assert!(said.contains("Cannot import broken.opml: not a valid OPML"), "{said}");
+    assert!(
+        said.contains("Cannot import broken.opml: not a valid OPML"),
+        "{said}"
+    );
 
     // No file at all: how to send one.
     let before = w.inbox(ADMIN).len();
     w.tg.user_says(ADMIN, &w.admin, "/import");
-    w.answer(ADMIN, before, "Send the OPML file with /import as its caption")
-        .await;
+    w.answer(
+        ADMIN,
+        before,
+        "Send the OPML file with /import as its caption",
+    )
+    .await;
     assert!(w.dynamic().is_empty());
     d.stop().await;
 }

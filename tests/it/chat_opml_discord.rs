@@ -122,7 +122,13 @@ channel = {DC_CHAN}
 
     /// Run a command and wait for its answers to contain `expect`
     /// (markdown escapes removed).
-    async fn ask(&self, who: &Invoker, name: &str, opts: &[(&str, &str)], expect: &str) -> (u64, String) {
+    async fn ask(
+        &self,
+        who: &Invoker,
+        name: &str,
+        opts: &[(&str, &str)],
+        expect: &str,
+    ) -> (u64, String) {
         let i = match self.dc.run_command(who, name, opts) {
             Ok(i) => i,
             Err(e) => panic!("/{name}: {e}"),
@@ -144,15 +150,14 @@ channel = {DC_CHAN}
     }
 
     fn dynamic(&self) -> Vec<crier_storage::DynamicFeed> {
-        store(self.dir.path()).dynamic_feeds().expect("dynamic feeds")
+        store(self.dir.path())
+            .dynamic_feeds()
+            .expect("dynamic feeds")
     }
 
     fn channel_shows(&self, text: &str) -> bool {
         self.dc.messages(DC_CHAN).iter().any(|m| {
-            m.content.contains(text)
-                || m.embeds
-                    .iter()
-                    .any(|e| e.to_string().contains(text))
+            m.content.contains(text) || m.embeds.iter().any(|e| e.to_string().contains(text))
         })
     }
 }
@@ -163,13 +168,21 @@ async fn an_attached_opml_is_imported_and_export_round_trips() {
     let d = w.start().await;
     w.dc.upload("feeds.opml", opml_of(&w.web).as_bytes());
     let (_, said) = w
-        .ask(&admin(), "import", &[("file", "feeds.opml")], "imported 2 feeds")
+        .ask(
+            &admin(),
+            "import",
+            &[("file", "feeds.opml")],
+            "imported 2 feeds",
+        )
         .await;
     assert!(said.contains("feed.xml: already watched"), "{said}");
     assert!(said.contains("not an http(s) URL"), "{said}");
     let rows = w.dynamic();
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows.iter().all(|f| f.added_by == format!("discord:{ADMIN}")));
+    assert!(
+        rows.iter()
+            .all(|f| f.added_by == format!("discord:{ADMIN}"))
+    );
     assert!(rows.iter().all(|f| f.targets == ["dc"]));
 
     eventually("the imported feeds polled", Duration::from_secs(20), || {
@@ -212,8 +225,13 @@ async fn strangers_private_addresses_big_and_broken_files_import_nothing() {
     let d = w.start().await;
     w.dc.upload("feeds.opml", opml_of(&w.web).as_bytes());
     let stranger = Invoker::member(STRANGER, "stan", CMD_CHAN, &[]);
-    w.ask(&stranger, "import", &[("file", "feeds.opml")], "not allowed")
-        .await;
+    w.ask(
+        &stranger,
+        "import",
+        &[("file", "feeds.opml")],
+        "not allowed",
+    )
+    .await;
 
     // Attachment URLs to addresses the guard does not let through.
     for url in [
@@ -232,9 +250,17 @@ async fn strangers_private_addresses_big_and_broken_files_import_nothing() {
         .await;
 
     // Not OPML.
-    w.dc.upload("broken.opml", b"<html><body>not a list of feeds</body></html>");
+    w.dc.upload(
+        "broken.opml",
+        b"<html><body>not a list of feeds</body></html>",
+    );
     let (_, said) = w
-        .ask(&admin(), "import", &[("file", "broken.opml")], "Nothing was imported")
+        .ask(
+            &admin(),
+            "import",
+            &[("file", "broken.opml")],
+            "Nothing was imported",
+        )
         .await;
     assert!(said.contains("Cannot import broken.opml"), "{said}");
     assert!(w.dynamic().is_empty());

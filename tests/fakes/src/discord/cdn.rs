@@ -14,10 +14,22 @@ use axum::response::{IntoResponse, Response};
 use super::{FakeDiscord, Shared, State};
 
 /// Store `bytes` and return their URL.
-pub(crate) fn host(st: &mut State, channel: u64, id: u64, filename: &str, bytes: Vec<u8>) -> String {
+pub(crate) fn host(
+    st: &mut State,
+    channel: u64,
+    id: u64,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> String {
     let safe: String = filename
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let path = format!("/attachments/{channel}/{id}/{safe}");
     st.cdn.insert(path.clone(), bytes);
@@ -46,7 +58,11 @@ pub(crate) fn serve(sh: &Arc<Shared>, method: &str, path: &str) -> Option<Respon
             Body::from(b),
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, "This content is no longer available.").into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "This content is no longer available.",
+        )
+            .into_response(),
     })
 }
 

@@ -474,7 +474,7 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
         .unwrap_or("")
         .to_string();
     let parsed = parse_body(body.as_deref(), &content_type);
-    if let Ok((v, _, _)) = &parsed {
+    if let Ok((v, _)) = &parsed {
         rec.params = v.clone();
     }
 
@@ -622,7 +622,7 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
 
     let reply = match parsed {
         Err(e) => Err(e),
-        Ok((body, mut attachments, contents)) => {
+        Ok((body, (mut attachments, contents))) => {
             let mut st = sh.lock();
             let channel = targets.first().and_then(|t| t.parse().ok()).unwrap_or(0);
             for (a, bytes) in attachments.iter_mut().zip(contents) {
@@ -672,16 +672,13 @@ type Files = (Vec<Value>, Vec<Vec<u8>>);
 /// JSON body, or multipart with `payload_json` (+ `files[n]` parts,
 /// recorded as attachments; every `attachments[].id` of the payload must
 /// name an uploaded `files[n]`). An empty body is `{}`.
-fn parse_body(
-    body: Option<&[u8]>,
-    content_type: &str,
-) -> Result<(Value, Vec<Value>, Vec<Vec<u8>>), DcError> {
+fn parse_body(body: Option<&[u8]>, content_type: &str) -> Result<(Value, Files), DcError> {
     let invalid_json = || derr(400, 50109, "The request body contains invalid JSON.");
     let Some(body) = body else {
         return Err(derr(413, 40005, "Request entity too large"));
     };
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((json!({}), Vec::new(), Vec::new()));
+        return Ok((json!({}), (Vec::new(), Vec::new())));
     }
     if content_type
         .to_ascii_lowercase()
@@ -709,10 +706,10 @@ fn parse_body(
                 (a, f.bytes.clone())
             })
             .unzip();
-        return Ok((payload, attachments, contents));
+        return Ok((payload, (attachments, contents)));
     }
     let v = serde_json::from_slice(body).map_err(|_| invalid_json())?;
-    Ok((v, Vec::new(), Vec::new()))
+    Ok((v, (Vec::new(), Vec::new())))
 }
 
 /// Each `attachments[].id` of a multipart payload names a `files[id]`

@@ -40,13 +40,28 @@ async fn a_multipart_file_is_kept_and_served_and_attachment_ids_must_match() {
     assert_eq!(a["size"], 7);
     let url = a["url"].as_str().expect("url");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    assert!(url.contains("/attachments/") && url.contains("?ex="), "{url}");
+    assert!(
+        url.contains("/attachments/") && url.contains("?ex="),
+        "{url}"
+    );
     let r = client().get(url).send().await.expect("get");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.bytes().await.expect("body").as_ref(), b"<opml/>");
-    assert_eq!(f.attachment_bytes(url).as_deref(), Some(b"<opml/>".as_slice()));
+    assert_eq!(
+        f.attachment_bytes(url).as_deref(),
+        Some(b"<opml/>".as_slice())
+    );
     let missing = format!("{}/attachments/1/2/nope.opml", f.base_url());
-    assert_eq!(client().get(missing).send().await.expect("get").status().as_u16(), 404);
+    assert_eq!(
+        client()
+            .get(missing)
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        404
+    );
 
     // An attachment entry naming no uploaded part.
     let (s, v) = post_with_file(

@@ -56,7 +56,10 @@ async fn get_file_then_download_with_the_real_shapes_and_errors() {
     assert_eq!(doc["file_size"], 7);
     let update = f.pending_updates().last().cloned().expect("update");
     assert_eq!(update["message"]["caption"], "/import");
-    assert_eq!(update["message"]["caption_entities"][0]["type"], "bot_command");
+    assert_eq!(
+        update["message"]["caption_entities"][0]["type"],
+        "bot_command"
+    );
 
     let (s, v) = post_json(&url(&f, "getFile"), &json!({"file_id": doc["file_id"]})).await;
     assert_eq!(s, 200, "{v}");
@@ -74,15 +77,26 @@ async fn get_file_then_download_with_the_real_shapes_and_errors() {
     // Wrong token, unknown path.
     let (s, _) = get(&format!("{}file/bot1:nope/{path}", f.api_url())).await;
     assert_eq!(s, 401);
-    let (s, _) = get(&format!("{}file/bot{}/documents/nope.opml", f.api_url(), f.token())).await;
+    let (s, _) = get(&format!(
+        "{}file/bot{}/documents/nope.opml",
+        f.api_url(),
+        f.token()
+    ))
+    .await;
     assert_eq!(s, 404);
 
     let (s, v) = post_json(&url(&f, "getFile"), &json!({"file_id": "nope"})).await;
-    assert_eq!((s, v["description"].as_str()), (400, Some("Bad Request: invalid file_id")));
+    assert_eq!(
+        (s, v["description"].as_str()),
+        (400, Some("Bad Request: invalid file_id"))
+    );
     f.user_sends_document_of_size(USER, &u, "big.opml", b"x", GET_FILE_LIMIT + 1, None);
     let big = last_document(&f);
     let (s, v) = post_json(&url(&f, "getFile"), &json!({"file_id": big["file_id"]})).await;
-    assert_eq!((s, v["description"].as_str()), (400, Some("Bad Request: file is too big")));
+    assert_eq!(
+        (s, v["description"].as_str()),
+        (400, Some("Bad Request: file is too big"))
+    );
 }
 
 #[tokio::test]
@@ -91,7 +105,10 @@ async fn send_document_needs_a_document_and_a_short_caption() {
     let (s, v) = post_json(&url(&f, "sendDocument"), &json!({"chat_id": USER})).await;
     assert_eq!(
         (s, v["description"].as_str()),
-        (400, Some("Bad Request: there is no document in the request"))
+        (
+            400,
+            Some("Bad Request: there is no document in the request")
+        )
     );
     let part = || reqwest::multipart::Part::bytes(b"<opml/>".to_vec()).file_name("out.opml");
     let form = reqwest::multipart::Form::new()
@@ -129,8 +146,16 @@ async fn send_document_needs_a_document_and_a_short_caption() {
     );
     // A sent document's id can be sent again.
     let id = v["result"]["document"]["file_id"].clone();
-    let (s, _) = post_json(&url(&f, "sendDocument"), &json!({"chat_id": USER, "document": id})).await;
+    let (s, _) = post_json(
+        &url(&f, "sendDocument"),
+        &json!({"chat_id": USER, "document": id}),
+    )
+    .await;
     assert_eq!(s, 200);
-    let (s, _) = post_json(&url(&f, "sendDocument"), &json!({"chat_id": USER, "document": "nope"})).await;
+    let (s, _) = post_json(
+        &url(&f, "sendDocument"),
+        &json!({"chat_id": USER, "document": "nope"}),
+    )
+    .await;
     assert_eq!(s, 400);
 }

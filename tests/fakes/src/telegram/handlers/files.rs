@@ -197,9 +197,7 @@ pub(crate) fn send_document(sh: &Shared, st: &mut State, p: &Params) -> Reply {
         Some(part) => match p.files.get(part) {
             Some(f) => Some(f.clone()),
             None => {
-                return Err(bad(
-                    "Bad Request: wrong file identifier/HTTP URL specified",
-                ));
+                return Err(bad("Bad Request: wrong file identifier/HTTP URL specified"));
             }
         },
         None => p.files.get("document").cloned(),
@@ -222,9 +220,7 @@ pub(crate) fn send_document(sh: &Shared, st: &mut State, p: &Params) -> Reply {
                 file_size: 0,
             },
             None => {
-                return Err(bad(
-                    "Bad Request: wrong file identifier/HTTP URL specified",
-                ));
+                return Err(bad("Bad Request: wrong file identifier/HTTP URL specified"));
             }
         },
         (None, None) => return Err(bad("Bad Request: there is no document in the request")),
