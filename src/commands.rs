@@ -18,6 +18,10 @@ use crier_bots::commands::{
     Button, COMMANDS, Caller, Cmd, FollowUp, Handler, Platform, Preview, Reply, RetryWhat, Role,
 };
 
+mod opml_chat;
+
+pub use opml_chat::EXPORT_FILE_NAME;
+
 /// The feed name of articles editors publish.
 pub const EDITOR_FEED: &str = "editor";
 /// How long a Confirm/Cancel button stays valid.
@@ -220,7 +224,8 @@ impl Center {
             Cmd::Preview(_)
             | Cmd::Publish { .. }
             | Cmd::Schedule { .. }
-            | Cmd::Subscribe { .. } => match self.fetch_slots.take(&c.key()) {
+            | Cmd::Subscribe { .. }
+            | Cmd::Import { .. } => match self.fetch_slots.take(&c.key()) {
                 Ok(slot) => Some(slot),
                 Err(busy) => return Some(Reply::text(busy)),
             },
@@ -248,6 +253,8 @@ impl Center {
             Cmd::Log(n) => self.log(n).await.unwrap_or_else(store_err),
             Cmd::Subscribe { url, targets } => self.subscribe(c, &url, targets).await,
             Cmd::Unsubscribe(name) => self.unsubscribe(&name).await.unwrap_or_else(store_err),
+            Cmd::Import { file, targets } => self.import(c, file, targets).await,
+            Cmd::Export => self.export().await,
             Cmd::Preview(url) => match self.fetch(&url).await {
                 Ok(post) => Reply {
                     text: format!("Preview of {} on every target:", post.label()),
@@ -892,6 +899,7 @@ impl Center {
             ],
             previews,
             follow_up: None,
+            file: None,
             refused: false,
         }
     }

@@ -100,6 +100,13 @@ pub enum Cmd {
         targets: Vec<String>,
     },
     Unsubscribe(String),
+    /// `/import [targets…]` with an OPML file (the front-end finds it).
+    Import {
+        file: Upload,
+        targets: Vec<String>,
+    },
+    /// `/export`: the watched feeds as an OPML file.
+    Export,
     // editors (and admins)
     Preview(String),
     Publish {
@@ -155,6 +162,7 @@ impl Cmd {
                 | Cmd::Retry(_)
                 | Cmd::Subscribe { .. }
                 | Cmd::Unsubscribe(_)
+                | Cmd::Import { .. }
                 | Cmd::Publish { .. }
                 | Cmd::Post { .. }
                 | Cmd::Schedule { .. }
@@ -162,6 +170,51 @@ impl Cmd {
                 | Cmd::Retract(_)
         )
     }
+}
+
+/// The largest OPML file `/import` takes (an OPML of a few hundred feeds
+/// is tens of KiB; Telegram's `getFile` would allow 20 MB).
+pub const IMPORT_MAX_BYTES: u64 = 1 << 20;
+
+/// The OPML file of an `/import`, as the front-end found it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Upload {
+    /// The command came without a file.
+    Missing,
+    /// The file's content, read by the front-end (Telegram: from the Bot
+    /// API's file endpoint, whose URL holds the token).
+    Bytes { name: String, bytes: Vec<u8> },
+    /// A file the core fetches through the SSRF guard (a Discord
+    /// attachment URL), with the size the platform declared.
+    Url {
+        name: String,
+        url: String,
+        size: Option<u64>,
+    },
+    /// The front-end could not take it (too big, a download error): why.
+    Refused(String),
+}
+
+impl std::fmt::Debug for Upload {
+    // The audit line: never the content, never a URL's query (signed
+    // attachment URLs carry one).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Upload::Missing => write!(f, "no file"),
+            Upload::Bytes { name, bytes } => write!(f, "{name:?} ({} bytes)", bytes.len()),
+            Upload::Url { name, .. } => write!(f, "{name:?} (attachment)"),
+            Upload::Refused(why) => write!(f, "refused file: {why}"),
+        }
+    }
+}
+
+/// The refusal of a file over [`IMPORT_MAX_BYTES`].
+pub fn too_big(size: u64) -> String {
+    format!(
+        "The file is too big ({} KiB): /import takes OPML files up to {} KiB.",
+        size.div_ceil(1024),
+        IMPORT_MAX_BYTES / 1024
+    )
 }
 
 /// A command's description for help texts and platform registration.
@@ -237,6 +290,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "unsubscribe",
         usage: "/unsubscribe <feed>",
         about: "stop watching a feed added from chat",
+        role: Role::Admin,
+    },
+    CommandSpec {
+        name: "import",
+        usage: "/import [targets…] (caption of an OPML file, or a reply to one)",
+        about: "watch the feeds of an OPML file",
+        role: Role::Admin,
+    },
+    CommandSpec {
+        name: "export",
+        usage: "/export",
+        about: "the watched feeds as an OPML file",
         role: Role::Admin,
     },
     CommandSpec {
@@ -316,11 +381,20 @@ pub struct Reply {
     pub previews: Vec<Preview>,
     /// A report to send later (publish / retract summaries).
     pub follow_up: Option<FollowUp>,
+    /// A file sent with the text (`/export`); boxed to keep `Reply` small.
+    pub file: Option<Box<ReplyFile>>,
     /// The caller may not act on this (a button of someone else's
     /// question): the front-end leaves the question and its buttons as they
     /// are, and sends `text` only when it is not empty (refusals are
     /// rate-limited).
     pub refused: bool,
+}
+
+/// A file a reply carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A report the front-end fetches later and sends to the caller.
@@ -427,6 +501,14 @@ pub fn parse_args(
             _ => return Err(usage(name)),
         },
         "unsubscribe" => Cmd::Unsubscribe(one(args)?),
+        "import" => Cmd::Import {
+            file: Upload::Missing,
+            targets: args.to_vec(),
+        },
+        "export" => match args {
+            [] => Cmd::Export,
+            _ => return Err(usage(name)),
+        },
         "preview" => Cmd::Preview(one(args)?),
         "publish" => match args {
             [url, targets @ ..] => Cmd::Publish {
@@ -536,6 +618,38 @@ mod tests {
             Ok(Some(Cmd::Retry(RetryWhat::Target("tg".into()))))
         );
         assert_eq!(p("/log"), Ok(Some(Cmd::Log(10))));
+    }
+
+    #[test]
+    fn import_takes_targets_and_export_nothing() {
+        assert_eq!(
+            p("/import tg dc"),
+            Ok(Some(Cmd::Import {
+                file: Upload::Missing,
+                targets: vec!["tg".into(), "dc".into()]
+            }))
+        );
+        assert_eq!(p("/export"), Ok(Some(Cmd::Export)));
+        assert_eq!(p("/export all"), Err("Usage: /export".into()));
+        let import = Cmd::Import {
+            file: Upload::Missing,
+            targets: Vec::new(),
+        };
+        assert_eq!(import.needs(), Role::Admin);
+        assert!(import.changes_state());
+        assert_eq!(Cmd::Export.needs(), Role::Admin);
+        assert!(!Cmd::Export.changes_state());
+        // The audit line shows no content and no URL.
+        let line = format!(
+            "{:?}",
+            Upload::Url {
+                name: "feeds.opml".into(),
+                url: "https://cdn.example/a?hm=secret".into(),
+                size: Some(3)
+            }
+        );
+        assert!(!line.contains("secret"), "{line}");
+        assert!(too_big(2 << 20).contains("2048 KiB"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! temporary folder; nothing reaches the internet.
 
 mod browser;
+mod chat_opml;
+mod chat_opml_discord;
 mod commands;
 mod daemon;
 mod discord;

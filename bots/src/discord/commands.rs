@@ -43,6 +43,8 @@ use crate::commands::{
 };
 use crate::format::discord::{DiscordMessage, escape_md_line};
 
+mod files;
+
 /// Answer at once when the command's reply is ready within this; else
 /// defer. Discord drops a response that arrives later than 3 s after the
 /// interaction: this leaves time for the callback itself.
@@ -147,6 +149,15 @@ fn options_of(command: &str) -> Vec<Opt> {
         }],
         "subscribe" => vec![opt("url", true, "the feed's URL"), TARGETS],
         "unsubscribe" => vec![opt("what", true, "the feed's name")],
+        "import" => vec![
+            Opt {
+                name: "file",
+                kind: OptKind::Attachment,
+                required: true,
+                about: "the OPML file",
+            },
+            TARGETS,
+        ],
         "preview" => vec![opt("url", true, "a page's or a feed's URL")],
         "publish" => vec![opt("url", true, "the page's URL"), TARGETS],
         "post" => vec![
@@ -675,6 +686,9 @@ impl DiscordFrontend {
         let now = chrono::Utc::now();
         let tz = self.center.timezone();
         let value = |o: &str| ci.data.options.iter().find(|x| x.name == o);
+        if name == "import" {
+            return Ok(files::import_of(ci));
+        }
         if name == "post" {
             let text = value("text")
                 .and_then(|o| o.value.as_str())
@@ -779,6 +793,7 @@ impl DiscordFrontend {
                     return;
                 }
                 self.followups(app, token, msgs).await;
+                self.send_file(app, token, &reply).await;
                 reply
             }
             Err(_) => {
@@ -806,6 +821,7 @@ impl DiscordFrontend {
                     tracing::warn!(error = %crate::scrub::scrub(&e.to_string()), "cannot send a deferred Discord reply");
                 }
                 self.followups(app, token, msgs).await;
+                self.send_file(app, token, &reply).await;
                 reply
             }
         };
@@ -1066,6 +1082,7 @@ mod tests {
                 text: "```x```".into(),
             }],
             follow_up: None,
+            file: None,
             refused: false,
         };
         let msgs = reply_messages(&r, EPHEMERAL);

@@ -164,6 +164,19 @@ fn message_from(v: &Value) -> Result<CreatedMessage, RestError> {
     })
 }
 
+/// A request's body.
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Empty,
+    Json(&'a Value),
+    /// A message with one file.
+    WithFile {
+        payload: &'a Value,
+        name: &'a str,
+        bytes: &'a [u8],
+    },
+}
+
 impl RestClient {
     /// `api_url` is the base (`https://discord.com/api`); `/v10` is appended.
     pub fn new(
@@ -205,6 +218,7 @@ impl RestClient {
         body: Option<&Value>,
         bot_auth: bool,
     ) -> Result<Option<Value>, RestError> {
+        let body = body.map_or(Body::Empty, Body::Json);
         self.call_with(method, url, route, body, bot_auth, true)
             .await
     }
@@ -216,7 +230,7 @@ impl RestClient {
         method: Method,
         url: String,
         route: RouteKey,
-        body: Option<&Value>,
+        body: Body<'_>,
         bot_auth: bool,
         wait: bool,
     ) -> Result<Option<Value>, RestError> {
@@ -236,8 +250,28 @@ impl RestClient {
         if bot_auth && let Some(t) = &self.token {
             req = req.header("Authorization", format!("Bot {t}"));
         }
-        if let Some(b) = body {
-            req = req.json(b);
+        match body {
+            Body::Empty => {}
+            Body::Json(b) => req = req.json(b),
+            Body::WithFile {
+                payload,
+                name,
+                bytes,
+            } => {
+                // Discord's multipart form: the JSON as `payload_json`, the
+                // file as `files[0]` (its `attachments[0]` entry has id 0).
+                let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+                    .file_name(name.to_string())
+                    .mime_str("application/octet-stream")
+                    .map_err(|e| RestError::Network {
+                        sent: false,
+                        message: e.to_string(),
+                    })?;
+                let form = reqwest::multipart::Form::new()
+                    .text("payload_json", payload.to_string())
+                    .part("files[0]", part);
+                req = req.multipart(form);
+            }
         }
         let resp = req.send().await.map_err(|e| RestError::Network {
             // A refused connection never delivered anything; anything later may have.
@@ -382,7 +416,7 @@ impl RestClient {
             Method::POST,
             url,
             Self::channel_route("POST /channels/{}/messages/{}/crosspost", channel),
-            None,
+            Body::Empty,
             true,
             false,
         )
@@ -642,6 +676,35 @@ impl RestClient {
             "empty answer",
         )
         .await
+    }
+
+    /// A follow-up message with a file (multipart: `payload_json` and
+    /// `files[0]`).
+    pub async fn followup_with_file(
+        &self,
+        app: u64,
+        token: &str,
+        payload: &Value,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<CreatedMessage, RestError> {
+        let url = format!("{}/v10/webhooks/{app}/{token}", self.api);
+        let v = self
+            .call_with(
+                Method::POST,
+                url,
+                Self::interaction_route("POST /webhooks/{}/{}", token),
+                Body::WithFile {
+                    payload,
+                    name,
+                    bytes,
+                },
+                false,
+                true,
+            )
+            .await?
+            .ok_or_else(|| RestError::Decode("empty answer".into()))?;
+        message_from(&v)
     }
 
     /// The bot's direct-message channel with a user.

@@ -8,12 +8,14 @@ use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::commands::{COMMANDS, Caller, Cmd, Handler, Notifier, Platform, Reply, Role};
+use crate::commands::{
+    COMMANDS, Caller, Cmd, Handler, Notifier, Platform, Reply, ReplyFile, Role, Upload,
+};
 use crate::format::telegram::TelegramMessage;
 use crate::telegram::{Limits, TelegramClient};
 use teloxide::payloads::{
-    EditMessageReplyMarkupSetters, GetUpdatesSetters, SendMessageSetters, SendPhotoSetters,
-    SetMyCommandsSetters,
+    EditMessageReplyMarkupSetters, GetUpdatesSetters, SendDocumentSetters, SendMessageSetters,
+    SendPhotoSetters, SetMyCommandsSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
@@ -340,7 +342,13 @@ impl TelegramFrontend {
             roles: Vec::new(),
         };
         let chat = m.chat.id.0;
-        let text = m.text().unwrap_or("").trim().to_string();
+        // A document's caption may be the command (`/import`).
+        let text = m
+            .text()
+            .or_else(|| m.document().and(m.caption()))
+            .unwrap_or("")
+            .trim()
+            .to_string();
         if !text.starts_with('/') {
             // The message a `/post` is waiting for?
             let waiting = {
@@ -401,6 +409,18 @@ impl TelegramFrontend {
                         Cmd::PostNext { targets }
                     }
                 }
+            }
+            // The file: sent with the command, or the message it replies
+            // to. Downloaded for admins only (others are refused).
+            Cmd::Import { targets, .. } if self.center.role(&caller) >= Role::Admin => {
+                let doc = m
+                    .document()
+                    .or_else(|| m.reply_to_message().and_then(|r| r.document()));
+                let file = match doc {
+                    Some(d) => super::files::download(self.bot(), d).await,
+                    None => Upload::Missing,
+                };
+                Cmd::Import { file, targets }
             }
             other => other,
         };
@@ -467,6 +487,9 @@ impl TelegramFrontend {
             }
         }
         self.send_text(chat, &r.text, &r.buttons).await;
+        if let Some(f) = &r.file {
+            self.send_file(chat, f).await;
+        }
         if let Some(f) = r.follow_up {
             let me = self.clone();
             crate::panics::spawn_contained("telegram follow-up", async move {
@@ -503,6 +526,22 @@ impl TelegramFrontend {
             if let Err(e) = res {
                 tracing::warn!(chat, error = %crate::scrub::scrub(&e.to_string()), "cannot send a command reply");
             }
+        }
+    }
+
+    /// A file (`/export`) as a document.
+    async fn send_file(&self, chat: i64, f: &ReplyFile) {
+        let bot = self.bot();
+        let res = self
+            .paced(&chat.to_string(), || {
+                let doc = InputFile::memory(f.bytes.clone()).file_name(f.name.clone());
+                bot.send_document(ChatId(chat), doc)
+                    .disable_content_type_detection(true)
+                    .into_future()
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(chat, error = %crate::scrub::scrub(&e.to_string()), "cannot send a file");
         }
     }
 

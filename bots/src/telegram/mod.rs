@@ -5,6 +5,7 @@
 
 mod check;
 pub mod commands;
+mod files;
 pub mod limiter;
 pub mod webhook;
 

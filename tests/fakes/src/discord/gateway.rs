@@ -501,6 +501,24 @@ impl FakeDiscord {
                     raw.parse::<f64>()
                         .map_err(|_| format!("/{name} {oname}: {raw:?} is not a number"))?
                 ),
+                11 if st.uploads.contains_key(*raw) => {
+                    let aid = self.shared.snowflake(&mut st);
+                    let bytes = st.uploads.get(*raw).cloned().unwrap_or_default();
+                    let size = bytes.len();
+                    let url = super::cdn::host(&mut st, channel_for_files, aid, raw, bytes);
+                    attachments.insert(
+                        aid.to_string(),
+                        json!({
+                            "id": aid.to_string(),
+                            "filename": raw,
+                            "size": size,
+                            "url": url,
+                            "proxy_url": url,
+                            "content_type": content_type(raw),
+                        }),
+                    );
+                    json!(aid.to_string())
+                }
                 11 => {
                     let aid = self.shared.snowflake(&mut st);
                     let (filename, url) = if raw.starts_with("http://")

@@ -434,6 +434,9 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
                 .collect()
         })
         .unwrap_or_default();
+    if let Some(r) = super::cdn::serve(&sh, &method, &path) {
+        return r;
+    }
     let route = route(&method, &path);
     let mut rec = RequestRecord {
         at: sh.clock.now(),
@@ -619,8 +622,17 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
 
     let reply = match parsed {
         Err(e) => Err(e),
-        Ok((body, attachments)) => {
+        Ok((body, (mut attachments, contents))) => {
             let mut st = sh.lock();
+            let channel = targets.first().and_then(|t| t.parse().ok()).unwrap_or(0);
+            for (a, bytes) in attachments.iter_mut().zip(contents) {
+                let id = sh.snowflake(&mut st);
+                let name = a["filename"].as_str().unwrap_or("file").to_string();
+                let url = super::cdn::host(&mut st, channel, id, &name, bytes);
+                a["id"] = json!(id.to_string());
+                a["proxy_url"] = json!(url.clone());
+                a["url"] = json!(url);
+            }
             dispatch(&sh, &mut st, &route, &query, body, attachments)
         }
     };
@@ -654,15 +666,19 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
     resp
 }
 
-/// JSON body, or multipart with `payload_json` (+ files, recorded as
-/// attachments). An empty body is `{}`.
-fn parse_body(body: Option<&[u8]>, content_type: &str) -> Result<(Value, Vec<Value>), DcError> {
+/// Attachments as the message will show them, and their contents.
+type Files = (Vec<Value>, Vec<Vec<u8>>);
+
+/// JSON body, or multipart with `payload_json` (+ `files[n]` parts,
+/// recorded as attachments; every `attachments[].id` of the payload must
+/// name an uploaded `files[n]`). An empty body is `{}`.
+fn parse_body(body: Option<&[u8]>, content_type: &str) -> Result<(Value, Files), DcError> {
     let invalid_json = || derr(400, 50109, "The request body contains invalid JSON.");
     let Some(body) = body else {
         return Err(derr(413, 40005, "Request entity too large"));
     };
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((json!({}), Vec::new()));
+        return Ok((json!({}), (Vec::new(), Vec::new())));
     }
     if content_type
         .to_ascii_lowercase()
@@ -675,23 +691,51 @@ fn parse_body(body: Option<&[u8]>, content_type: &str) -> Result<(Value, Vec<Val
         };
         let mut files: Vec<(&String, &crate::telegram::UploadedFile)> = p.files.iter().collect();
         files.sort_by(|a, b| a.0.cmp(b.0));
-        let attachments = files
+        check_attachment_ids(&payload, &p)?;
+        let (attachments, contents): Files = files
             .into_iter()
             .enumerate()
             .map(|(i, (_, f))| {
-                json!({
+                let a = json!({
                     "id": i.to_string(),
                     "filename": f.file_name.clone().unwrap_or_default(),
                     "size": f.size,
                     "url": "https://cdn.discordapp.com/attachments/fake",
                     "proxy_url": "https://media.discordapp.net/attachments/fake",
-                })
+                });
+                (a, f.bytes.clone())
             })
-            .collect();
-        return Ok((payload, attachments));
+            .unzip();
+        return Ok((payload, (attachments, contents)));
     }
     let v = serde_json::from_slice(body).map_err(|_| invalid_json())?;
-    Ok((v, Vec::new()))
+    Ok((v, (Vec::new(), Vec::new())))
+}
+
+/// Each `attachments[].id` of a multipart payload names a `files[id]`
+/// part (50035 Invalid Form Body otherwise).
+fn check_attachment_ids(payload: &Value, p: &Params) -> Result<(), DcError> {
+    let mut errors = Map::new();
+    for (i, a) in array(payload, "attachments").iter().enumerate() {
+        let id = match a.get("id") {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            _ => continue,
+        };
+        if !p.files.contains_key(&format!("files[{id}]")) {
+            errors.insert(
+                format!("attachments.{i}"),
+                json!({"_errors": [{"code": "ATTACHMENT_NOT_FOUND", "message": "Attachment data not found"}]}),
+            );
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(DcError {
+        status: 400,
+        body: json!({"message": "Invalid Form Body", "code": 50035, "errors": errors}),
+    })
 }
 
 fn query_get<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {

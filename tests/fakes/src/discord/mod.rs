@@ -38,6 +38,7 @@
 //! - The gateway ([`gateway`]): HELLO, IDENTIFY, READY, heartbeats, and
 //!   `INTERACTION_CREATE` dispatches shaped as Discord sends them.
 
+mod cdn;
 pub mod gateway;
 mod handlers;
 pub use handlers::{
@@ -271,6 +272,11 @@ struct State {
     gateway_url: String,
     snowflake_seq: u64,
     gateway: gateway::GwState,
+    /// Attachment files by CDN path, and where the CDN is.
+    cdn: BTreeMap<String, Vec<u8>>,
+    cdn_base: String,
+    /// Files users can attach, by file name ([`FakeDiscord::upload`]).
+    uploads: HashMap<String, Vec<u8>>,
 }
 
 pub(crate) struct Shared {
@@ -355,10 +361,14 @@ impl FakeDiscord {
                 gateway_url: "wss://gateway.discord.gg".into(),
                 snowflake_seq: 0,
                 gateway: gateway::GwState::default(),
+                cdn: BTreeMap::new(),
+                cdn_base: String::new(),
+                uploads: HashMap::new(),
             }),
         });
         let router = handlers::router(shared.clone());
         let server = server::serve(router).await?;
+        shared.lock().cdn_base = format!("http://{}", server.addr);
         Ok(FakeDiscord {
             shared,
             server: Arc::new(server),

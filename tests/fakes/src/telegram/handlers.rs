@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crier_bots::format::validate;
 use serde_json::{Value, json};
 
+pub(crate) mod files;
 pub(crate) mod webhook;
 
 use super::params::Params;
@@ -144,6 +145,9 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
         params: Value::Null,
     };
     let body = read_body(body, BODY_LIMIT).await;
+    if let Some(rest) = path.strip_prefix("/file/bot") {
+        return files::download(&sh, rec, rest);
+    }
     let Some((token, method)) = split_path(&path) else {
         return finish(&sh, rec, Err(err(404, "Not Found")));
     };
@@ -234,6 +238,8 @@ async fn dispatch(sh: &Shared, method: &str, p: &Params) -> Reply {
         "getme" => Ok(get_me(sh)),
         "sendmessage" => send_message(sh, st, p),
         "sendphoto" => send_photo(sh, st, p),
+        "senddocument" => files::send_document(sh, st, p),
+        "getfile" => files::get_file(st, p),
         "editmessagetext" => edit_message(sh, st, p, EditKind::Text),
         "editmessagecaption" => edit_message(sh, st, p, EditKind::Caption),
         "editmessagereplymarkup" => edit_message(sh, st, p, EditKind::Markup),
@@ -347,6 +353,14 @@ fn message_json_depth(st: &State, bot_id: i64, m: &TgMessage, with_reply: bool) 
                 o.insert("caption_entities".into(), json!(m.entities));
             }
         }
+    } else if let Some(d) = &m.document {
+        o.insert("document".into(), d.to_json());
+        if !m.shown.is_empty() {
+            o.insert("caption".into(), json!(m.shown));
+            if !m.entities.is_empty() {
+                o.insert("caption_entities".into(), json!(m.entities));
+            }
+        }
     } else {
         o.insert("text".into(), json!(m.shown));
         if !m.entities.is_empty() {
@@ -396,6 +410,7 @@ fn resolve_chat(st: &State, p: &Params) -> Result<TgChat, TgError> {
 enum Action {
     SendText,
     SendPhoto,
+    SendDocument,
     Modify,
     Read,
 }
@@ -437,6 +452,9 @@ fn check_access(chat: &TgChat, action: Action) -> Result<(), TgError> {
             )),
             Action::SendPhoto => Err(bad(
                 "Bad Request: not enough rights to send photos to the chat",
+            )),
+            Action::SendDocument => Err(bad(
+                "Bad Request: not enough rights to send documents to the chat",
             )),
             Action::Modify | Action::Read => Ok(()),
         },
@@ -652,6 +670,7 @@ fn new_message(sh: &Shared, st: &mut State, chat: &TgChat, p: &Params) -> TgMess
         parse_mode: None,
         photo: None,
         photo_upload: None,
+        document: None,
         reply_markup: None,
         thread_id: None,
         reply_to: None,

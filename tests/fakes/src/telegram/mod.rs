@@ -44,6 +44,7 @@ use crate::log::RequestRecord;
 use crate::ratelimit::{SlidingLog, Window};
 use crate::server::{self, Background, Server};
 
+pub use handlers::files::{GET_FILE_LIMIT, TgDocument};
 pub use params::UploadedFile;
 
 /// The kind of a chat.
@@ -176,6 +177,8 @@ pub struct TgMessage {
     pub photo: Option<String>,
     /// The photo, when uploaded as a file.
     pub photo_upload: Option<UploadedFile>,
+    /// A document (a file sent with `sendDocument`, or a user's).
+    pub document: Option<TgDocument>,
     pub reply_markup: Option<Value>,
     pub thread_id: Option<i64>,
     pub reply_to: Option<i64>,
@@ -290,6 +293,8 @@ struct State {
     bad_photo_urls: HashMap<String, PhotoFailure>,
     known_file_ids: BTreeSet<String>,
     file_counter: u64,
+    /// Documents by file id (users' uploads and the bot's).
+    files: BTreeMap<String, handlers::files::StoredFile>,
     commands: Vec<CommandSet>,
     callbacks: BTreeMap<String, CallbackRecord>,
     callback_counter: u64,
@@ -365,6 +370,7 @@ impl FakeTelegram {
                 bad_photo_urls: HashMap::new(),
                 known_file_ids: BTreeSet::new(),
                 file_counter: 0,
+                files: BTreeMap::new(),
                 commands: Vec::new(),
                 callbacks: BTreeMap::new(),
                 callback_counter: 0,
@@ -684,6 +690,7 @@ impl FakeTelegram {
                 parse_mode: None,
                 photo: None,
                 photo_upload: None,
+                document: None,
                 reply_markup: None,
                 thread_id: None,
                 reply_to: None,

@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 pub struct UploadedFile {
     pub file_name: Option<String>,
     pub size: usize,
+    /// The content, as uploaded.
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -196,6 +198,7 @@ fn parse_multipart(body: &[u8], boundary: &str, p: &mut Params) -> Option<()> {
                     UploadedFile {
                         file_name,
                         size: content.len(),
+                        bytes: content.to_vec(),
                     },
                 );
             } else {

@@ -2,8 +2,10 @@
 //! answers through teloxide and serenity, which Crier uses.
 
 mod discord;
+mod discord_files;
 mod discord_gateway;
 mod discord_serenity;
 mod support;
 mod telegram;
+mod telegram_files;
 mod telegram_teloxide;
