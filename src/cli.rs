@@ -287,14 +287,24 @@ fn check_online(cfg: &Config) -> ExitCode {
     }
 }
 
+/// `crier status`: reads the database only (no platform tokens needed).
 fn status(config: &std::path::Path) -> ExitCode {
-    let cfg = match load_config(config) {
+    if !config.exists() {
+        eprintln!("error: {}", words::missing_config(config));
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let cfg = match dbonly::load(config) {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
     };
     let now = crate::db::now_ms();
-    let res = crate::app::open_store(&cfg)
-        .and_then(|s| crate::status::Summary::read(&s, &cfg, now).map_err(anyhow::Error::from));
+    let res = dbonly::open_store(&cfg).and_then(|s| {
+        crate::status::Summary::read_for(&s, &cfg.feeds, &cfg.target_platforms, now)
+            .map_err(anyhow::Error::from)
+    });
     match res {
         Ok(summary) => {
             let _ = std::io::stdout()

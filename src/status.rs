@@ -31,7 +31,7 @@ pub struct FeedRow {
 #[derive(Debug, Clone)]
 pub struct TargetRow {
     pub name: String,
-    pub platform: &'static str,
+    pub platform: String,
     /// `ok`, `disabled` or `paused`.
     pub state: &'static str,
     pub reason: Option<String>,
@@ -65,12 +65,33 @@ pub fn reason(d: &crier_storage::Delivery) -> Option<&str> {
 impl Summary {
     /// Read the summary from the store. `recent`: how many deliveries.
     pub fn read(store: &Store, cfg: &Config, now: i64) -> Result<Summary, StoreError> {
-        let states = store.feed_states()?;
-        let subs = store.subscriptions()?;
-        let mut names: Vec<(String, String, bool)> = cfg
+        let feeds: Vec<(String, String)> = cfg
             .feeds
             .iter()
-            .map(|f| (f.name.0.clone(), f.url.0.clone(), false))
+            .map(|f| (f.name.0.clone(), f.url.0.clone()))
+            .collect();
+        let targets: Vec<(String, String)> = cfg
+            .targets
+            .iter()
+            .map(|t| (t.name.0.clone(), t.platform.as_str().to_string()))
+            .collect();
+        Summary::read_for(store, &feeds, &targets, now)
+    }
+
+    /// [`Summary::read`] from the configured feeds' `(name, url)` and
+    /// targets' `(name, platform)` only: `crier status` reads them without
+    /// the platforms' tokens.
+    pub fn read_for(
+        store: &Store,
+        cfg_feeds: &[(String, String)],
+        cfg_targets: &[(String, String)],
+        now: i64,
+    ) -> Result<Summary, StoreError> {
+        let states = store.feed_states()?;
+        let subs = store.subscriptions()?;
+        let mut names: Vec<(String, String, bool)> = cfg_feeds
+            .iter()
+            .map(|(n, u)| (n.clone(), u.clone(), false))
             .collect();
         for d in store.dynamic_feeds()? {
             if !names.iter().any(|(n, _, _)| n == &d.name) {
@@ -109,17 +130,17 @@ impl Summary {
             .collect();
         let queues = store.queue_stats()?;
         let mut targets = Vec::new();
-        for t in &cfg.targets {
-            let st = store.target_state(&t.name.0)?.unwrap_or_default();
-            let q = queues.iter().find(|q| q.target == t.name.0);
+        for (name, platform) in cfg_targets {
+            let st = store.target_state(name)?.unwrap_or_default();
+            let q = queues.iter().find(|q| &q.target == name);
             let (state, reason) = match (&st.disabled_reason, &st.paused_reason) {
                 (Some(r), _) => ("disabled", Some(r.clone())),
                 (None, Some(r)) => ("paused", Some(r.clone())),
                 _ => ("ok", None),
             };
             targets.push(TargetRow {
-                name: t.name.0.clone(),
-                platform: t.platform.as_str(),
+                name: name.clone(),
+                platform: platform.clone(),
                 state,
                 reason,
                 queue_depth: q.map_or(0, |q| q.depth),

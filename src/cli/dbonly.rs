@@ -14,6 +14,8 @@ pub struct DbConfig {
     /// The configured targets' names (a name using an unset variable is
     /// left out).
     pub targets: Vec<String>,
+    /// `(name, platform)` of the same targets, the platform as written.
+    pub target_platforms: Vec<(String, String)>,
     /// The config's feeds: `(name, url)` as written (a value using an
     /// unset variable is left out).
     pub feeds: Vec<(String, String)>,
@@ -53,16 +55,25 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
     } else {
         base_dir.join(db)
     };
-    let targets = table
+    let target_platforms: Vec<(String, String)> = table
         .get("targets")
         .and_then(|t| t.as_array())
         .map(|a| {
             a.iter()
-                .filter_map(|t| t.get("name").and_then(|n| n.as_str()))
-                .filter_map(|n| expand_env(n, |k| std::env::var(k).ok()).ok())
+                .filter_map(|t| {
+                    let name = t.get("name").and_then(|n| n.as_str())?;
+                    let name = expand_env(name, |k| std::env::var(k).ok()).ok()?;
+                    let platform = t
+                        .get("platform")
+                        .and_then(|p| p.as_str())
+                        .unwrap_or_default()
+                        .to_string();
+                    Some((name, platform))
+                })
                 .collect()
         })
         .unwrap_or_default();
+    let targets = target_platforms.iter().map(|(n, _)| n.clone()).collect();
     let expand = |v: Option<&toml::Value>| {
         v.and_then(|n| n.as_str())
             .and_then(|n| expand_env(n, |k| std::env::var(k).ok()).ok())
@@ -87,6 +98,7 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
     Ok(DbConfig {
         db_path,
         targets,
+        target_platforms,
         feeds,
         subscribe_interval_ms,
     })

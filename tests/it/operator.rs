@@ -46,10 +46,16 @@ fn database_commands_need_no_tokens_but_run_and_check_do() {
         &["log", "--audit"],
         &["retry", "--all"],
         &["log", "--target", "news"],
+        &["status"],
     ] {
         let out = ws.crier(args);
         assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
     }
+    let status = stdout_of(&ws.crier(&["status"]));
+    assert!(
+        status.contains("local") && status.contains("news") && status.contains("telegram"),
+        "status lists the configured feeds and targets:\n{status}"
+    );
     let out = ws.crier(&["retract", "https://nowhere.example/x"]);
     assert_eq!(
         out.status.code(),
