@@ -738,6 +738,25 @@ fn send_photo(sh: &Shared, st: &mut State, p: &Params) -> Reply {
         }
         Some(photo)
     };
+    let mut m = captioned_message(sh, st, &chat, p, thread)?;
+    m.photo = photo;
+    m.photo_upload = upload;
+    st.known_file_ids.insert(photo_file_id(&m));
+    let j = message_json(st, sh.bot_id, &m);
+    st.messages.entry(chat.id).or_default().push(m);
+    Ok(j)
+}
+
+/// A media message with a caption (photo, document): the caption parsed
+/// and limited like Telegram's, the keyboard, the reply, the flood limits;
+/// the new message, not yet stored.
+pub(super) fn captioned_message(
+    sh: &Shared,
+    st: &mut State,
+    chat: &TgChat,
+    p: &Params,
+    thread: Option<i64>,
+) -> Result<TgMessage, TgError> {
     let caption = p.str("caption").unwrap_or_default();
     let mode = parse_mode(p)?;
     let (shown, entities) = if caption.is_empty() {
@@ -752,24 +771,19 @@ fn send_photo(sh: &Shared, st: &mut State, p: &Params) -> Reply {
         )?
     };
     let markup = reply_markup(p)?;
-    let reply = reply_to(st, &chat, p)?;
+    let reply = reply_to(st, chat, p)?;
     let now = sh.clock.now();
-    flood_check(st, &chat, now)?;
-    flood_record(st, &chat, now);
-    let mut m = new_message(sh, st, &chat, p);
+    flood_check(st, chat, now)?;
+    flood_record(st, chat, now);
+    let mut m = new_message(sh, st, chat, p);
     m.caption = (!caption.is_empty()).then_some(caption);
     m.shown = shown;
     m.entities = entities;
     m.parse_mode = mode;
-    m.photo = photo;
-    m.photo_upload = upload;
     m.reply_markup = markup;
     m.thread_id = thread;
     m.reply_to = reply;
-    st.known_file_ids.insert(photo_file_id(&m));
-    let j = message_json(st, sh.bot_id, &m);
-    st.messages.entry(chat.id).or_default().push(m);
-    Ok(j)
+    Ok(m)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

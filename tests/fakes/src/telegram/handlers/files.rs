@@ -22,9 +22,8 @@ use serde_json::{Value, json};
 use super::super::params::{Params, UploadedFile};
 use super::super::{FakeTelegram, Shared, State, TgUser, new_file_id};
 use super::{
-    Action, CAPTION_LIMIT, Reply, bad, check_access, check_thread, err, finish, flood_check,
-    flood_record, message_json, new_message, parse_mode, reply_markup, reply_to, resolve_chat,
-    shown_text,
+    Action, Reply, bad, captioned_message, check_access, check_thread, err, finish, message_json,
+    resolve_chat,
 };
 use crate::log::RequestRecord;
 
@@ -225,33 +224,8 @@ pub(crate) fn send_document(sh: &Shared, st: &mut State, p: &Params) -> Reply {
         },
         (None, None) => return Err(bad("Bad Request: there is no document in the request")),
     };
-    let caption = p.str("caption").unwrap_or_default();
-    let mode = parse_mode(p)?;
-    let (shown, entities) = if caption.is_empty() {
-        (String::new(), Vec::new())
-    } else {
-        shown_text(
-            &caption,
-            mode.as_deref(),
-            p,
-            "caption_entities",
-            CAPTION_LIMIT,
-        )?
-    };
-    let markup = reply_markup(p)?;
-    let reply = reply_to(st, &chat, p)?;
-    let now = sh.clock.now();
-    flood_check(st, &chat, now)?;
-    flood_record(st, &chat, now);
-    let mut m = new_message(sh, st, &chat, p);
-    m.caption = (!caption.is_empty()).then_some(caption);
-    m.shown = shown;
-    m.entities = entities;
-    m.parse_mode = mode;
+    let mut m = captioned_message(sh, st, &chat, p, thread)?;
     m.document = Some(doc);
-    m.reply_markup = markup;
-    m.thread_id = thread;
-    m.reply_to = reply;
     let j = message_json(st, sh.bot_id, &m);
     st.messages.entry(chat.id).or_default().push(m);
     Ok(j)
