@@ -1,7 +1,6 @@
 //! `crier run`: open the log, take the single-instance lock, start the
 //! delivery workers and the feed watchers, stop gracefully.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -11,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::alerts::Alerts;
 use crate::config::Config;
 use crate::db::Db;
+use crate::dblocation::DbLocation;
 use crate::engine::Engine;
 use crate::poller::Poller;
 use crate::sources::{Fetcher, FetcherConfig};
@@ -19,19 +19,69 @@ use crate::targets::{self, BuildOptions};
 
 pub use crate::lock::InstanceLock;
 
-fn ensure_db_dir(path: &Path) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-    }
-    Ok(())
-}
-
 /// Open (creating folders as needed) the configured database.
 pub fn open_store(cfg: &Config) -> anyhow::Result<Store> {
-    let path = cfg.db_path();
-    ensure_db_dir(&path)?;
-    Store::open(&path).with_context(|| format!("cannot open the database {}", path.display()))
+    cfg.db_location().open()
+}
+
+/// How often a standby instance asks for PostgreSQL's instance lock.
+const STANDBY_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Open the database and take its single-instance lock: an `flock` on the
+/// SQLite file (taken before opening it: crash recovery must not race
+/// another process), or PostgreSQL's session advisory lock, held by the
+/// store's connection for as long as it lives. On PostgreSQL a second
+/// instance waits as a standby and takes over (crash recovery included)
+/// as soon as the holder's connection ends. Several instances sharing the
+/// work need leases first. Blocking; `None` when `shutdown` came first.
+fn open_locked(
+    location: &DbLocation,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<(InstanceLock, Store)>> {
+    let Some((lock, mut store)) = lock_and_open(location, shutdown)? else {
+        return Ok(None);
+    };
+    store
+        .check_writable()
+        .with_context(|| format!("the database {location} does not take writes"))?;
+    Ok(Some((lock, store)))
+}
+
+fn lock_and_open(
+    location: &DbLocation,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<(InstanceLock, Store)>> {
+    match location {
+        DbLocation::Sqlite(path) => {
+            let lock = InstanceLock::acquire(path)?;
+            Ok(Some((lock, location.open()?)))
+        }
+        DbLocation::Postgres(url) => {
+            let mut store = location.open()?;
+            let mut said = false;
+            loop {
+                if store
+                    .try_instance_lock()
+                    .with_context(|| format!("cannot take the instance lock in {url}"))?
+                {
+                    if said {
+                        tracing::warn!(database = %url, "the active instance is gone: this standby takes over");
+                    }
+                    return Ok(Some((InstanceLock::in_database(url.to_string()), store)));
+                }
+                if !said {
+                    tracing::warn!(database = %url, "another crier is running on this database: waiting as a standby (two active instances would post twice)");
+                    said = true;
+                }
+                for _ in 0..20 {
+                    if shutdown.is_cancelled() {
+                        return Ok(None);
+                    }
+                    std::thread::sleep(STANDBY_RETRY / 20);
+                }
+            }
+        }
+    }
 }
 
 pub fn fetcher_for(cfg: &Config) -> anyhow::Result<Fetcher> {
@@ -59,20 +109,23 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let cfg = Arc::new(cfg);
-    let lock = InstanceLock::acquire(&cfg.db_path())?;
-    let mut store = open_store(&cfg)?;
-    store.check_writable().with_context(|| {
-        format!(
-            "the database {} does not take writes",
-            cfg.db_path().display()
-        )
-    })?;
+    let location = cfg.db_location();
+    let (lock, store) = {
+        let (location, shutdown) = (location.clone(), shutdown.clone());
+        match tokio::task::spawn_blocking(move || open_locked(&location, &shutdown))
+            .await
+            .context("opening the database")??
+        {
+            Some(opened) => opened,
+            None => return Ok(()),
+        }
+    };
     let db = Db::new(store);
     let listener = match cfg.http.listen_addr() {
         Some(addr) => Some(crate::http::bind(addr.map_err(anyhow::Error::msg)?).await?),
         None => None,
     };
-    tracing::info!(database = %cfg.db_path().display(), lock = %lock.real.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
+    tracing::info!(database = %location, lock = %lock.real.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
 
     let runtimes = targets::build(&cfg, &opts)?;
     for (name, rt) in &runtimes {

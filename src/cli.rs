@@ -12,6 +12,7 @@ use crate::targets::BuildOptions;
 mod args;
 mod dbonly;
 mod feeds;
+mod migrate;
 pub mod online;
 mod preview;
 mod tables;
@@ -165,6 +166,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             Ok(())
         }),
         Command::Status => status(&cli.config),
+        Command::Migrate { from, to } => migrate::run(&cli.config, from, to),
         Command::Inspect { sources, json } => inspect(&cli.config, &sources, json),
         Command::Preview {
             source,

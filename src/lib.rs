@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod dblocation;
 pub mod engine;
 pub mod faults;
 pub mod fetch_slots;

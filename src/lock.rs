@@ -80,6 +80,17 @@ impl InstanceLock {
         })
     }
 
+    /// The proof for a PostgreSQL database: the store holds the
+    /// database's instance lock (`Store::try_instance_lock`), taken by the
+    /// caller before building this.
+    pub fn in_database(described: String) -> InstanceLock {
+        InstanceLock {
+            _db: None,
+            path: PathBuf::new(),
+            real: PathBuf::from(described),
+        }
+    }
+
     /// The proof for an in-memory database (tests, `crier inspect`): no
     /// other process can reach it.
     pub fn in_memory() -> InstanceLock {

@@ -116,6 +116,23 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) of crier.
     Man,
+    /// Copy the delivery log to another database — SQLite to PostgreSQL or
+    /// back — so nothing is posted again after the move: articles and
+    /// their identity keys, deliveries, posted messages, feed and target
+    /// state, subscriptions, audit and alerts. The destination must be
+    /// empty; stop `crier run` first (migrate takes its lock).
+    Migrate {
+        /// The source: an SQLite file or a postgres:// URL (default: the
+        /// config's `[storage]`).
+        #[arg(long)]
+        from: Option<String>,
+        /// The destination: a postgres:// URL or an SQLite file (default:
+        /// the config's `[storage]`). `${VAR}` is expanded, so a password
+        /// can stay in the environment:
+        /// --to 'postgres://crier:${PGPASSWORD}@db/crier'.
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Re-queue failed deliveries (and re-enable a disabled target).
     Retry {
         /// One delivery, by id (see `crier log`).

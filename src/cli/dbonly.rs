@@ -6,11 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::expand_env;
+use crate::dblocation::DbLocation;
 
 /// What a database-only command knows of the config.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
-    pub db_path: PathBuf,
+    /// The delivery log: an SQLite file or a PostgreSQL database.
+    pub db: DbLocation,
     /// The configured targets' names (a name using an unset variable is
     /// left out).
     pub targets: Vec<String>,
@@ -37,24 +39,27 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    let raw_db = table
-        .get("storage")
-        .and_then(|s| s.get("path"))
-        .map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| format!("{}: storage.path: expected a string", path.display()))
-        })
-        .transpose()?
-        .unwrap_or_else(|| "crier.db".to_string());
-    let db = expand_env(&raw_db, |k| std::env::var(k).ok())
-        .map_err(|e| format!("{}: storage.path: {e}", path.display()))?;
-    let db = Path::new(&db);
-    let db_path = if db.is_absolute() {
-        db.to_path_buf()
-    } else {
-        base_dir.join(db)
+    let storage_key = |key: &str| -> Result<Option<crate::config::Str>, String> {
+        table
+            .get("storage")
+            .and_then(|s| s.get(key))
+            .map(|v| {
+                let raw = v.as_str().ok_or_else(|| {
+                    format!("{}: storage.{key}: expected a string", path.display())
+                })?;
+                expand_env(raw, |k| std::env::var(k).ok())
+                    .map(crate::config::Str)
+                    .map_err(|e| format!("{}: storage.{key}: {e}", path.display()))
+            })
+            .transpose()
     };
+    let storage = crate::config::StorageConfig {
+        path: storage_key("path")?,
+        url: storage_key("url")?,
+    };
+    let db = storage
+        .location(&base_dir)
+        .map_err(|(key, e)| format!("{}: storage.{key}: {e}", path.display()))?;
     let target_platforms: Vec<(String, String)> = table
         .get("targets")
         .and_then(|t| t.as_array())
@@ -96,7 +101,7 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
     .map(|d| d.as_millis().min(i64::MAX as u128) as i64)
     .unwrap_or(600_000);
     Ok(DbConfig {
-        db_path,
+        db,
         targets,
         target_platforms,
         feeds,
@@ -106,13 +111,7 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
 
 /// Open (creating its folder as needed) the database.
 pub fn open_store(cfg: &DbConfig) -> anyhow::Result<crier_storage::Store> {
-    use anyhow::Context;
-    if let Some(dir) = cfg.db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-    }
-    crier_storage::Store::open(&cfg.db_path)
-        .with_context(|| format!("cannot open the database {}", cfg.db_path.display()))
+    cfg.db.open()
 }
 
 #[cfg(test)]
@@ -130,7 +129,7 @@ mod tests {
         )
         .unwrap();
         let c = load(&p).unwrap();
-        assert_eq!(c.db_path, dir.path().join("state/x.db"));
+        assert_eq!(c.db, DbLocation::Sqlite(dir.path().join("state/x.db")));
         assert_eq!(c.targets, vec!["news".to_string()]);
     }
 

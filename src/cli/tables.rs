@@ -11,7 +11,7 @@ use crate::text::clip;
 pub fn check_summary(cfg: &Config) -> String {
     let mut s = String::new();
     s.push_str(&format!("{}: OK\n", cfg.file.display()));
-    s.push_str(&format!("database: {}\n", cfg.db_path().display()));
+    s.push_str(&format!("database: {}\n", cfg.db_location()));
     s.push_str(&format!("feeds ({}):\n", cfg.feeds.len()));
     for f in &cfg.feeds {
         let url = cfg

@@ -14,6 +14,8 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::dblocation::DbLocation;
+
 mod http;
 mod push;
 pub use http::{HttpConfig, TelegramUpdates};
@@ -284,19 +286,55 @@ pub type Id = i64;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Path of the SQLite database, relative to the config file's folder.
-    #[serde(default = "default_db_path")]
-    pub path: Str,
+    /// Path of the SQLite database, relative to the config file's folder
+    /// (default `crier.db`).
+    #[serde(default)]
+    pub path: Option<Str>,
+    /// A PostgreSQL database instead (`postgres://user:${PASSWORD}@host/db`).
+    #[serde(default)]
+    pub url: Option<Str>,
 }
 
-fn default_db_path() -> Str {
-    Str("crier.db".into())
-}
+const DEFAULT_DB_PATH: &str = "crier.db";
 
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
-            path: default_db_path(),
+            path: None,
+            url: None,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// Where the delivery log is, or what is wrong with `[storage]`:
+    /// `(key, message)`.
+    pub fn location(&self, base_dir: &Path) -> Result<DbLocation, (&'static str, String)> {
+        match (&self.path, &self.url) {
+            (Some(_), Some(_)) => Err((
+                "url",
+                "set either `path` (SQLite) or `url` (PostgreSQL), not both".into(),
+            )),
+            (_, Some(url)) => {
+                if !crate::dblocation::is_postgres_url(url) {
+                    return Err((
+                        "url",
+                        "expected a postgres:// or postgresql:// URL (an SQLite file goes in `path`)"
+                            .into(),
+                    ));
+                }
+                DbLocation::parse(url, base_dir).map_err(|e| ("url", e))
+            }
+            (path, None) => {
+                let p = path.as_ref().map(|p| p.0.as_str()).unwrap_or(DEFAULT_DB_PATH);
+                if crate::dblocation::is_postgres_url(p) {
+                    return Err((
+                        "path",
+                        "a PostgreSQL URL goes in `url`, not `path`".into(),
+                    ));
+                }
+                DbLocation::parse(p, base_dir).map_err(|e| ("path", e))
+            }
         }
     }
 }
@@ -866,6 +904,26 @@ fn locate(text: &str, section: &str, index: usize, key: &str) -> Option<usize> {
     None
 }
 
+/// The line of `key = ` inside the single `[table]` (best effort).
+fn locate_key(text: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let mut inside = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with('[') {
+            inside = line == header;
+            continue;
+        }
+        if inside
+            && let Some(rest) = line.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 impl Config {
     /// Read, parse and validate a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -921,6 +979,14 @@ impl Config {
 
     fn validate(&self, text: &str) -> Vec<ConfigError> {
         let mut errors = Vec::new();
+        if let Err((key, message)) = self.storage.location(&self.base_dir) {
+            errors.push(ConfigError {
+                file: self.file.clone(),
+                key: format!("storage.{key}"),
+                line: locate_key(text, "storage", key),
+                message,
+            });
+        }
         let webhook = self.telegram.as_ref().map(|t| t.updates) == Some(TelegramUpdates::Webhook);
         for (key, message) in self.http.errors(webhook) {
             errors.push(ConfigError {
@@ -1324,13 +1390,19 @@ impl Config {
         resolve_location(&f.url, &self.base_dir)
     }
 
-    /// The database path, resolved against the config file's folder.
+    /// Where the delivery log is (checked when the config was loaded).
+    pub fn db_location(&self) -> DbLocation {
+        self.storage
+            .location(&self.base_dir)
+            .unwrap_or_else(|_| DbLocation::Sqlite(self.base_dir.join(DEFAULT_DB_PATH)))
+    }
+
+    /// The SQLite database path, resolved against the config file's
+    /// folder (the default path when the log is in PostgreSQL).
     pub fn db_path(&self) -> PathBuf {
-        let p = Path::new(self.storage.path.as_ref() as &str);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir.join(p)
+        match self.db_location() {
+            DbLocation::Sqlite(p) => p,
+            DbLocation::Postgres(_) => self.base_dir.join(DEFAULT_DB_PATH),
         }
     }
 

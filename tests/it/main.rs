@@ -18,6 +18,7 @@ mod http_webhook;
 mod operator;
 mod opml;
 mod poller;
+mod postgres;
 mod proof;
 mod security;
 mod security_chat;

@@ -21,16 +21,16 @@ const DC_CHANNEL: u64 = 1_300_000_000_000_000_101;
 const DC_HOOK_CHANNEL: u64 = 1_300_000_000_000_000_102;
 
 /// The fakes, on a runtime of their own (the test thread drives the binary).
-struct Fakes {
-    rt: tokio::runtime::Runtime,
-    feeds: FeedServer,
-    tg: FakeTelegram,
-    dc: FakeDiscord,
+pub(crate) struct Fakes {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) feeds: FeedServer,
+    pub(crate) tg: FakeTelegram,
+    pub(crate) dc: FakeDiscord,
     hook: DcWebhook,
 }
 
 impl Fakes {
-    fn start() -> Fakes {
+    pub(crate) fn start() -> Fakes {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -56,7 +56,7 @@ impl Fakes {
         }
     }
 
-    fn config(&self, extra_delivery: &str) -> String {
+    pub(crate) fn config(&self, extra_delivery: &str) -> String {
         format!(
             r#"
 [telegram]
@@ -111,7 +111,7 @@ webhook_url = "{hook}"
     }
 
     /// Telegram's and Discord's limits, ten times faster on both sides.
-    fn fast_limits(&self) {
+    pub(crate) fn fast_limits(&self) {
         self.tg.set_limits(TelegramLimits {
             per_chat: Some(Window::new(30, Duration::from_millis(300))),
             per_group: Some(Window::new(100_000, Duration::from_secs(60))),
@@ -125,7 +125,7 @@ webhook_url = "{hook}"
     }
 
     /// Titles as each channel shows them, in order (deleted excluded).
-    fn shown(&self) -> BTreeMap<&'static str, Vec<String>> {
+    pub(crate) fn shown(&self) -> BTreeMap<&'static str, Vec<String>> {
         let tg: Vec<String> = self
             .tg
             .bot_posts(TG_CHAT)
@@ -153,12 +153,12 @@ webhook_url = "{hook}"
     }
 }
 
-fn story(i: usize) -> String {
+pub(crate) fn story(i: usize) -> String {
     format!("Story {i:03}")
 }
 
 /// Every story once (or more), in order of first appearance.
-fn check_complete_and_ordered(target: &str, shown: &[String], n: usize) {
+pub(crate) fn check_complete_and_ordered(target: &str, shown: &[String], n: usize) {
     let mut firsts: Vec<&String> = Vec::new();
     for s in shown {
         if !firsts.contains(&s) {
@@ -170,7 +170,7 @@ fn check_complete_and_ordered(target: &str, shown: &[String], n: usize) {
     assert_eq!(got, expected, "{target}: every article, in published order");
 }
 
-fn duplicates(shown: &[String]) -> Vec<String> {
+pub(crate) fn duplicates(shown: &[String]) -> Vec<String> {
     let mut count: HashMap<&String, usize> = HashMap::new();
     for s in shown {
         *count.entry(s).or_default() += 1;
@@ -221,8 +221,12 @@ fn crashes_at_random_moments_lose_nothing_and_duplicate_only_where_recorded() {
         .set("/feed.xml", Route::feed(rss(&numbered("c", N))));
     let ws = Workspace::new();
     ws.write("config.toml", &f.config(""));
-    let seed: u64 = rand::rng().random();
-    eprintln!("crash test seed: {seed}");
+    // Replayable: CRIER_TEST_SEED=<the printed seed> runs the same kills.
+    let seed: u64 = std::env::var("CRIER_TEST_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    eprintln!("crash test seed: {seed} (replay with CRIER_TEST_SEED={seed})");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let deadline = Instant::now() + Duration::from_secs(150);
 

@@ -1,0 +1,285 @@
+//! The delivery log in PostgreSQL: the real binary against a real server
+//! (`CRIER_TEST_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/test),
+//! each test in a schema of its own. Without a server these tests say they
+//! skipped; with `CRIER_REQUIRE_POSTGRES=1` (CI, when `pg_isready` answers)
+//! a missing server fails them.
+
+use std::time::{Duration, Instant};
+
+use crier_storage::{LogQuery, Store};
+use rand::{Rng, SeedableRng};
+
+use crate::daemon::{numbered, rss};
+use crate::proof::{Fakes, check_complete_and_ordered, duplicates, story};
+use crate::support::{Running, Workspace, stderr_of, stdout_of};
+use crier_fakes::feed::Route;
+
+/// A schema of its own on the test server, dropped at the end.
+struct PgSchema {
+    admin: postgres::Client,
+    name: String,
+    /// The URL Crier gets: the server's, with `search_path` set to the schema.
+    url: String,
+}
+
+impl PgSchema {
+    /// `None` (after saying so) when no server answers and none is required.
+    fn create(test: &str) -> Option<PgSchema> {
+        let base = std::env::var("CRIER_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut admin = match postgres::Client::connect(&base, postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) => {
+                if std::env::var("CRIER_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                    panic!("{test}: CRIER_REQUIRE_POSTGRES=1 but PostgreSQL does not answer: {e}");
+                }
+                eprintln!(
+                    "CRIER_PG_SKIPPED {test}: skipped: no PostgreSQL answers ({e}); set CRIER_TEST_POSTGRES_URL"
+                );
+                return None;
+            }
+        };
+        let name = format!(
+            "crier_it_{}_{:08x}",
+            std::process::id(),
+            rand::rng().random::<u32>()
+        );
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .expect("create schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
+        Some(PgSchema { admin, name, url })
+    }
+
+    fn store(&self) -> Store {
+        Store::open_url(&self.url).expect("open the daemon's database")
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = self
+            .admin
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+    }
+}
+
+fn storage_section(url: &str) -> String {
+    format!("[storage]\nurl = \"{url}\"\n")
+}
+
+/// Titles whose delivery row to `target` records an ambiguous send.
+fn ambiguous_titles(store: &Store, target: &str) -> Vec<String> {
+    store
+        .log(&LogQuery {
+            limit: 1_000_000,
+            target: Some(target.into()),
+            ..LogQuery::default()
+        })
+        .expect("log")
+        .into_iter()
+        .filter(|e| e.delivery.ambiguous)
+        .map(|e| e.title)
+        .collect()
+}
+
+fn check_once_in_order(f: &Fakes, store: &Store, n: usize) {
+    let shown = f.shown();
+    for (target, v) in &shown {
+        check_complete_and_ordered(target, v, n);
+    }
+    assert_eq!(
+        duplicates(&shown["dc"]),
+        Vec::<String>::new(),
+        "no duplicate on a Discord bot target (nonce)"
+    );
+    for target in ["tg", "hook"] {
+        let ambiguous = ambiguous_titles(store, target);
+        for d in duplicates(&shown[target]) {
+            assert!(
+                ambiguous.contains(&d),
+                "{target}: {d:?} is duplicated but no ambiguous send was recorded"
+            );
+        }
+    }
+}
+
+fn all_shown(f: &Fakes, n: usize) -> bool {
+    f.shown()
+        .values()
+        .all(|v| (1..=n).all(|i| v.contains(&story(i))))
+}
+
+const STANDBY: &str = "waiting as a standby";
+const TAKES_OVER: &str = "this standby takes over";
+
+/// Two instances on one database: the first is active, the second waits.
+/// The active one is killed (SIGKILL) at random moments; the standby takes
+/// over within the lock's retry time, a new standby is started, and in the
+/// end every article reached every target once, in order (duplicates only
+/// where an ambiguous send was recorded).
+#[test]
+fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
+    let Some(pg) = PgSchema::create("standby_takeover") else {
+        return;
+    };
+    const N: usize = 150;
+    let f = Fakes::start();
+    f.fast_limits();
+    f.feeds.set("/feed.xml", Route::feed(rss(&numbered("p", N))));
+    let ws = Workspace::new();
+    ws.write(
+        "config.toml",
+        &format!("{}{}", storage_section(&pg.url), f.config("")),
+    );
+    let seed: u64 = std::env::var("CRIER_TEST_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    eprintln!("standby test seed: {seed} (replay with CRIER_TEST_SEED={seed})");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+
+    let mut active = Running::start(ws.dir.path(), &ws.config(), &[]);
+    active.wait_for("the first instance to start", Duration::from_secs(20), |_, e| {
+        e.contains("starting")
+    });
+    let mut standby = Running::start(ws.dir.path(), &ws.config(), &[]);
+    standby.wait_for("the second to wait", Duration::from_secs(20), |_, e| {
+        e.contains(STANDBY)
+    });
+    assert!(!standby.stderr().contains("resolved deliveries"), "a standby does nothing");
+
+    let mut takeovers = Vec::new();
+    for round in 0..4 {
+        std::thread::sleep(Duration::from_millis(rng.random_range(200..1200)));
+        let killed_at = Instant::now();
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &active.child.id().to_string()])
+            .status();
+        drop(active);
+        standby.wait_for("the standby to take over", Duration::from_secs(15), |_, e| {
+            e.contains(TAKES_OVER)
+        });
+        let took = killed_at.elapsed();
+        eprintln!("round {round}: takeover after {took:?}");
+        takeovers.push(took);
+        active = standby;
+        standby = Running::start(ws.dir.path(), &ws.config(), &[]);
+        standby.wait_for("a new standby to wait", Duration::from_secs(20), |_, e| {
+            e.contains(STANDBY)
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !all_shown(&f, N) {
+        assert!(
+            Instant::now() < deadline,
+            "not everything was delivered in time\n{}",
+            active.stderr()
+        );
+        if let Ok(Some(status)) = active.child.try_wait() {
+            panic!("crier exited: {status}\n{}", active.stderr());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, _, _) = standby.terminate();
+    assert!(status.success(), "a standby stops on SIGTERM");
+    let (status, _, err) = active.terminate();
+    assert!(status.success(), "{err}");
+    check_once_in_order(&f, &pg.store(), N);
+    // The standby retries every 2 s; the lock is free as soon as the
+    // killed process's connection closes.
+    let worst = takeovers.iter().max().copied().unwrap_or_default();
+    eprintln!("takeover times: {takeovers:?} (worst {worst:?})");
+    assert!(worst < Duration::from_secs(5), "takeover took {worst:?}");
+    drop(f.rt);
+}
+
+/// An SQLite log moved to PostgreSQL with `crier migrate` carries on where
+/// it stopped: nothing is posted again, new articles follow in order.
+#[test]
+fn a_migrated_log_posts_nothing_twice() {
+    let Some(pg) = PgSchema::create("migrate") else {
+        return;
+    };
+    let f = Fakes::start();
+    f.fast_limits();
+    f.feeds.set("/feed.xml", Route::feed(rss(&numbered("m", 20))));
+    let ws = Workspace::new();
+    ws.write("config.toml", &f.config(""));
+    let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
+    run.wait_for("20 deliveries", Duration::from_secs(60), |_, _| {
+        all_shown(&f, 20)
+    });
+    let (status, _, err) = run.terminate();
+    assert!(status.success(), "{err}");
+
+    let out = ws.crier(&["migrate", "--from", "crier.db", "--to", &pg.url]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("copied"), "{}", stdout_of(&out));
+    assert!(stderr_of(&out).contains("deliveries: "), "{}", stderr_of(&out));
+    // A second copy into the now non-empty database is refused.
+    let again = ws.crier(&["migrate", "--from", "crier.db", "--to", &pg.url]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr_of(&again));
+    assert!(stderr_of(&again).contains("error: "), "{}", stderr_of(&again));
+
+    // Now on PostgreSQL, with two new articles.
+    ws.write(
+        "config.toml",
+        &format!("{}{}", storage_section(&pg.url), f.config("")),
+    );
+    f.feeds.set("/feed.xml", Route::feed(rss(&numbered("m", 22))));
+    let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
+    run.wait_for("the two new articles", Duration::from_secs(60), |_, _| {
+        all_shown(&f, 22)
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let (status, _, err) = run.terminate();
+    assert!(status.success(), "{err}");
+    for (target, v) in f.shown() {
+        assert_eq!(duplicates(&v), Vec::<String>::new(), "{target}");
+        check_complete_and_ordered(target, &v, 22);
+    }
+    drop(f.rt);
+}
+
+/// A server that does not answer at start: a clear error, exit 1, and the
+/// password nowhere in the output. Needs no server.
+#[test]
+fn an_unreachable_database_is_a_clear_error_without_the_password() {
+    let ws = Workspace::new();
+    ws.write(
+        "config.toml",
+        "[storage]\nurl = \"postgres://crier:hunter2secret@127.0.0.1:1/crier\"\n",
+    );
+    let check = ws.crier(&["check"]);
+    assert!(check.status.success(), "{}", stderr_of(&check));
+    let text = stdout_of(&check);
+    assert!(text.contains("database: postgres://crier:***@127.0.0.1:1/crier"), "{text}");
+    assert!(!text.contains("hunter2secret"));
+
+    let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
+    let start = Instant::now();
+    let status = loop {
+        if let Ok(Some(s)) = run.child.try_wait() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "still running");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let err = run.stderr();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("error: cannot open the PostgreSQL database"), "{err}");
+    assert!(!err.contains("hunter2secret"), "{err}");
+
+    // Both `path` and `url`: a config error at the key.
+    ws.write(
+        "config.toml",
+        "[storage]\npath = \"a.db\"\nurl = \"postgres://u@h/d\"\n",
+    );
+    let bad = ws.crier(&["check"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr_of(&bad).contains("storage.url"), "{}", stderr_of(&bad));
+}
