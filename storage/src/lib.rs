@@ -196,6 +196,8 @@ impl Store {
 }
 
 #[cfg(test)]
+mod conformance;
+#[cfg(test)]
 pub(crate) mod testdb;
 #[cfg(test)]
 mod tests;

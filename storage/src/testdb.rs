@@ -105,12 +105,29 @@ pub(crate) fn each(f: impl Fn(Store)) {
     if let Some(db) = PgSchema::create() {
         let store = db.open();
         if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store))) {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            panic!("on PostgreSQL (schema {}): {msg}", db.name);
+            panic!("on PostgreSQL (schema {}): {}", db.name, panic_text(&*e));
         }
     }
+}
+
+/// Run `f` with a way to open (again) one database: a SQLite file, then a
+/// PostgreSQL schema (tests of what survives a restart, or of two handles
+/// on one database).
+pub(crate) fn each_reopenable(f: impl Fn(&dyn Fn() -> Store)) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("crier.db");
+    f(&|| Store::open(&path).expect("open SQLite"));
+    if let Some(db) = PgSchema::create() {
+        let open = || db.open();
+        if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&open))) {
+            panic!("on PostgreSQL (schema {}): {}", db.name, panic_text(&*e));
+        }
+    }
+}
+
+fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }

@@ -1,9 +1,5 @@
 use super::*;
 
-fn store() -> Store {
-    Store::open_in_memory().expect("open")
-}
-
 fn feed(name: &str) -> FeedState {
     FeedState {
         feed: name.into(),
@@ -355,32 +351,32 @@ fn scheduled_rows_wait_without_blocking_others() {
 
 #[test]
 fn sending_rows_survive_a_crash_and_are_reported() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("crier.db");
-    let id;
-    {
-        let mut s = Store::open(&path).expect("open");
-        s.ingest(
-            &feed("f"),
-            &[(item(&["guid:1"], "h1"), vec![Route::pending("t")])],
-            1,
-        )
-        .expect("ingest");
-        let h = head(&s, "t");
-        plan_one(&mut s, &h, "p");
-        id = h.id;
-        assert_eq!(s.mark_sending(id, 2).expect("sending"), 1);
-        // "crash": drop without marking.
-    }
-    let mut s = Store::open(&path).expect("reopen");
-    let stale = s.stale_sending().expect("stale");
-    assert_eq!(stale.iter().map(|d| d.id).collect::<Vec<_>>(), vec![id]);
-    s.resend_ambiguous(id, "unknown outcome after restart", 3)
-        .expect("resend");
-    let d = s.delivery(id).expect("d").expect("some");
-    assert_eq!(d.state, State::Pending);
-    assert!(d.ambiguous);
-    assert_eq!(d.payload.as_deref(), Some("p"), "the rendered part is kept");
+    crate::testdb::each_reopenable(|open| {
+        let id;
+        {
+            let mut s = open();
+            s.ingest(
+                &feed("f"),
+                &[(item(&["guid:1"], "h1"), vec![Route::pending("t")])],
+                1,
+            )
+            .expect("ingest");
+            let h = head(&s, "t");
+            plan_one(&mut s, &h, "p");
+            id = h.id;
+            assert_eq!(s.mark_sending(id, 2).expect("sending"), 1);
+            // "crash": drop without marking.
+        }
+        let mut s = open();
+        let stale = s.stale_sending().expect("stale");
+        assert_eq!(stale.iter().map(|d| d.id).collect::<Vec<_>>(), vec![id]);
+        s.resend_ambiguous(id, "unknown outcome after restart", 3)
+            .expect("resend");
+        let d = s.delivery(id).expect("d").expect("some");
+        assert_eq!(d.state, State::Pending);
+        assert!(d.ambiguous);
+        assert_eq!(d.payload.as_deref(), Some("p"), "the rendered part is kept");
+    });
 }
 
 #[test]
