@@ -28,7 +28,7 @@ pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
     /// `&self` methods run statements: the client is behind a `RefCell`
     /// (the store is used by one thread at a time, like the SQLite one).
-    Pg(RefCell<Pg>),
+    Pg(Box<RefCell<Pg>>),
 }
 
 /// A PostgreSQL session: the client (reconnected when found closed outside

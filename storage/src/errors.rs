@@ -10,10 +10,10 @@ use crate::{Conn, Error};
 /// text), or the client's (connection lost, I/O).
 pub(crate) fn describe_pg(e: &postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
-        let cause = match db.code() {
-            &SqlState::DISK_FULL => "the disk is full: ",
-            &SqlState::READ_ONLY_SQL_TRANSACTION => "the database is read-only: ",
-            &SqlState::INSUFFICIENT_PRIVILEGE => "permission denied: ",
+        let cause = match *db.code() {
+            SqlState::DISK_FULL => "the disk is full: ",
+            SqlState::READ_ONLY_SQL_TRANSACTION => "the database is read-only: ",
+            SqlState::INSUFFICIENT_PRIVILEGE => "permission denied: ",
             _ => "",
         };
         return format!(

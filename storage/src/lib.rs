@@ -145,7 +145,7 @@ impl Store {
 
     /// Open a PostgreSQL database and apply pending migrations.
     pub(crate) fn open_pg(config: postgres::Config) -> Result<Store> {
-        let conn = Conn::Pg(RefCell::new(backend::Pg::connect(config)?));
+        let conn = Conn::Pg(Box::new(RefCell::new(backend::Pg::connect(config)?)));
         schema::migrate_pg(&conn)?;
         Ok(Store { conn })
     }
