@@ -539,7 +539,7 @@ impl Conn {
     pub(crate) fn lock(&self, key: &str) -> Result<()> {
         if let Conn::Pg(_) = self {
             self.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || CAST(?1 AS TEXT)))",
+                "SELECT pg_advisory_xact_lock(hashtext(COALESCE(current_schema(), '') || '/' || CAST(?1 AS TEXT)))",
                 params![key],
             )?;
         }

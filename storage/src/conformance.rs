@@ -407,6 +407,9 @@ fn a_lost_connection_is_transient_and_the_next_call_reconnects() {
         }
     }
     assert!(ok, "the store reconnected");
+    s.check_writable()
+        .expect("the probe passes and leaves nothing");
+    assert_eq!(s.dump().expect("dump")[0].1.len(), 1);
     s.put_feed_state(&feed("b"), 2)
         .expect("write after reconnect");
 }
