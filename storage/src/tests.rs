@@ -527,3 +527,45 @@ fn log_filters_and_counts() {
         assert_eq!(s.posts_sent_since("a", 0).expect("n"), 1);
     });
 }
+
+/// A database written before the backend layer (same migrations, rows
+/// inserted the old way) opens and works unchanged.
+#[test]
+fn an_existing_sqlite_file_opens_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("crier.db");
+    {
+        let c = rusqlite::Connection::open(&path).expect("raw open");
+        for (i, m) in schema::MIGRATIONS.iter().enumerate() {
+            c.execute_batch(m).expect("migration");
+            c.pragma_update(None, "user_version", (i + 1) as i64)
+                .expect("version");
+        }
+        c.execute_batch(
+            "INSERT INTO articles (feed, key, title, content_hash, payload, first_seen_at, updated_at)
+               VALUES ('f', 'guid:1', 'old', 'h1', '{}', 1, 1);
+             INSERT OR IGNORE INTO article_keys (feed, key, article_id) VALUES ('f', 'guid:1', last_insert_rowid());
+             INSERT INTO deliveries (seq, article_id, target, action, state, next_attempt_at, ambiguous, created_at, updated_at)
+               VALUES (0, 1, 't', 'post', 'pending', 1, 1, 1, 1);
+             UPDATE deliveries SET seq = id WHERE id = last_insert_rowid();",
+        )
+        .expect("old rows");
+    }
+    let mut s = Store::open(&path).expect("open");
+    assert_eq!(s.schema_version().expect("v"), 3);
+    let h = head(&s, "t");
+    assert_eq!((h.seq, h.ambiguous, h.state), (1, true, State::Pending));
+    let out = s
+        .ingest(
+            &feed("f"),
+            &[
+                (item(&["guid:1"], "h1"), vec![Route::pending("t")]),
+                (item(&["guid:2"], "h2"), vec![Route::pending("t")]),
+            ],
+            2,
+        )
+        .expect("ingest");
+    assert_eq!(out[0], Ingested::Unchanged { article_id: 1 });
+    let rows = s.deliveries_for_article(out[1].article_id()).expect("rows");
+    assert_eq!(rows[0].seq, 2, "new jobs queue after the old ones");
+}
