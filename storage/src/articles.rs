@@ -1,8 +1,6 @@
 //! Articles: ingest (article, identity keys and delivery rows in one
 //! transaction), lookups, retraction.
 
-use rusqlite::{OptionalExtension, params};
-
 use crate::*;
 
 impl Store {
@@ -18,6 +16,7 @@ impl Store {
         now: Millis,
     ) -> Result<Vec<Ingested>> {
         let tx = self.write()?;
+        lock_feed(&tx, &state.feed, items.iter().flat_map(|(_, r)| r))?;
         let mut out = Vec::with_capacity(items.len());
         for (item, routes) in items {
             out.push(ingest_one(&tx, &state.feed, item, routes, now)?);
@@ -37,49 +36,46 @@ impl Store {
         now: Millis,
     ) -> Result<Ingested> {
         let tx = self.write()?;
+        lock_feed(&tx, feed, routes)?;
         let r = ingest_one(&tx, feed, item, routes, now)?;
         tx.commit()?;
         Ok(r)
     }
 
     pub fn article(&self, id: i64) -> Result<Option<Article>> {
-        Ok(row(
-            &self.conn,
+        self.conn.query_opt(
             &format!("SELECT {ARTICLE_COLS} FROM articles WHERE id = ?1"),
-            [id],
+            params![id],
             article_from_row,
         )
-        .optional()?)
     }
 
     /// Articles whose link is `link`, newest first.
     pub fn articles_by_link(&self, link: &str) -> Result<Vec<Article>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {ARTICLE_COLS} FROM articles WHERE link = ?1 ORDER BY id DESC"
-        ))?;
-        let rows = st.query_map([link], article_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            &format!("SELECT {ARTICLE_COLS} FROM articles WHERE link = ?1 ORDER BY id DESC"),
+            params![link],
+            article_from_row,
+        )
     }
 
     /// The article a feed knows under `key`, if any.
     pub fn article_by_key(&self, feed: &str, key: &str) -> Result<Option<Article>> {
-        Ok(row(&self.conn,
-                &format!(
-                    "SELECT {ARTICLE_COLS} FROM articles WHERE id = (SELECT article_id FROM article_keys WHERE feed = ?1 AND key = ?2)"
-                ),
-                [feed, key],
-                article_from_row,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!(
+                "SELECT {ARTICLE_COLS} FROM articles WHERE id = (SELECT article_id FROM article_keys WHERE feed = ?1 AND key = ?2)"
+            ),
+            params![feed, key],
+            article_from_row,
+        )
     }
 
     /// Number of articles recorded for a feed.
     pub fn article_count(&self, feed: &str) -> Result<u64> {
-        let n: i64 = row(
-            &self.conn,
-            "SELECT COUNT(*) FROM articles WHERE feed = ?1",
-            [feed],
-            |r| r.get(0),
+        let n: i64 = self.conn.query_one(
+            "SELECT COUNT(*) AS n FROM articles WHERE feed = ?1",
+            params![feed],
+            |r| r.get("n"),
         )?;
         Ok(n as u64)
     }
@@ -89,25 +85,26 @@ impl Store {
     /// targets.
     pub fn retract(&mut self, article_id: i64, now: Millis) -> Result<Vec<String>> {
         let tx = self.write()?;
-        let revision: i64 = row(
-            &tx,
-            "SELECT revision FROM articles WHERE id = ?1",
-            [article_id],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or(Error::NoSuchArticle(article_id))?;
+        let revision: i64 = tx
+            .query_opt(
+                "SELECT revision FROM articles WHERE id = ?1",
+                params![article_id],
+                |r| r.get("revision"),
+            )?
+            .ok_or(Error::NoSuchArticle(article_id))?;
         tx.execute(
             "UPDATE articles SET retracted_at = ?2, updated_at = ?2 WHERE id = ?1",
             params![article_id, now],
         )?;
-        let targets: Vec<String> = {
-            let mut st = tx.prepare_cached(
-                "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post' ORDER BY target",
-            )?;
-            st.query_map([article_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
-        };
+        let targets: Vec<String> = tx.query_all(
+            "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post' ORDER BY target",
+            params![article_id],
+            |r| r.get("target"),
+        )?;
+        // Targets in one order in every transaction (no lock cycles).
+        for t in &targets {
+            lock_target(&tx, t)?;
+        }
         let mut queued = Vec::new();
         for t in targets {
             supersede(
@@ -118,29 +115,26 @@ impl Store {
                 "retracted",
                 now,
             )?;
-            let shows: i64 = row(
-                &tx,
-                "SELECT COUNT(*) FROM posted_messages WHERE article_id = ?1 AND target = ?2",
+            let shows: i64 = tx.query_one(
+                "SELECT COUNT(*) AS n FROM posted_messages WHERE article_id = ?1 AND target = ?2",
                 params![article_id, t],
-                |r| r.get(0),
+                |r| r.get("n"),
             )?;
             // A part being sent right now may still land: delete after it.
-            let in_flight: i64 = row(
-                &tx,
-                "SELECT COUNT(*) FROM deliveries WHERE article_id = ?1 AND target = ?2 AND state = 'sending'",
+            let in_flight: i64 = tx.query_one(
+                "SELECT COUNT(*) AS n FROM deliveries WHERE article_id = ?1 AND target = ?2 AND state = 'sending'",
                 params![article_id, t],
-                |r| r.get(0),
+                |r| r.get("n"),
             )?;
             if shows + in_flight > 0 {
                 tx.execute(
                     "DELETE FROM deliveries WHERE article_id = ?1 AND target = ?2 AND action = 'delete' AND revision = ?3 AND state = 'pending' AND payload IS NULL AND ref_message IS NULL",
                     params![article_id, t, revision],
                 )?;
-                let exists: i64 = row(
-                    &tx,
-                    "SELECT COUNT(*) FROM deliveries WHERE article_id = ?1 AND target = ?2 AND action = 'delete' AND revision = ?3",
+                let exists: i64 = tx.query_one(
+                    "SELECT COUNT(*) AS n FROM deliveries WHERE article_id = ?1 AND target = ?2 AND action = 'delete' AND revision = ?3",
                     params![article_id, t, revision],
-                    |r| r.get(0),
+                    |r| r.get("n"),
                 )?;
                 if exists == 0 {
                     insert_job(
@@ -165,8 +159,29 @@ impl Store {
     }
 }
 
+/// Serialise the ingest of one feed (two instances polling it record an
+/// article once: the second sees the first's keys), then take the route
+/// targets' queue locks in name order, so no two ingests wait on each
+/// other in a cycle. No-ops on SQLite (the write lock serialises).
+pub(crate) fn lock_feed<'a>(
+    tx: &Conn,
+    feed: &str,
+    routes: impl IntoIterator<Item = &'a Route>,
+) -> Result<()> {
+    if tx.backend() == Backend::Sqlite {
+        return Ok(());
+    }
+    tx.lock(&format!("feed:{feed}"))?;
+    let targets: std::collections::BTreeSet<&str> =
+        routes.into_iter().map(|r| r.target.as_str()).collect();
+    for t in targets {
+        lock_target(tx, t)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn ingest_one(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Conn,
     feed: &str,
     item: &IncomingArticle,
     routes: &[Route],
@@ -175,12 +190,18 @@ pub(crate) fn ingest_one(
     // Find the article under any of its keys, preferring the first key.
     let mut existing: Option<(i64, String, i64, Option<Millis>)> = None;
     for key in &item.keys {
-        existing = row(tx,
-                "SELECT a.id, a.content_hash, a.revision, a.retracted_at FROM article_keys k JOIN articles a ON a.id = k.article_id WHERE k.feed = ?1 AND k.key = ?2",
-                params![feed, key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
+        existing = tx.query_opt(
+            "SELECT a.id, a.content_hash, a.revision, a.retracted_at FROM article_keys k JOIN articles a ON a.id = k.article_id WHERE k.feed = ?1 AND k.key = ?2",
+            params![feed, key],
+            |r| {
+                Ok((
+                    r.get("id")?,
+                    r.get("content_hash")?,
+                    r.get("revision")?,
+                    r.get("retracted_at")?,
+                ))
+            },
+        )?;
         if existing.is_some() {
             break;
         }
@@ -188,12 +209,12 @@ pub(crate) fn ingest_one(
     let primary = item.keys.first().map(String::as_str).unwrap_or("");
     let outcome = match existing {
         None => {
-            tx.execute(
+            let article_id: i64 = tx.query_one(
                 "INSERT INTO articles (feed, key, link, title, content_hash, revision, payload, published_at, first_seen_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8) RETURNING id",
                 params![feed, primary, item.link, item.title, item.content_hash, item.payload, item.published_at, now],
+                |r| r.get("id"),
             )?;
-            let article_id = tx.last_insert_rowid();
             for r in routes {
                 insert_job(
                     tx,
@@ -230,15 +251,13 @@ pub(crate) fn ingest_one(
                 params![article_id, item.content_hash, item.payload, item.title, item.link, revision, now],
             )?;
             // Targets that show the article, or have started showing it.
-            let targets: Vec<String> = {
-                let mut st = tx.prepare_cached(
-                    "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post'
-                     AND (state IN ('sent','sending') OR (state = 'pending' AND payload IS NOT NULL))
-                     ORDER BY target",
-                )?;
-                st.query_map([article_id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
+            let targets: Vec<String> = tx.query_all(
+                "SELECT DISTINCT target FROM deliveries WHERE article_id = ?1 AND action = 'post'
+                 AND (state IN ('sent','sending') OR (state = 'pending' AND payload IS NOT NULL))
+                 ORDER BY target",
+                params![article_id],
+                |r| r.get("target"),
+            )?;
             for t in &targets {
                 supersede(
                     tx,
@@ -272,7 +291,7 @@ pub(crate) fn ingest_one(
     let article_id = outcome.article_id();
     for key in &item.keys {
         tx.execute(
-            "INSERT OR IGNORE INTO article_keys (feed, key, article_id) VALUES (?1, ?2, ?3)",
+            "INSERT INTO article_keys (feed, key, article_id) VALUES (?1, ?2, ?3) ON CONFLICT (feed, key) DO NOTHING",
             params![feed, key, article_id],
         )?;
     }

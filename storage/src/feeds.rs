@@ -1,26 +1,22 @@
 //! Feed state: fetch validators, poll times, failures, pauses.
 
-use rusqlite::{OptionalExtension, params};
-
 use crate::*;
 
 impl Store {
     pub fn feed_state(&self, feed: &str) -> Result<Option<FeedState>> {
-        Ok(row(
-            &self.conn,
+        self.conn.query_opt(
             &format!("SELECT {FEED_COLS} FROM feeds_state WHERE feed = ?1"),
-            [feed],
+            params![feed],
             feed_state_from_row,
         )
-        .optional()?)
     }
 
     pub fn feed_states(&self) -> Result<Vec<FeedState>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {FEED_COLS} FROM feeds_state ORDER BY feed"
-        ))?;
-        let rows = st.query_map([], feed_state_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            &format!("SELECT {FEED_COLS} FROM feeds_state ORDER BY feed"),
+            params![],
+            feed_state_from_row,
+        )
     }
 
     pub fn put_feed_state(&mut self, s: &FeedState, now: Millis) -> Result<()> {
@@ -31,11 +27,7 @@ impl Store {
     }
 }
 
-pub(crate) fn put_feed_state(
-    tx: &rusqlite::Transaction<'_>,
-    s: &FeedState,
-    now: Millis,
-) -> Result<()> {
+pub(crate) fn put_feed_state(tx: &Conn, s: &FeedState, now: Millis) -> Result<()> {
     tx.execute(
         "INSERT INTO feeds_state (feed, url, fetch_state, baseline_done, last_poll_at, last_success_at, last_error, consecutive_failures, next_poll_at, paused_reason, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)

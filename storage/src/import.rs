@@ -1,8 +1,6 @@
 //! Adding many feeds at once (an OPML import): all or nothing.
 
-use rusqlite::params;
-
-use crate::{DynamicFeed, Result, Store};
+use crate::{DynamicFeed, Result, Store, params};
 
 impl Store {
     /// Add every feed in one transaction; a name already taken fails the
@@ -38,16 +36,17 @@ mod tests {
 
     #[test]
     fn an_import_is_all_or_nothing() {
-        let mut s = Store::open_in_memory().unwrap();
-        s.add_dynamic_feeds(&[feed("a"), feed("b")]).unwrap();
-        assert!(s.add_dynamic_feeds(&[feed("c"), feed("a")]).is_err());
-        let names: Vec<String> = s
-            .dynamic_feeds()
-            .unwrap()
-            .into_iter()
-            .map(|f| f.name)
-            .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
-        assert!(!names.contains(&"c".to_string()));
+        crate::testdb::each(|mut s| {
+            s.add_dynamic_feeds(&[feed("a"), feed("b")]).unwrap();
+            assert!(s.add_dynamic_feeds(&[feed("c"), feed("a")]).is_err());
+            let names: Vec<String> = s
+                .dynamic_feeds()
+                .unwrap()
+                .into_iter()
+                .map(|f| f.name)
+                .collect();
+            assert_eq!(names.len(), 2, "{names:?}");
+            assert!(!names.contains(&"c".to_string()));
+        });
     }
 }

@@ -1,8 +1,8 @@
-//! Crier's delivery log and feed state, in SQLite.
+//! Crier's delivery log and feed state, in SQLite or PostgreSQL.
 //!
 //! The API is small and typed: no SQL leaves this crate, and no type of
-//! rusqlite appears in a signature, so a second backend can implement the
-//! same operations. Every state change is one transaction. Times are Unix
+//! rusqlite or postgres appears in a signature. Each operation's SQL is
+//! written once, in the dialect both backends speak (`backend.rs`). Every state change is one transaction. Times are Unix
 //! milliseconds (UTC).
 //!
 //! The promise this crate keeps for the core:
@@ -15,6 +15,8 @@
 
 mod admin;
 mod articles;
+mod backend;
+mod copy;
 mod feeds;
 mod import;
 mod log;
@@ -28,6 +30,9 @@ mod types;
 mod websub;
 
 pub use admin::{AuditEntry, DynamicFeed, Scheduled};
+pub use backend::{Backend, Value};
+pub(crate) use backend::{Conn, Row, Tx, params};
+pub use copy::CopyReport;
 pub(crate) use feeds::put_feed_state;
 pub(crate) use rows::*;
 pub use stats::QueueStats;
@@ -37,7 +42,9 @@ pub use websub::{SubState, Subscription};
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, Row, TransactionBehavior};
+use std::cell::RefCell;
+
+use rusqlite::Connection;
 
 /// Unix time in milliseconds.
 pub type Millis = i64;
@@ -46,6 +53,22 @@ pub type Millis = i64;
 pub enum Error {
     #[error("{}", errors::describe(.0))]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{}", errors::describe_pg(.0))]
+    Postgres(#[from] postgres::Error),
+    /// PostgreSQL could not be reached (`at` is `host:port/db`, never the
+    /// password).
+    #[error("cannot connect to PostgreSQL at {at}: {reason}")]
+    Connect { at: String, reason: String },
+    #[error("invalid PostgreSQL URL: {0}")]
+    BadUrl(String),
+    /// A stored value is not what the schema says (a damaged database).
+    #[error("database error: {0}")]
+    Decode(String),
+    #[error("database error: the query returned no rows")]
+    NoRows,
+    /// `copy_to` only fills an empty database.
+    #[error("the destination database is not empty (table {0} has rows): copy into a new database")]
+    NotEmpty(String),
     #[error(
         "the database was written by a newer Crier (schema version {found}; this build supports up to {supported})"
     )]
@@ -60,9 +83,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// True for errors worth retrying later (the database is busy or locked).
+    /// True for errors worth retrying later: the database is busy or
+    /// locked; on PostgreSQL also a lost connection (the next call
+    /// reconnects), a serialization failure or a deadlock.
     pub fn is_transient(&self) -> bool {
         match self {
+            Error::Postgres(e) => errors::pg_transient(e),
+            Error::Connect { .. } => true,
             Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy
@@ -79,41 +106,82 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 mod errors;
 
-/// The SQLite store. One connection; callers serialise access (the core
-/// runs it on a dedicated blocking thread).
+/// The store: one connection to SQLite or PostgreSQL; callers serialise
+/// access (the core runs it on a blocking thread).
 pub struct Store {
-    pub(crate) conn: Connection,
+    pub(crate) conn: Conn,
 }
 
 impl Store {
-    /// Open (creating if needed) the database at `path`, in WAL mode, and
-    /// apply pending migrations.
+    /// Open (creating if needed) the SQLite database at `path`, in WAL
+    /// mode, and apply pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path)?;
         Store::init(conn)
     }
 
-    /// A private in-memory database (tests, `crier inspect`).
+    /// A private in-memory SQLite database (tests, `crier inspect`).
     pub fn open_in_memory() -> Result<Store> {
         Store::init(Connection::open_in_memory()?)
     }
 
-    fn init(mut conn: Connection) -> Result<Store> {
+    /// Open a database by URL: `postgres://…` or `postgresql://…` is
+    /// PostgreSQL (libpq URL syntax; `?options=-c%20search_path%3Dcrier`
+    /// picks a schema), `sqlite:PATH` or a plain path is SQLite. Pending
+    /// migrations are applied.
+    pub fn open_url(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let config: postgres::Config = url
+                .parse()
+                .map_err(|e: postgres::Error| Error::BadUrl(e.to_string()))?;
+            return Store::open_pg(config);
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        Store::open(Path::new(path))
+    }
+
+    /// Open a PostgreSQL database and apply pending migrations.
+    pub(crate) fn open_pg(config: postgres::Config) -> Result<Store> {
+        let conn = Conn::Pg(Box::new(RefCell::new(backend::Pg::connect(config)?)));
+        schema::migrate_pg(&conn)?;
+        Ok(Store { conn })
+    }
+
+    fn init(conn: Connection) -> Result<Store> {
         conn.busy_timeout(Duration::from_secs(5))?;
         // Statements are prepared once and reused (the delivery path runs
         // the same few queries all day).
-        conn.set_prepared_statement_cache_capacity(64);
+        conn.set_prepared_statement_cache_capacity(128);
         // journal_mode returns a row; "memory" for in-memory databases.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut conn = conn;
         schema::migrate(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn: Conn::Sqlite(conn),
+        })
+    }
+
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        self.conn.backend()
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(row(&self.conn, "PRAGMA user_version", [], |r| r.get(0))?)
+        match &self.conn {
+            Conn::Sqlite(c) => Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?),
+            Conn::Pg(_) => {
+                self.conn
+                    .query_one("SELECT version FROM schema_version", params![], |r| {
+                        r.get("version")
+                    })
+            }
+        }
     }
 
     /// The latest schema version this build knows.
@@ -121,12 +189,15 @@ impl Store {
         schema::MIGRATIONS.len() as i64
     }
 
-    pub(crate) fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    /// A write transaction (SQLite: `BEGIN IMMEDIATE`).
+    pub(crate) fn write(&mut self) -> Result<Tx<'_>> {
+        self.conn.begin(true)
     }
 }
 
+#[cfg(test)]
+mod conformance;
+#[cfg(test)]
+pub(crate) mod testdb;
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,6 @@
 //! Each target's queue: its head, planning a job into parts, and the
 //! delivery states (`sending`, `sent`, retry, deferred, failed, skipped).
 
-use rusqlite::{OptionalExtension, params};
-
 use crate::*;
 
 impl Store {
@@ -15,8 +13,7 @@ impl Store {
         now: Millis,
         hold_on_failure: bool,
     ) -> Result<QueueHead> {
-        let head = row(
-            &self.conn,
+        let head = self.conn.query_opt(
             &format!(
                 "SELECT {DELIVERY_COLS} FROM deliveries d
                      WHERE d.target = ?1 AND d.state IN ('pending','sending')
@@ -25,11 +22,9 @@ impl Store {
             ),
             params![target, now],
             delivery_from_row,
-        )
-        .optional()?;
+        )?;
         if hold_on_failure {
-            let blocker = row(
-                &self.conn,
+            let blocker = self.conn.query_opt(
                 &format!(
                     "SELECT {DELIVERY_COLS} FROM deliveries d
                          WHERE d.target = ?1 AND d.state = 'failed' AND d.seq <= ?2
@@ -37,8 +32,7 @@ impl Store {
                 ),
                 params![target, head.as_ref().map(|h| h.seq).unwrap_or(i64::MAX)],
                 delivery_from_row,
-            )
-            .optional()?;
+            )?;
             if let Some(b) = blocker {
                 return Ok(QueueHead::Blocked(b));
             }
@@ -46,11 +40,10 @@ impl Store {
         match head {
             Some(h) => Ok(QueueHead::Ready(h)),
             None => {
-                let next_due: Option<Millis> = row(
-                    &self.conn,
-                    "SELECT MIN(not_before) FROM deliveries WHERE target = ?1 AND state = 'pending' AND not_before > ?2",
+                let next_due: Option<Millis> = self.conn.query_one(
+                    "SELECT MIN(not_before) AS due FROM deliveries WHERE target = ?1 AND state = 'pending' AND not_before > ?2",
                     params![target, now],
-                    |r| r.get(0),
+                    |r| r.get("due"),
                 )?;
                 Ok(QueueHead::Empty { next_due })
             }
@@ -66,27 +59,24 @@ impl Store {
         now: Millis,
         limit: usize,
     ) -> Result<Vec<Delivery>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {DELIVERY_COLS} FROM deliveries d
-             WHERE d.target = ?1 AND d.state = 'pending' AND d.action = 'post' AND d.part = 0
-               AND d.payload IS NULL AND d.seq > ?2 AND (d.not_before IS NULL OR d.not_before <= ?3)
-             ORDER BY d.seq LIMIT ?4"
-        ))?;
-        let rows = st.query_map(
+        self.conn.query_all(
+            &format!(
+                "SELECT {DELIVERY_COLS} FROM deliveries d
+                 WHERE d.target = ?1 AND d.state = 'pending' AND d.action = 'post' AND d.part = 0
+                   AND d.payload IS NULL AND d.seq > ?2 AND (d.not_before IS NULL OR d.not_before <= ?3)
+                 ORDER BY d.seq LIMIT ?4"
+            ),
             params![target, after_seq, now, limit as i64],
             delivery_from_row,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        )
     }
 
     pub fn delivery(&self, id: i64) -> Result<Option<Delivery>> {
-        Ok(row(
-            &self.conn,
+        self.conn.query_opt(
             &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
-            [id],
+            params![id],
             delivery_from_row,
         )
-        .optional()?)
     }
 
     /// Turn an unplanned job row into its parts: the row itself becomes the
@@ -136,11 +126,11 @@ impl Store {
     /// When the posts (first parts of post jobs) sent to a target since
     /// `since` were sent, oldest first.
     pub fn post_times_since(&self, target: &str, since: Millis) -> Result<Vec<Millis>> {
-        let mut st = self.conn.prepare_cached(
+        self.conn.query_all(
             "SELECT sent_at FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent' AND sent_at >= ?2 ORDER BY sent_at",
-        )?;
-        let rows = st.query_map(params![target, since], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![target, since],
+            |r| r.get("sent_at"),
+        )
     }
 
     /// The row is about to be sent: `sending`, one more attempt. Returns
@@ -154,11 +144,10 @@ impl Store {
         if n == 0 {
             return Err(Error::NoSuchDelivery(id));
         }
-        let attempts: u32 = row(
-            &tx,
+        let attempts: u32 = tx.query_one(
             "SELECT attempts FROM deliveries WHERE id = ?1",
-            [id],
-            |r| r.get(0),
+            params![id],
+            |r| r.get("attempts"),
         )?;
         tx.commit()?;
         Ok(attempts)
@@ -175,14 +164,13 @@ impl Store {
         now: Millis,
     ) -> Result<()> {
         let tx = self.write()?;
-        let d = row(
-            &tx,
-            &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
-            [id],
-            delivery_from_row,
-        )
-        .optional()?
-        .ok_or(Error::NoSuchDelivery(id))?;
+        let d = tx
+            .query_opt(
+                &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
+                params![id],
+                delivery_from_row,
+            )?
+            .ok_or(Error::NoSuchDelivery(id))?;
         tx.execute(
             "UPDATE deliveries SET state = 'sent', message_id = COALESCE(?2, message_id), message_url = COALESCE(?3, message_url), reason = COALESCE(?4, reason), sent_at = ?5, updated_at = ?5 WHERE id = ?1",
             params![id, message_id, message_url, note, now],
@@ -223,7 +211,7 @@ impl Store {
         now: Millis,
     ) -> Result<()> {
         self.update_row(
-            "UPDATE deliveries SET state = 'pending', last_error = ?2, next_attempt_at = ?3, ambiguous = ambiguous OR ?4, updated_at = ?5 WHERE id = ?1",
+            "UPDATE deliveries SET state = 'pending', last_error = ?2, next_attempt_at = ?3, ambiguous = CASE WHEN ?4 <> 0 THEN 1 ELSE ambiguous END, updated_at = ?5 WHERE id = ?1",
             params![id, error, next_at, ambiguous, now],
             id,
         )
@@ -233,7 +221,7 @@ impl Store {
     /// limit, a target paused mid-send).
     pub fn defer(&mut self, id: i64, next_at: Millis, note: &str, now: Millis) -> Result<()> {
         self.update_row(
-            "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), last_error = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
+            "UPDATE deliveries SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
             params![id, note, next_at, now],
             id,
         )
@@ -267,7 +255,7 @@ impl Store {
         )
     }
 
-    fn update_row(&mut self, sql: &str, p: impl rusqlite::Params, id: i64) -> Result<()> {
+    fn update_row(&mut self, sql: &str, p: &[&dyn backend::Param], id: i64) -> Result<()> {
         let tx = self.write()?;
         let n = tx.execute(sql, p)?;
         if n == 0 {
@@ -279,11 +267,13 @@ impl Store {
 
     /// Rows left `sending` (by a crash), oldest first.
     pub fn stale_sending(&self) -> Result<Vec<Delivery>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.state = 'sending' ORDER BY d.seq, d.part"
-        ))?;
-        let rows = st.query_map([], delivery_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            &format!(
+                "SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.state = 'sending' ORDER BY d.seq, d.part"
+            ),
+            params![],
+            delivery_from_row,
+        )
     }
 
     /// Put failed rows back in the queue: one row, or a target's, or all.
@@ -295,17 +285,15 @@ impl Store {
         now: Millis,
     ) -> Result<(usize, Vec<String>)> {
         let tx = self.write()?;
-        let targets: Vec<String> = {
-            let mut st = tx.prepare_cached(
-                "SELECT DISTINCT target FROM deliveries WHERE state = 'failed'
-                 AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR target = ?2)",
-            )?;
-            st.query_map(params![delivery, target], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
-        };
+        let targets: Vec<String> = tx.query_all(
+            "SELECT DISTINCT target FROM deliveries WHERE state = 'failed'
+             AND (CAST(?1 AS BIGINT) IS NULL OR id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR target = ?2) ORDER BY target",
+            params![delivery, target],
+            |r| r.get("target"),
+        )?;
         let n = tx.execute(
             "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?3, updated_at = ?3
-             WHERE state = 'failed' AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR target = ?2)",
+             WHERE state = 'failed' AND (CAST(?1 AS BIGINT) IS NULL OR id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR target = ?2)",
             params![delivery, target, now],
         )?;
         tx.commit()?;
@@ -314,57 +302,54 @@ impl Store {
 
     /// What an article currently shows on a target, by part.
     pub fn posted_messages(&self, article_id: i64, target: &str) -> Result<Vec<PostedMessage>> {
-        let mut st = self.conn.prepare_cached(
+        self.conn.query_all(
             "SELECT part, message_id, message_url, sent_at FROM posted_messages WHERE article_id = ?1 AND target = ?2 ORDER BY part",
-        )?;
-        let rows = st.query_map(params![article_id, target], |r| {
-            Ok(PostedMessage {
-                part: r.get(0)?,
-                message_id: r.get(1)?,
-                message_url: r.get(2)?,
-                sent_at: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![article_id, target],
+            |r| {
+                Ok(PostedMessage {
+                    part: r.get("part")?,
+                    message_id: r.get("message_id")?,
+                    message_url: r.get("message_url")?,
+                    sent_at: r.get("sent_at")?,
+                })
+            },
+        )
     }
 
     /// Posts (first parts of post jobs) sent to a target since `since`.
     pub fn posts_sent_since(&self, target: &str, since: Millis) -> Result<u64> {
-        let n: i64 = row(
-            &self.conn,
-            "SELECT COUNT(*) FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent' AND sent_at >= ?2",
+        let n: i64 = self.conn.query_one(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent' AND sent_at >= ?2",
             params![target, since],
-            |r| r.get(0),
+            |r| r.get("n"),
         )?;
         Ok(n as u64)
     }
 
     /// Send time of the most recent post sent to a target.
     pub fn last_post_sent_at(&self, target: &str) -> Result<Option<Millis>> {
-        Ok(row(
-            &self.conn,
-            "SELECT MAX(sent_at) FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent'",
-            [target],
-            |r| r.get(0),
-        )?)
+        self.conn.query_one(
+            "SELECT MAX(sent_at) AS last FROM deliveries WHERE target = ?1 AND action = 'post' AND part = 0 AND state = 'sent'",
+            params![target],
+            |r| r.get("last"),
+        )
     }
 }
 
 pub(crate) fn plan_job(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Conn,
     delivery_id: i64,
     parts: &[PlannedPart],
     empty_reason: &str,
     now: Millis,
 ) -> Result<()> {
-    let head = row(
-        tx,
-        &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
-        [delivery_id],
-        delivery_from_row,
-    )
-    .optional()?
-    .ok_or(Error::NoSuchDelivery(delivery_id))?;
+    let head = tx
+        .query_opt(
+            &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
+            params![delivery_id],
+            delivery_from_row,
+        )?
+        .ok_or(Error::NoSuchDelivery(delivery_id))?;
     if parts.is_empty() {
         tx.execute(
             "UPDATE deliveries SET state = 'skipped', reason = ?2, updated_at = ?3 WHERE id = ?1",

@@ -1,7 +1,5 @@
-//! Column lists and the mapping of result rows to the row types, and the
-//! shared steps of writes (a new job, superseding one).
-
-use rusqlite::params;
+//! Column lists and the mapping of result rows (by column name) to the row
+//! types, and the shared steps of writes (a new job, superseding one).
 
 use crate::*;
 
@@ -9,87 +7,68 @@ pub(crate) const DELIVERY_COLS: &str = "d.id, d.seq, d.article_id, d.target, d.a
 
 pub(crate) const ARTICLE_COLS: &str = "id, feed, key, link, title, content_hash, revision, payload, published_at, first_seen_at, updated_at, retracted_at";
 
-/// `query_row` through the statement cache.
-pub(crate) fn row<T>(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    conn.prepare_cached(sql)?.query_row(params, f)
+pub(crate) fn parse_enum<T>(r: &Row<'_>, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let v: String = r.get(col)?;
+    parse(&v).ok_or_else(|| Error::Decode(format!("column {col}: unknown value {v:?}")))
 }
 
-pub(crate) fn parse_enum<T>(
-    v: String,
-    parse: fn(&str) -> Option<T>,
-    idx: usize,
-) -> rusqlite::Result<T> {
-    parse(&v).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            format!("unknown value {v:?}").into(),
-        )
-    })
-}
-
-pub(crate) fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+pub(crate) fn delivery_from_row(r: &Row<'_>) -> Result<Delivery> {
     Ok(Delivery {
-        id: r.get(0)?,
-        seq: r.get(1)?,
-        article_id: r.get(2)?,
-        target: r.get(3)?,
-        action: parse_enum(r.get(4)?, Action::parse, 4)?,
-        revision: r.get(5)?,
-        part: r.get(6)?,
-        op: parse_enum(r.get(7)?, Op::parse, 7)?,
-        ref_message: r.get(8)?,
-        state: parse_enum(r.get(9)?, State::parse, 9)?,
-        attempts: r.get(10)?,
-        next_attempt_at: r.get(11)?,
-        not_before: r.get(12)?,
-        payload: r.get(13)?,
-        summary: r.get(14)?,
-        message_id: r.get(15)?,
-        message_url: r.get(16)?,
-        reason: r.get(17)?,
-        last_error: r.get(18)?,
-        ambiguous: r.get(19)?,
-        created_at: r.get(20)?,
-        updated_at: r.get(21)?,
-        sent_at: r.get(22)?,
+        id: r.get("id")?,
+        seq: r.get("seq")?,
+        article_id: r.get("article_id")?,
+        target: r.get("target")?,
+        action: parse_enum(r, "action", Action::parse)?,
+        revision: r.get("revision")?,
+        part: r.get("part")?,
+        op: parse_enum(r, "op", Op::parse)?,
+        ref_message: r.get("ref_message")?,
+        state: parse_enum(r, "state", State::parse)?,
+        attempts: r.get("attempts")?,
+        next_attempt_at: r.get("next_attempt_at")?,
+        not_before: r.get("not_before")?,
+        payload: r.get("payload")?,
+        summary: r.get("summary")?,
+        message_id: r.get("message_id")?,
+        message_url: r.get("message_url")?,
+        reason: r.get("reason")?,
+        last_error: r.get("last_error")?,
+        ambiguous: r.get("ambiguous")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        sent_at: r.get("sent_at")?,
     })
 }
 
-pub(crate) fn article_from_row(r: &Row<'_>) -> rusqlite::Result<Article> {
+pub(crate) fn article_from_row(r: &Row<'_>) -> Result<Article> {
     Ok(Article {
-        id: r.get(0)?,
-        feed: r.get(1)?,
-        key: r.get(2)?,
-        link: r.get(3)?,
-        title: r.get(4)?,
-        content_hash: r.get(5)?,
-        revision: r.get(6)?,
-        payload: r.get(7)?,
-        published_at: r.get(8)?,
-        first_seen_at: r.get(9)?,
-        updated_at: r.get(10)?,
-        retracted_at: r.get(11)?,
+        id: r.get("id")?,
+        feed: r.get("feed")?,
+        key: r.get("key")?,
+        link: r.get("link")?,
+        title: r.get("title")?,
+        content_hash: r.get("content_hash")?,
+        revision: r.get("revision")?,
+        payload: r.get("payload")?,
+        published_at: r.get("published_at")?,
+        first_seen_at: r.get("first_seen_at")?,
+        updated_at: r.get("updated_at")?,
+        retracted_at: r.get("retracted_at")?,
     })
 }
 
-pub(crate) fn feed_state_from_row(r: &Row<'_>) -> rusqlite::Result<FeedState> {
+pub(crate) fn feed_state_from_row(r: &Row<'_>) -> Result<FeedState> {
     Ok(FeedState {
-        feed: r.get(0)?,
-        url: r.get(1)?,
-        fetch_state: r.get(2)?,
-        baseline_done: r.get(3)?,
-        last_poll_at: r.get(4)?,
-        last_success_at: r.get(5)?,
-        last_error: r.get(6)?,
-        consecutive_failures: r.get(7)?,
-        next_poll_at: r.get(8)?,
-        paused_reason: r.get(9)?,
+        feed: r.get("feed")?,
+        url: r.get("url")?,
+        fetch_state: r.get("fetch_state")?,
+        baseline_done: r.get("baseline_done")?,
+        last_poll_at: r.get("last_poll_at")?,
+        last_success_at: r.get("last_success_at")?,
+        last_error: r.get("last_error")?,
+        consecutive_failures: r.get("consecutive_failures")?,
+        next_poll_at: r.get("next_poll_at")?,
+        paused_reason: r.get("paused_reason")?,
     })
 }
 
@@ -106,12 +85,17 @@ pub(crate) struct NewJob<'a> {
     pub(crate) not_before: Option<Millis>,
 }
 
-/// Insert one delivery row of a new job; its `seq` is its own id.
-pub(crate) fn insert_job(
-    tx: &rusqlite::Transaction<'_>,
-    j: NewJob<'_>,
-    now: Millis,
-) -> rusqlite::Result<i64> {
+/// The lock that orders a target's queue: every transaction that enqueues
+/// for `target` takes it first (before drawing an id), so on PostgreSQL
+/// `seq` order is commit order per target. SQLite's write lock already
+/// serialises all writers.
+pub(crate) fn lock_target(tx: &Conn, target: &str) -> Result<()> {
+    tx.lock(&format!("target:{target}"))
+}
+
+/// Insert one delivery row of a new job; its `seq` is its own id. The
+/// caller holds the target's lock ([`lock_target`]).
+pub(crate) fn insert_job(tx: &Conn, j: NewJob<'_>, now: Millis) -> Result<i64> {
     let NewJob {
         article_id,
         target,
@@ -126,26 +110,27 @@ pub(crate) fn insert_job(
         Action::Edit => Op::Edit,
         Action::Delete => Op::Delete,
     };
-    tx.execute(
+    lock_target(tx, target)?;
+    let id: i64 = tx.query_one(
         "INSERT INTO deliveries (seq, article_id, target, action, revision, part, op, state, next_attempt_at, not_before, reason, created_at, updated_at)
-         VALUES (0, ?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?7, ?7)",
+         VALUES (0, ?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?7, ?7) RETURNING id",
         params![article_id, target, action.as_str(), revision, op.as_str(), state.as_str(), now, not_before, reason],
+        |r| r.get("id"),
     )?;
-    let id = tx.last_insert_rowid();
-    tx.execute("UPDATE deliveries SET seq = id WHERE id = ?1", [id])?;
+    tx.execute("UPDATE deliveries SET seq = id WHERE id = ?1", params![id])?;
     Ok(id)
 }
 
 /// Mark a target's unstarted rows of older jobs for an article as
 /// superseded (skipped). `actions` are the jobs to supersede.
 pub(crate) fn supersede(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Conn,
     article_id: i64,
     target: &str,
     actions: &[Action],
     reason: &str,
     now: Millis,
-) -> rusqlite::Result<usize> {
+) -> Result<usize> {
     let mut n = 0;
     for a in actions {
         n += tx.execute(

@@ -1,25 +1,22 @@
 //! Target state: disabled with a reason, a migrated address.
 
-use rusqlite::{OptionalExtension, params};
-
 use crate::*;
 
 impl Store {
     pub fn target_state(&self, target: &str) -> Result<Option<TargetState>> {
-        Ok(row(&self.conn,
-                "SELECT target, disabled_reason, disabled_at, address_override, paused_reason FROM targets_state WHERE target = ?1",
-                [target],
-                |r| {
-                    Ok(TargetState {
-                        target: r.get(0)?,
-                        disabled_reason: r.get(1)?,
-                        disabled_at: r.get(2)?,
-                        address_override: r.get(3)?,
-                        paused_reason: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.conn.query_opt(
+            "SELECT target, disabled_reason, disabled_at, address_override, paused_reason FROM targets_state WHERE target = ?1",
+            params![target],
+            |r| {
+                Ok(TargetState {
+                    target: r.get("target")?,
+                    disabled_reason: r.get("disabled_reason")?,
+                    disabled_at: r.get("disabled_at")?,
+                    address_override: r.get("address_override")?,
+                    paused_reason: r.get("paused_reason")?,
+                })
+            },
+        )
     }
 
     /// Disable a target with a reason (`Some`), or enable it (`None`).
@@ -31,16 +28,14 @@ impl Store {
         now: Millis,
     ) -> Result<bool> {
         let tx = self.write()?;
-        let before: Option<Option<String>> = row(
-            &tx,
+        let before: Option<Option<String>> = tx.query_opt(
             "SELECT disabled_reason FROM targets_state WHERE target = ?1",
-            [target],
-            |r| r.get(0),
-        )
-        .optional()?;
+            params![target],
+            |r| r.get("disabled_reason"),
+        )?;
         let was_disabled = matches!(before, Some(Some(_)));
         tx.execute(
-            "INSERT INTO targets_state (target, disabled_reason, disabled_at, updated_at) VALUES (?1, ?2, CASE WHEN ?2 IS NULL THEN NULL ELSE ?3 END, ?3)
+            "INSERT INTO targets_state (target, disabled_reason, disabled_at, updated_at) VALUES (?1, ?2, CASE WHEN CAST(?2 AS TEXT) IS NULL THEN NULL ELSE CAST(?3 AS BIGINT) END, ?3)
              ON CONFLICT(target) DO UPDATE SET disabled_reason = excluded.disabled_reason, disabled_at = excluded.disabled_at, updated_at = excluded.updated_at",
             params![target, reason, now],
         )?;

@@ -3,9 +3,7 @@
 //! subscription stands. The core's `websub` module owns the protocol; this
 //! is only its memory.
 
-use rusqlite::{OptionalExtension, Row, params};
-
-use crate::{Millis, Result, Store, row};
+use crate::{Error, Millis, Result, Row, Store, params};
 
 /// Where a subscription stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,28 +91,23 @@ impl std::fmt::Debug for Subscription {
 
 const COLS: &str = "feed, hub, topic, secret, callback_id, state, lease_seconds, expires_at, requested_at, verified_at, last_push_at, pushes, reason";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Subscription> {
-    let state: String = r.get(5)?;
+fn from_row(r: &Row<'_>) -> Result<Subscription> {
+    let state: String = r.get("state")?;
     Ok(Subscription {
-        feed: r.get(0)?,
-        hub: r.get(1)?,
-        topic: r.get(2)?,
-        secret: r.get(3)?,
-        callback_id: r.get(4)?,
-        state: SubState::parse(&state).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                5,
-                rusqlite::types::Type::Text,
-                format!("unknown subscription state {state:?}").into(),
-            )
-        })?,
-        lease_seconds: r.get(6)?,
-        expires_at: r.get(7)?,
-        requested_at: r.get(8)?,
-        verified_at: r.get(9)?,
-        last_push_at: r.get(10)?,
-        pushes: r.get(11)?,
-        reason: r.get(12)?,
+        feed: r.get("feed")?,
+        hub: r.get("hub")?,
+        topic: r.get("topic")?,
+        secret: r.get("secret")?,
+        callback_id: r.get("callback_id")?,
+        state: SubState::parse(&state)
+            .ok_or_else(|| Error::Decode(format!("unknown subscription state {state:?}")))?,
+        lease_seconds: r.get("lease_seconds")?,
+        expires_at: r.get("expires_at")?,
+        requested_at: r.get("requested_at")?,
+        verified_at: r.get("verified_at")?,
+        last_push_at: r.get("last_push_at")?,
+        pushes: r.get("pushes")?,
+        reason: r.get("reason")?,
     })
 }
 
@@ -122,10 +115,22 @@ impl Store {
     /// Insert or replace a feed's subscription.
     pub fn put_subscription(&mut self, s: &Subscription, now: Millis) -> Result<()> {
         let tx = self.write()?;
+        // What `INSERT OR REPLACE` did: a row of another feed holding the
+        // same callback id goes, then the feed's row is replaced.
+        tx.execute(
+            "DELETE FROM websub_subs WHERE callback_id = ?1 AND feed <> ?2",
+            params![s.callback_id, s.feed],
+        )?;
         tx.execute(
             &format!(
-                "INSERT OR REPLACE INTO websub_subs ({COLS}, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                "INSERT INTO websub_subs ({COLS}, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 ON CONFLICT (feed) DO UPDATE SET hub = excluded.hub, topic = excluded.topic,
+                   secret = excluded.secret, callback_id = excluded.callback_id, state = excluded.state,
+                   lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at,
+                   requested_at = excluded.requested_at, verified_at = excluded.verified_at,
+                   last_push_at = excluded.last_push_at, pushes = excluded.pushes,
+                   reason = excluded.reason, updated_at = excluded.updated_at"
             ),
             params![
                 s.feed,
@@ -149,32 +154,28 @@ impl Store {
     }
 
     pub fn subscription(&self, feed: &str) -> Result<Option<Subscription>> {
-        Ok(row(
-            &self.conn,
+        self.conn.query_opt(
             &format!("SELECT {COLS} FROM websub_subs WHERE feed = ?1"),
-            [feed],
+            params![feed],
             from_row,
         )
-        .optional()?)
     }
 
     /// The subscription a callback URL belongs to.
     pub fn subscription_by_callback(&self, callback_id: &str) -> Result<Option<Subscription>> {
-        Ok(row(
-            &self.conn,
+        self.conn.query_opt(
             &format!("SELECT {COLS} FROM websub_subs WHERE callback_id = ?1"),
-            [callback_id],
+            params![callback_id],
             from_row,
         )
-        .optional()?)
     }
 
     pub fn subscriptions(&self) -> Result<Vec<Subscription>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLS} FROM websub_subs ORDER BY feed"))?;
-        let rows = st.query_map([], from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            &format!("SELECT {COLS} FROM websub_subs ORDER BY feed"),
+            params![],
+            from_row,
+        )
     }
 
     /// The hub verified a subscription: active until `expires_at`. Only a
@@ -228,7 +229,7 @@ impl Store {
 
     pub fn delete_subscription(&mut self, feed: &str) -> Result<bool> {
         let tx = self.write()?;
-        let n = tx.execute("DELETE FROM websub_subs WHERE feed = ?1", [feed])?;
+        let n = tx.execute("DELETE FROM websub_subs WHERE feed = ?1", params![feed])?;
         tx.commit()?;
         Ok(n > 0)
     }
@@ -258,33 +259,34 @@ mod tests {
 
     #[test]
     fn subscriptions_round_trip_and_verify_only_requested_ones() {
-        let mut s = Store::open_in_memory().unwrap();
-        s.put_subscription(&sub("a", "cb-a"), 1).unwrap();
-        s.put_subscription(&sub("b", "cb-b"), 1).unwrap();
-        assert_eq!(s.subscription("a").unwrap().unwrap(), sub("a", "cb-a"));
-        assert_eq!(
-            s.subscription_by_callback("cb-b").unwrap().unwrap().feed,
-            "b"
-        );
-        assert!(s.subscription_by_callback("nope").unwrap().is_none());
-        assert!(
-            s.subscription_verified("cb-a", Some(60), Some(61_000), 2)
-                .unwrap()
-        );
-        let a = s.subscription("a").unwrap().unwrap();
-        assert_eq!(a.state, SubState::Active);
-        assert_eq!(a.expires_at, Some(61_000));
-        // A denied subscription is not revived by a late verification.
-        s.set_subscription_state("b", SubState::Denied, Some("no"), 3)
-            .unwrap();
-        assert!(
-            !s.subscription_verified("cb-b", Some(60), Some(1), 4)
-                .unwrap()
-        );
-        s.subscription_pushed("cb-a", 5).unwrap();
-        assert_eq!(s.subscription("a").unwrap().unwrap().pushes, 1);
-        assert!(s.delete_subscription("a").unwrap());
-        assert_eq!(s.subscriptions().unwrap().len(), 1);
-        assert!(!format!("{:?}", sub("a", "cb")).contains("s3cret"));
+        crate::testdb::each(|mut s| {
+            s.put_subscription(&sub("a", "cb-a"), 1).unwrap();
+            s.put_subscription(&sub("b", "cb-b"), 1).unwrap();
+            assert_eq!(s.subscription("a").unwrap().unwrap(), sub("a", "cb-a"));
+            assert_eq!(
+                s.subscription_by_callback("cb-b").unwrap().unwrap().feed,
+                "b"
+            );
+            assert!(s.subscription_by_callback("nope").unwrap().is_none());
+            assert!(
+                s.subscription_verified("cb-a", Some(60), Some(61_000), 2)
+                    .unwrap()
+            );
+            let a = s.subscription("a").unwrap().unwrap();
+            assert_eq!(a.state, SubState::Active);
+            assert_eq!(a.expires_at, Some(61_000));
+            // A denied subscription is not revived by a late verification.
+            s.set_subscription_state("b", SubState::Denied, Some("no"), 3)
+                .unwrap();
+            assert!(
+                !s.subscription_verified("cb-b", Some(60), Some(1), 4)
+                    .unwrap()
+            );
+            s.subscription_pushed("cb-a", 5).unwrap();
+            assert_eq!(s.subscription("a").unwrap().unwrap().pushes, 1);
+            assert!(s.delete_subscription("a").unwrap());
+            assert_eq!(s.subscriptions().unwrap().len(), 1);
+            assert!(!format!("{:?}", sub("a", "cb")).contains("s3cret"));
+        });
     }
 }
