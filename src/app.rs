@@ -103,11 +103,10 @@ pub fn fetcher_for(cfg: &Config) -> anyhow::Result<Fetcher> {
 }
 
 /// Run until `shutdown` is cancelled.
-pub async fn run(
-    cfg: Config,
-    opts: BuildOptions,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> anyhow::Result<()> {
+    // Everything below stops on `shutdown`: the caller's signal, or the
+    // database taken over by another instance.
+    let shutdown = outer.child_token();
     let cfg = Arc::new(cfg);
     let location = cfg.db_location();
     let (lock, store) = {
@@ -320,7 +319,12 @@ pub async fn run(
     let mut workers = engine.spawn_workers(shutdown.clone());
     let mut watchers = poller.spawn(shutdown.clone());
 
-    shutdown.cancelled().await;
+    let stood_down = db.stood_down();
+    tokio::select! {
+        _ = outer.cancelled() => {}
+        _ = stood_down.cancelled() => {}
+    }
+    shutdown.cancel();
     tracing::info!("shutting down: no new work; finishing deliveries in flight");
     let grace = cfg.delivery.shutdown_grace.0;
     let finished = tokio::time::timeout(grace, async {
@@ -342,6 +346,12 @@ pub async fn run(
     drop(poller);
     drop(db);
     drop(lock);
+    if stood_down.is_cancelled() {
+        anyhow::bail!(
+            "stopped: {} (restart it to wait as a standby)",
+            crier_storage::Error::LostInstanceLock
+        );
+    }
     tracing::info!("stopped");
     Ok(())
 }

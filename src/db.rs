@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crier_storage::Store;
+use tokio_util::sync::CancellationToken;
 
 pub use crier_storage::Error as StoreError;
 
@@ -13,6 +14,10 @@ pub use crier_storage::Error as StoreError;
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Mutex<Store>>,
+    /// Cancelled when the store reports that another instance took the
+    /// database over (PostgreSQL, after a lost connection): `crier run`
+    /// then stops and exits with an error instead of failing every call.
+    stood_down: CancellationToken,
 }
 
 /// Unix milliseconds now.
@@ -24,6 +29,7 @@ impl Db {
     pub fn new(store: Store) -> Db {
         Db {
             inner: Arc::new(Mutex::new(store)),
+            stood_down: CancellationToken::new(),
         }
     }
 
@@ -53,6 +59,13 @@ impl Db {
             .await
             .unwrap_or_else(|e| Err(StoreError::Internal(e.to_string())));
             match res {
+                Err(StoreError::LostInstanceLock) => {
+                    if !self.stood_down.is_cancelled() {
+                        tracing::error!("{}", StoreError::LostInstanceLock);
+                        self.stood_down.cancel();
+                    }
+                    return Err(StoreError::LostInstanceLock);
+                }
                 Err(e) if e.is_transient() && attempt < 4 => {
                     attempt += 1;
                     tracing::warn!(error = %e, attempt, "storage error; retrying");
@@ -62,6 +75,11 @@ impl Db {
                 other => return other,
             }
         }
+    }
+
+    /// Cancelled once another instance has taken the database over.
+    pub fn stood_down(&self) -> CancellationToken {
+        self.stood_down.clone()
     }
 
     /// Run `f` synchronously (CLI commands outside the runtime).

@@ -126,12 +126,8 @@ impl fmt::Display for DbLocation {
 }
 
 fn parse_pg(raw: &str) -> Result<PgUrl, String> {
-    let u = url::Url::parse(raw).map_err(|e| {
-        format!(
-            "`{}` is not a valid PostgreSQL URL: {e}",
-            redact_any(raw)
-        )
-    })?;
+    let u = url::Url::parse(raw)
+        .map_err(|e| format!("`{}` is not a valid PostgreSQL URL: {e}", redact_any(raw)))?;
     let shown = || PgUrl(raw.to_string()).redacted();
     match u.host_str() {
         Some(h) if !h.is_empty() => {}
@@ -146,7 +142,13 @@ fn parse_pg(raw: &str) -> Result<PgUrl, String> {
             shown()
         ));
     }
-    Ok(PgUrl(raw.to_string()))
+    // The driver wants the scheme in lower case.
+    let at = raw.find("://").unwrap_or(0);
+    Ok(PgUrl(format!(
+        "{}{}",
+        raw[..at].to_ascii_lowercase(),
+        &raw[at..]
+    )))
 }
 
 /// Some text that may hold `user:password@`: the password hidden.
@@ -184,9 +186,11 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("crier:***@db:5432/crier"), "{shown}");
         assert!(!format!("{pg:?}").contains("s3cret"));
-        assert!(DbLocation::parse("PostgreSQL://u@h/d", base)
-            .unwrap()
-            .is_postgres());
+        assert!(
+            DbLocation::parse("PostgreSQL://u@h/d", base)
+                .unwrap()
+                .is_postgres()
+        );
     }
 
     #[test]

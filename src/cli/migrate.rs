@@ -218,10 +218,7 @@ mod tests {
             Some("postgres://crier:pw@127.0.0.1/crier".into()),
         )
         .unwrap();
-        assert_eq!(
-            from,
-            DbLocation::Sqlite(dir.path().join("state/crier.db"))
-        );
+        assert_eq!(from, DbLocation::Sqlite(dir.path().join("state/crier.db")));
         assert!(to.is_postgres());
         let e = locations(
             &cfg,
@@ -249,8 +246,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(!to.to_string().contains("hunter2"));
-        let e = locations(&cfg, Some("a.db".into()), Some("${CRIER_MIGRATE_UNSET_X}".into()))
-            .unwrap_err();
+        let e = locations(
+            &cfg,
+            Some("a.db".into()),
+            Some("${CRIER_MIGRATE_UNSET_X}".into()),
+        )
+        .unwrap_err();
         assert!(e.starts_with("--to"), "{e}");
     }
 }

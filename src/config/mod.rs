@@ -283,7 +283,7 @@ pub type Id = i64;
 
 // --------------------------------------------------------------- sections
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     /// Path of the SQLite database, relative to the config file's folder
@@ -296,15 +296,6 @@ pub struct StorageConfig {
 }
 
 const DEFAULT_DB_PATH: &str = "crier.db";
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        StorageConfig {
-            path: None,
-            url: None,
-        }
-    }
-}
 
 impl StorageConfig {
     /// Where the delivery log is, or what is wrong with `[storage]`:
@@ -326,12 +317,12 @@ impl StorageConfig {
                 DbLocation::parse(url, base_dir).map_err(|e| ("url", e))
             }
             (path, None) => {
-                let p = path.as_ref().map(|p| p.0.as_str()).unwrap_or(DEFAULT_DB_PATH);
+                let p = path
+                    .as_ref()
+                    .map(|p| p.0.as_str())
+                    .unwrap_or(DEFAULT_DB_PATH);
                 if crate::dblocation::is_postgres_url(p) {
-                    return Err((
-                        "path",
-                        "a PostgreSQL URL goes in `url`, not `path`".into(),
-                    ));
+                    return Err(("path", "a PostgreSQL URL goes in `url`, not `path`".into()));
                 }
                 DbLocation::parse(p, base_dir).map_err(|e| ("path", e))
             }

@@ -40,7 +40,15 @@ pub(crate) struct Pg {
     label: String,
     stmts: HashMap<String, postgres::Statement>,
     in_tx: bool,
+    /// This session holds the instance lock ([`INSTANCE_LOCK_SQL`]): a new
+    /// session after a lost connection must take it again before anything
+    /// else, or fail.
+    instance_lock: bool,
 }
+
+/// The session advisory lock one active Crier holds per database (schema).
+pub(crate) const INSTANCE_LOCK_SQL: &str =
+    "SELECT pg_try_advisory_lock(hashtext(COALESCE(current_schema(), '') || '/crier-instance'))";
 
 /// A parameter value, borrowed from the caller.
 #[derive(Debug, Clone, Copy)]
@@ -326,6 +334,17 @@ pub(crate) fn pg_sql(sql: &str) -> String {
     out
 }
 
+impl Drop for Pg {
+    /// The sync client closes its session by blocking on its own runtime,
+    /// which panics on a thread that drives a tokio runtime (where the last
+    /// handle to a store may well be dropped): close it on a plain thread.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 impl Pg {
     pub(crate) fn connect(mut config: postgres::Config) -> Result<Pg> {
         if config.get_connect_timeout().is_none() {
@@ -341,6 +360,7 @@ impl Pg {
             label,
             stmts: HashMap::new(),
             in_tx: false,
+            instance_lock: false,
         };
         pg.client()?;
         Ok(pg)
@@ -361,6 +381,20 @@ impl Pg {
                     reason: crate::errors::describe_pg(&e),
                 })?;
             self.client = Some(c);
+            if self.instance_lock {
+                let relocked = self
+                    .client
+                    .as_mut()
+                    .map(|c| c.query_one(INSTANCE_LOCK_SQL, &[]))
+                    .transpose()?
+                    .map(|r| r.try_get::<_, bool>(0))
+                    .transpose()?
+                    == Some(true);
+                if !relocked {
+                    self.client = None;
+                    return Err(Error::LostInstanceLock);
+                }
+            }
         }
         self.client.as_mut().ok_or_else(|| Error::Connect {
             at: self.label.clone(),
@@ -531,6 +565,24 @@ impl Conn {
             conn: self,
             open: true,
         })
+    }
+
+    /// Take this database's instance lock for the session (SQLite: the
+    /// caller's file lock is the proof; always true). False when another
+    /// session holds it.
+    pub(crate) fn try_instance_lock(&self) -> Result<bool> {
+        match self {
+            Conn::Sqlite(_) => Ok(true),
+            Conn::Pg(pg) => {
+                let mut pg = pg.borrow_mut();
+                if pg.instance_lock {
+                    return Ok(true);
+                }
+                let got: bool = pg.client()?.query_one(INSTANCE_LOCK_SQL, &[])?.try_get(0)?;
+                pg.instance_lock = got;
+                Ok(got)
+            }
+        }
     }
 
     /// Serialise with every other transaction that takes the same lock

@@ -413,3 +413,99 @@ fn a_lost_connection_is_transient_and_the_next_call_reconnects() {
     s.put_feed_state(&feed("b"), 2)
         .expect("write after reconnect");
 }
+
+fn backend_pid(s: &Store) -> i64 {
+    s.conn
+        .query_one("SELECT pg_backend_pid() AS pid", params![], |r| {
+            r.get("pid")
+        })
+        .expect("pid")
+}
+
+fn terminate(db: &PgSchema, pid: i64) {
+    db.open()
+        .conn
+        .execute("SELECT pg_terminate_backend(?1)", params![pid])
+        .expect("terminate");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+}
+
+#[test]
+fn one_store_holds_the_instance_lock_until_it_is_dropped() {
+    let Some(db) = PgSchema::create() else { return };
+    let mut a = db.open();
+    let mut b = db.open();
+    assert!(a.try_instance_lock().expect("a"), "the first one gets it");
+    assert!(
+        a.try_instance_lock().expect("a again"),
+        "held: asking again is true"
+    );
+    assert!(!b.try_instance_lock().expect("b"), "the second one waits");
+    drop(a);
+    let mut got = false;
+    for _ in 0..50 {
+        if b.try_instance_lock().expect("b") {
+            got = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(got, "a closed session frees the lock");
+    // Another schema is another database: its lock is its own.
+    let Some(other) = PgSchema::create() else {
+        return;
+    };
+    assert!(other.open().try_instance_lock().expect("other schema"));
+}
+
+#[test]
+fn a_reconnect_takes_the_instance_lock_again_or_stands_down() {
+    let Some(db) = PgSchema::create() else { return };
+    let mut a = db.open();
+    assert!(a.try_instance_lock().expect("lock"));
+    a.put_feed_state(&feed("a"), 1).expect("write");
+    // Lost connection, nobody else waiting: the next call reconnects and
+    // holds the lock again (a third handle cannot take it).
+    terminate(&db, backend_pid(&a));
+    let mut ok = false;
+    for _ in 0..2 {
+        match a.feed_states() {
+            Ok(_) => {
+                ok = true;
+                break;
+            }
+            Err(e) => assert!(e.is_transient(), "{e}"),
+        }
+    }
+    assert!(ok, "reconnected");
+    assert!(
+        !db.open().try_instance_lock().expect("c"),
+        "a holds it again"
+    );
+    // Lost connection while a standby takes the lock: a must not write.
+    terminate(&db, backend_pid(&a));
+    let mut standby = db.open();
+    assert!(
+        standby.try_instance_lock().expect("standby"),
+        "the standby takes over"
+    );
+    let mut stood_down = false;
+    for _ in 0..2 {
+        match a.put_feed_state(&feed("late"), 9) {
+            Err(crate::Error::LostInstanceLock) => {
+                stood_down = true;
+                break;
+            }
+            Err(e) => assert!(e.is_transient(), "{e}"),
+            Ok(()) => panic!("wrote without the instance lock"),
+        }
+    }
+    assert!(stood_down, "the old active stands down");
+    let names: Vec<String> = standby
+        .feed_states()
+        .expect("states")
+        .into_iter()
+        .map(|f| f.feed)
+        .collect();
+    assert!(!names.contains(&"late".to_string()), "{names:?}");
+}

@@ -59,6 +59,12 @@ pub enum Error {
     /// password).
     #[error("cannot connect to PostgreSQL at {at}: {reason}")]
     Connect { at: String, reason: String },
+    /// The connection holding this instance's lock was lost and another
+    /// instance took the lock meanwhile: this one must not write.
+    #[error(
+        "the PostgreSQL connection was lost and another crier took over the database: this instance stands down"
+    )]
+    LostInstanceLock,
     #[error("invalid PostgreSQL URL: {0}")]
     BadUrl(String),
     /// A stored value is not what the schema says (a damaged database).
@@ -164,6 +170,16 @@ impl Store {
         Ok(Store {
             conn: Conn::Sqlite(conn),
         })
+    }
+
+    /// Take the database's single-instance lock, held by this store's
+    /// session for as long as it lives (PostgreSQL: a session advisory
+    /// lock, taken again after a reconnect — if another instance has it by
+    /// then, every call fails with [`Error::LostInstanceLock`]). False when
+    /// another session holds it. SQLite: always true (the caller locks
+    /// the file).
+    pub fn try_instance_lock(&mut self) -> Result<bool> {
+        self.conn.try_instance_lock()
     }
 
     /// Which database this store uses.

@@ -5,7 +5,8 @@
 //! gets its own schema, dropped afterwards, so tests run in parallel.
 //! Without a server the PostgreSQL half prints one line with
 //! `CRIER_PG_SKIPPED` (written past the test harness's capture, so CI sees
-//! it) and passes.
+//! it) and passes — unless `CRIER_REQUIRE_POSTGRES=1` (set by `.ci/run`
+//! where `pg_isready` answers), which makes it fail instead.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -40,6 +41,11 @@ fn skipped() {
     let at = base_config()
         .map(|c| crate::backend::label(&c))
         .unwrap_or_else(|| "an unparsable CRIER_TEST_POSTGRES_URL".into());
+    // CI sets this where `pg_isready` says a server runs: a skip there
+    // would hide that the PostgreSQL half never ran.
+    if std::env::var_os("CRIER_REQUIRE_POSTGRES").is_some_and(|v| v == "1") {
+        panic!("{test}: CRIER_REQUIRE_POSTGRES=1 but no PostgreSQL answers at {at}");
+    }
     // Past libtest's capture: a skip must be visible in CI logs.
     let _ = writeln!(
         std::io::stderr(),

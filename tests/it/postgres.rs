@@ -127,7 +127,8 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
     const N: usize = 150;
     let f = Fakes::start();
     f.fast_limits();
-    f.feeds.set("/feed.xml", Route::feed(rss(&numbered("p", N))));
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("p", N))));
     let ws = Workspace::new();
     ws.write(
         "config.toml",
@@ -141,14 +142,19 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
 
     let mut active = Running::start(ws.dir.path(), &ws.config(), &[]);
-    active.wait_for("the first instance to start", Duration::from_secs(20), |_, e| {
-        e.contains("starting")
-    });
+    active.wait_for(
+        "the first instance to start",
+        Duration::from_secs(20),
+        |_, e| e.contains("starting"),
+    );
     let mut standby = Running::start(ws.dir.path(), &ws.config(), &[]);
     standby.wait_for("the second to wait", Duration::from_secs(20), |_, e| {
         e.contains(STANDBY)
     });
-    assert!(!standby.stderr().contains("resolved deliveries"), "a standby does nothing");
+    assert!(
+        !standby.stderr().contains("resolved deliveries"),
+        "a standby does nothing"
+    );
 
     let mut takeovers = Vec::new();
     for round in 0..4 {
@@ -158,9 +164,11 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
             .args(["-KILL", &active.child.id().to_string()])
             .status();
         drop(active);
-        standby.wait_for("the standby to take over", Duration::from_secs(15), |_, e| {
-            e.contains(TAKES_OVER)
-        });
+        standby.wait_for(
+            "the standby to take over",
+            Duration::from_secs(15),
+            |_, e| e.contains(TAKES_OVER),
+        );
         let took = killed_at.elapsed();
         eprintln!("round {round}: takeover after {took:?}");
         takeovers.push(took);
@@ -196,6 +204,106 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
     drop(f.rt);
 }
 
+/// The active instance loses its connection and, before it reconnects,
+/// another session takes the database's instance lock: the old active
+/// instance must not go on (it would post beside the new one) and must not
+/// limp on failing every call either — it stops with a clear error (exit 1)
+/// so a supervisor restarts it as a standby, and the standby delivers the
+/// rest, nothing lost or doubled.
+#[test]
+fn an_instance_that_lost_the_database_to_another_stands_down() {
+    let Some(pg) = PgSchema::create("stand_down") else {
+        return;
+    };
+    const N: usize = 30;
+    let f = Fakes::start();
+    f.fast_limits();
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("s", N))));
+    let ws = Workspace::new();
+    // Each instance names its connection, so the test can cut A's alone.
+    for who in ["a", "b"] {
+        let url = format!("{}&application_name=crier_{who}_{}", pg.url, pg.name);
+        ws.write(
+            &format!("{who}.toml"),
+            &format!("{}{}", storage_section(&url), f.config("")),
+        );
+    }
+    let conf = |who: &str| ws.dir.path().join(format!("{who}.toml"));
+    let mut a = Running::start(ws.dir.path(), &conf("a"), &[]);
+    a.wait_for("A to start", Duration::from_secs(20), |_, e| {
+        e.contains("starting")
+    });
+    let mut b = Running::start(ws.dir.path(), &conf("b"), &[]);
+    b.wait_for("B to wait", Duration::from_secs(20), |_, e| {
+        e.contains(STANDBY)
+    });
+    a.wait_for("a first delivery", Duration::from_secs(30), |_, _| {
+        f.shown().values().any(|v| !v.is_empty())
+    });
+
+    // Cut A's session and take the lock in its place.
+    let key = format!("{}/crier-instance", pg.name);
+    let mut holder = postgres::Client::connect(&pg.url, postgres::NoTls).expect("connect");
+    let app = format!("crier_a_{}", pg.name);
+    let start = Instant::now();
+    let held_by_test = loop {
+        holder
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                &[&app],
+            )
+            .expect("terminate");
+        let got: bool = holder
+            .query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&key])
+            .expect("try lock")
+            .get(0);
+        if got {
+            break true;
+        }
+        if b.stderr().contains(TAKES_OVER) {
+            break false; // B was quicker: as good.
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "A's lock never came free"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status = loop {
+        if let Ok(Some(s)) = a.child.try_wait() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "A goes on without the lock\n{}",
+            a.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let err = a.stderr();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("this instance stands down"), "{err}");
+    if held_by_test {
+        let _: bool = holder
+            .query_one("SELECT pg_advisory_unlock(hashtext($1))", &[&key])
+            .expect("unlock")
+            .get(0);
+    }
+    b.wait_for("B to take over", Duration::from_secs(15), |_, e| {
+        e.contains(TAKES_OVER)
+    });
+    b.wait_for("every delivery", Duration::from_secs(60), |_, _| {
+        all_shown(&f, N)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, _, err) = b.terminate();
+    assert!(status.success(), "{err}");
+    check_once_in_order(&f, &pg.store(), N);
+    drop(f.rt);
+}
+
 /// An SQLite log moved to PostgreSQL with `crier migrate` carries on where
 /// it stopped: nothing is posted again, new articles follow in order.
 #[test]
@@ -205,7 +313,8 @@ fn a_migrated_log_posts_nothing_twice() {
     };
     let f = Fakes::start();
     f.fast_limits();
-    f.feeds.set("/feed.xml", Route::feed(rss(&numbered("m", 20))));
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("m", 20))));
     let ws = Workspace::new();
     ws.write("config.toml", &f.config(""));
     let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
@@ -218,18 +327,27 @@ fn a_migrated_log_posts_nothing_twice() {
     let out = ws.crier(&["migrate", "--from", "crier.db", "--to", &pg.url]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(stdout_of(&out).contains("copied"), "{}", stdout_of(&out));
-    assert!(stderr_of(&out).contains("deliveries: "), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("deliveries: "),
+        "{}",
+        stderr_of(&out)
+    );
     // A second copy into the now non-empty database is refused.
     let again = ws.crier(&["migrate", "--from", "crier.db", "--to", &pg.url]);
     assert_eq!(again.status.code(), Some(1), "{}", stderr_of(&again));
-    assert!(stderr_of(&again).contains("error: "), "{}", stderr_of(&again));
+    assert!(
+        stderr_of(&again).contains("error: "),
+        "{}",
+        stderr_of(&again)
+    );
 
     // Now on PostgreSQL, with two new articles.
     ws.write(
         "config.toml",
         &format!("{}{}", storage_section(&pg.url), f.config("")),
     );
-    f.feeds.set("/feed.xml", Route::feed(rss(&numbered("m", 22))));
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("m", 22))));
     let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
     run.wait_for("the two new articles", Duration::from_secs(60), |_, _| {
         all_shown(&f, 22)
@@ -256,7 +374,10 @@ fn an_unreachable_database_is_a_clear_error_without_the_password() {
     let check = ws.crier(&["check"]);
     assert!(check.status.success(), "{}", stderr_of(&check));
     let text = stdout_of(&check);
-    assert!(text.contains("database: postgres://crier:***@127.0.0.1:1/crier"), "{text}");
+    assert!(
+        text.contains("database: postgres://crier:***@127.0.0.1:1/crier"),
+        "{text}"
+    );
     assert!(!text.contains("hunter2secret"));
 
     let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
@@ -271,7 +392,10 @@ fn an_unreachable_database_is_a_clear_error_without_the_password() {
     std::thread::sleep(Duration::from_millis(100));
     let err = run.stderr();
     assert_eq!(status.code(), Some(1), "{err}");
-    assert!(err.contains("error: cannot open the PostgreSQL database"), "{err}");
+    assert!(
+        err.contains("error: cannot open the PostgreSQL database"),
+        "{err}"
+    );
     assert!(!err.contains("hunter2secret"), "{err}");
 
     // Both `path` and `url`: a config error at the key.
@@ -281,5 +405,9 @@ fn an_unreachable_database_is_a_clear_error_without_the_password() {
     );
     let bad = ws.crier(&["check"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr_of(&bad).contains("storage.url"), "{}", stderr_of(&bad));
+    assert!(
+        stderr_of(&bad).contains("storage.url"),
+        "{}",
+        stderr_of(&bad)
+    );
 }
