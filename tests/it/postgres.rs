@@ -304,6 +304,64 @@ fn an_instance_that_lost_the_database_to_another_stands_down() {
     drop(f.rt);
 }
 
+/// The database connection is cut again and again under a running
+/// instance (a server restart, a proxy dropping idle sessions): each call
+/// that meets the cut is retried on a new session, the instance keeps its
+/// lock (nobody else wants it) and goes on, and every article still
+/// reaches every target once, in order.
+#[test]
+fn cut_connections_pause_deliveries_and_lose_nothing() {
+    let Some(pg) = PgSchema::create("cut_connections") else {
+        return;
+    };
+    const N: usize = 60;
+    let f = Fakes::start();
+    f.fast_limits();
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("c", N))));
+    let ws = Workspace::new();
+    let app = format!("crier_{}", pg.name);
+    let url = format!("{}&application_name={app}", pg.url);
+    ws.write(
+        "config.toml",
+        &format!("{}{}", storage_section(&url), f.config("")),
+    );
+    let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
+    run.wait_for("a first delivery", Duration::from_secs(30), |_, _| {
+        f.shown().values().any(|v| !v.is_empty())
+    });
+    let mut admin = postgres::Client::connect(&pg.url, postgres::NoTls).expect("connect");
+    let mut cuts = 0;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !all_shown(&f, N) {
+        assert!(
+            Instant::now() < deadline,
+            "not everything was delivered\n{}",
+            run.stderr()
+        );
+        if let Ok(Some(status)) = run.child.try_wait() {
+            panic!("crier exited: {status}\n{}", run.stderr());
+        }
+        if cuts < 6 {
+            let n = admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                    &[&app],
+                )
+                .expect("terminate");
+            cuts += usize::from(n > 0);
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert!(cuts >= 3, "the test cut the connection only {cuts} times");
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, _, err) = run.terminate();
+    assert!(status.success(), "{err}");
+    assert!(!err.contains("stands down"), "{err}");
+    check_once_in_order(&f, &pg.store(), N);
+    drop(f.rt);
+}
+
 /// An SQLite log moved to PostgreSQL with `crier migrate` carries on where
 /// it stopped: nothing is posted again, new articles follow in order.
 #[test]
