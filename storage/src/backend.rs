@@ -44,6 +44,9 @@ pub(crate) struct Pg {
     /// session after a lost connection must take it again before anything
     /// else, or fail.
     instance_lock: bool,
+    /// The server process of the current session (what `NOTIFY` names as
+    /// the sender), asked at each connect.
+    pid: Option<i32>,
 }
 
 /// The session advisory lock one active Crier holds per database (schema).
@@ -361,6 +364,7 @@ impl Pg {
             stmts: HashMap::new(),
             in_tx: false,
             instance_lock: false,
+            pid: None,
         };
         pg.client()?;
         Ok(pg)
@@ -381,6 +385,11 @@ impl Pg {
                     reason: crate::errors::describe_pg(&e),
                 })?;
             self.client = Some(c);
+            self.pid = self
+                .client
+                .as_mut()
+                .and_then(|c| c.query_one("SELECT pg_backend_pid()", &[]).ok())
+                .and_then(|r| r.try_get::<_, i32>(0).ok());
             if self.instance_lock {
                 let relocked = self
                     .client
@@ -565,6 +574,18 @@ impl Conn {
             conn: self,
             open: true,
         })
+    }
+
+    /// PostgreSQL: the server process of the current session, and the
+    /// settings to open a listening session beside it.
+    pub(crate) fn pg_session(&self) -> Option<(Option<i32>, postgres::Config)> {
+        match self {
+            Conn::Sqlite(_) => None,
+            Conn::Pg(pg) => {
+                let pg = pg.borrow();
+                Some((pg.pid, pg.config.clone()))
+            }
+        }
     }
 
     /// Take this database's instance lock for the session (SQLite: the

@@ -509,3 +509,60 @@ fn a_reconnect_takes_the_instance_lock_again_or_stands_down() {
         .collect();
     assert!(!names.contains(&"late".to_string()), "{names:?}");
 }
+
+#[test]
+fn a_listener_hears_other_sessions_changes_but_not_its_own() {
+    use crate::Change;
+    let Some(db) = PgSchema::create() else { return };
+    let mut daemon = db.open();
+    let mut heard = daemon.change_listener().expect("PostgreSQL listens");
+    let wait = std::time::Duration::from_millis(300);
+    let own = daemon.session_pid();
+    assert!(own.is_some());
+    assert_eq!(heard.wait(wait, own).expect("connect"), Change::Reconnected);
+    assert_eq!(heard.wait(wait, own).expect("quiet"), Change::Quiet);
+    // The store's own writes are not news.
+    daemon
+        .set_target_paused("tg", Some("by the daemon"), 1)
+        .expect("pause");
+    assert_eq!(heard.wait(wait, own).expect("own"), Change::Quiet);
+    // Another process's are, at once.
+    let mut cli = db.open();
+    cli.set_target_paused("tg", None, 2).expect("resume");
+    let t = std::time::Instant::now();
+    assert_eq!(
+        heard
+            .wait(std::time::Duration::from_secs(5), own)
+            .expect("other"),
+        Change::Changed
+    );
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        t.elapsed()
+    );
+    // A cut listening session reconnects and says so.
+    let pid: i64 = cli
+        .conn
+        .query_one(
+            "SELECT CAST(pid AS BIGINT) AS pid FROM pg_stat_activity WHERE query = 'LISTEN \"crier_' || left(md5(current_schema()), 16) || '\"'",
+            params![],
+            |r| r.get("pid"),
+        )
+        .expect("the listener's session");
+    terminate(&db, pid);
+    let mut saw = Vec::new();
+    for _ in 0..3 {
+        match heard.wait(wait, own) {
+            Ok(c) => saw.push(c),
+            Err(e) => assert!(e.is_transient(), "{e}"),
+        }
+    }
+    assert!(saw.contains(&Change::Reconnected), "{saw:?}");
+    assert!(
+        Store::open_in_memory()
+            .expect("sqlite")
+            .change_listener()
+            .is_none()
+    );
+}

@@ -163,6 +163,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         updated_at    INTEGER NOT NULL
     );
     "#,
+    // v4: PostgreSQL only (change notifications, see `notify.rs`); SQLite
+    // tells other processes' commits by `PRAGMA data_version`.
+    "",
 ];
 
 /// Apply every migration newer than the database's version.
@@ -322,6 +325,22 @@ pub(crate) const PG_MIGRATIONS: &[&str] = &[
         reason        TEXT COLLATE "C",
         updated_at    BIGINT NOT NULL
     );
+    "#,
+    // v4: every statement that changes deliveries or targets' state
+    // notifies the schema's channel (delivered at commit, once per
+    // transaction and channel), so idle instances and workers wake at once
+    // when another process queues, retries, retracts or pauses.
+    r#"
+    CREATE FUNCTION crier_notify_change() RETURNS trigger LANGUAGE plpgsql AS $body$
+    BEGIN
+        PERFORM pg_notify('crier_' || left(md5(current_schema()), 16), '');
+        RETURN NULL;
+    END
+    $body$;
+    CREATE TRIGGER crier_deliveries_changed AFTER INSERT OR UPDATE OR DELETE ON deliveries
+        FOR EACH STATEMENT EXECUTE FUNCTION crier_notify_change();
+    CREATE TRIGGER crier_targets_changed AFTER INSERT OR UPDATE OR DELETE ON targets_state
+        FOR EACH STATEMENT EXECUTE FUNCTION crier_notify_change();
     "#,
 ];
 

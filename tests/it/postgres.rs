@@ -362,6 +362,52 @@ fn cut_connections_pause_deliveries_and_lose_nothing() {
     drop(f.rt);
 }
 
+/// A change made by another process (`crier retract` here) reaches the
+/// running instance through PostgreSQL's `NOTIFY` at once, not at the
+/// workers' next recheck.
+#[test]
+fn a_retraction_from_the_command_line_is_carried_out_at_once() {
+    let Some(pg) = PgSchema::create("notify") else {
+        return;
+    };
+    const N: usize = 3;
+    let f = Fakes::start();
+    f.fast_limits();
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("n", N))));
+    let ws = Workspace::new();
+    // Idle workers look at their queue again only every 30 s.
+    let config = f
+        .config("")
+        .replace("recheck = \"500ms\"", "recheck = \"30s\"");
+    assert!(config.contains("recheck = \"30s\""));
+    ws.write(
+        "config.toml",
+        &format!("{}{config}", storage_section(&pg.url)),
+    );
+    let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
+    run.wait_for("every delivery", Duration::from_secs(60), |_, _| {
+        all_shown(&f, N)
+    });
+    // Let the workers go idle.
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = ws.crier(&["retract", "https://news.example/n-2"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let asked = Instant::now();
+    run.wait_for("the retraction", Duration::from_secs(20), |_, _| {
+        !f.shown()["dc"].contains(&story(2))
+    });
+    let took = asked.elapsed();
+    eprintln!("retraction carried out {took:?} after the command");
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?}: not woken by NOTIFY"
+    );
+    let (status, _, err) = run.terminate();
+    assert!(status.success(), "{err}");
+    drop(f.rt);
+}
+
 /// An SQLite log moved to PostgreSQL with `crier migrate` carries on where
 /// it stopped: nothing is posted again, new articles follow in order.
 #[test]
