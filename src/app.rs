@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::dblocation::DbLocation;
 use crate::engine::Engine;
+use crate::instances::Me;
 use crate::poller::Poller;
 use crate::sources::{Fetcher, FetcherConfig};
 use crate::supervise::supervise;
@@ -36,19 +37,23 @@ const STANDBY_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 /// work need leases first. Blocking; `None` when `shutdown` came first.
 fn open_locked(
     location: &DbLocation,
+    me: &Me,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<(InstanceLock, Store)>> {
-    let Some((lock, mut store)) = lock_and_open(location, shutdown)? else {
+    let Some((lock, mut store)) = lock_and_open(location, me, shutdown)? else {
         return Ok(None);
     };
     store
         .check_writable()
         .with_context(|| format!("the database {location} does not take writes"))?;
+    me.become_active(&mut store)
+        .with_context(|| format!("cannot record this instance in {location}"))?;
     Ok(Some((lock, store)))
 }
 
 fn lock_and_open(
     location: &DbLocation,
+    me: &Me,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<(InstanceLock, Store)>> {
     match location {
@@ -73,8 +78,14 @@ fn lock_and_open(
                     tracing::warn!(database = %url, "another crier is running on this database: waiting as a standby (two active instances would post twice)");
                     said = true;
                 }
+                // Listed as a standby (`crier status`); a failed beat is
+                // only a missing line there.
+                if let Err(e) = me.beat(&mut store, "standby") {
+                    tracing::debug!(error = %e, "cannot record the standby's heartbeat");
+                }
                 for _ in 0..20 {
                     if shutdown.is_cancelled() {
+                        let _ = me.forget(&mut store);
                         return Ok(None);
                     }
                     std::thread::sleep(STANDBY_RETRY / 20);
@@ -109,9 +120,10 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     let shutdown = outer.child_token();
     let cfg = Arc::new(cfg);
     let location = cfg.db_location();
+    let me = Me::new();
     let (lock, store) = {
-        let (location, shutdown) = (location.clone(), shutdown.clone());
-        match tokio::task::spawn_blocking(move || open_locked(&location, &shutdown))
+        let (location, shutdown, me) = (location.clone(), shutdown.clone(), me.clone());
+        match tokio::task::spawn_blocking(move || open_locked(&location, &me, &shutdown))
             .await
             .context("opening the database")??
         {
@@ -259,6 +271,16 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     ));
 
     frontends.spawn(supervise(
+        "heartbeat",
+        "instance".into(),
+        alerts.clone(),
+        shutdown.clone(),
+        {
+            let (db, sd, me) = (db.clone(), shutdown.clone(), me.clone());
+            move || me.clone().run_active(db.clone(), sd.clone())
+        },
+    ));
+    frontends.spawn(supervise(
         "wake-up watcher",
         "wakeup".into(),
         alerts.clone(),
@@ -341,6 +363,12 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
         workers.abort_all();
         watchers.abort_all();
         listening.abort_all();
+    }
+    if !stood_down.is_cancelled() {
+        let m = me.clone();
+        if let Err(e) = db.call(move |s| m.forget(s)).await {
+            tracing::debug!(error = %e, "cannot remove this instance from the list");
+        }
     }
     drop(engine);
     drop(poller);

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod faults;
 pub mod fetch_slots;
 pub mod http;
+pub mod instances;
 pub mod intake;
 pub mod lock;
 pub mod opml;

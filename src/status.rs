@@ -50,6 +50,8 @@ pub struct Summary {
     pub alerts: Vec<(String, i64, String)>,
     /// Deliveries sent per hour, the last 24 hours, oldest first.
     pub sent_per_hour: Vec<u64>,
+    /// The instances on this database (the active one first).
+    pub instances: Vec<crier_storage::InstanceRow>,
 }
 
 /// Why a delivery is where it is (what `/why` says): the filter or skip
@@ -158,6 +160,7 @@ impl Summary {
             })?,
             alerts: store.open_alerts()?,
             sent_per_hour: store.sent_per_hour(now, 24)?,
+            instances: store.instances()?,
         })
     }
 
@@ -207,6 +210,10 @@ impl Summary {
         }
         let total: u64 = self.sent_per_hour.iter().sum();
         s.push_str(&format!("Delivered in the last 24 h: {total}\n"));
+        s.push_str(&format!("Instances ({}):\n", self.instances.len()));
+        for i in &self.instances {
+            s.push_str(&format!("  {}\n", crate::instances::describe(i, now)));
+        }
         s.push_str(&format!("Open alerts ({}):\n", self.alerts.len()));
         for (_, at, msg) in &self.alerts {
             s.push_str(&format!("  {}  {}\n", ago(Some(*at)), one_line(msg)));

@@ -217,6 +217,23 @@ pub fn render(s: &Summary, trend: &[u64], csrf: &str, done: Option<&str>, now: i
                             }
                         }
                     } }
+                    h2 { "Instances (" (s.instances.len()) ")" }
+                    div.wrap { table #instances {
+                        thead { tr { th { "Role" } th { "Host" } th { "PID" } th { "Version" } th { "Started" } th { "Last seen" } } }
+                        tbody {
+                            @for i in &s.instances {
+                                @let gone = i.role == "gone" || now - i.seen_at > crate::instances::GONE_AFTER_MS;
+                                tr data-instance=(i.id) {
+                                    td class=(if gone { "bad" } else if i.role == "active" { "ok" } else { "" }) { (i.role) @if gone && i.role != "gone" { " (gone?)" } }
+                                    td { (i.host) }
+                                    td { (i.pid) }
+                                    td { (i.version) }
+                                    td { (when(now, Some(i.started_at))) }
+                                    td { (when(now, Some(i.seen_at))) }
+                                }
+                            }
+                        }
+                    } }
                     h2 { "Recent deliveries" }
                     div.wrap { table #recent {
                         thead { tr { th { "#" } th { "Target" } th { "State" } th { "Article" } th { "Why" } th { "When" } } }

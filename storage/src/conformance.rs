@@ -566,3 +566,43 @@ fn a_listener_hears_other_sessions_changes_but_not_its_own() {
             .is_none()
     );
 }
+
+#[test]
+fn instances_beat_change_role_and_are_forgotten() {
+    crate::testdb::each(|mut s| {
+        let row = |id: &str, role: &str, started: i64, seen: i64| crate::InstanceRow {
+            id: id.into(),
+            host: "h".into(),
+            pid: 7,
+            role: role.into(),
+            version: "1".into(),
+            started_at: started,
+            seen_at: seen,
+        };
+        s.heartbeat(&row("a", "active", 1, 10)).expect("a");
+        s.heartbeat(&row("b", "standby", 2, 10)).expect("b");
+        s.heartbeat(&row("old", "standby", 0, 3)).expect("old");
+        let ids = |s: &Store| -> Vec<(String, String)> {
+            s.instances()
+                .expect("instances")
+                .into_iter()
+                .map(|r| (r.id, r.role))
+                .collect()
+        };
+        assert_eq!(ids(&s)[0], ("a".into(), "active".into()));
+        // b takes over: its role changes, its start does not.
+        s.heartbeat(&row("b", "active", 99, 20)).expect("b active");
+        let b = s.instances().expect("i").into_iter().find(|r| r.id == "b");
+        assert_eq!(
+            b.map(|r| (r.role, r.started_at, r.seen_at)),
+            Some(("active".into(), 2, 20))
+        );
+        s.claim_active("b").expect("claim");
+        assert!(
+            ids(&s).contains(&("a".into(), "gone".into())),
+            "a died holding the lock"
+        );
+        s.forget_instance("a", 5).expect("forget");
+        assert_eq!(ids(&s), vec![("b".into(), "active".into())]);
+    });
+}

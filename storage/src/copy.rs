@@ -10,6 +10,11 @@ use crate::*;
 /// its order, and whether `id` is drawn from a sequence (PostgreSQL: the
 /// sequence is moved past the copied ids). A new table or column in a
 /// migration belongs here too (`copy_covers_every_table_and_column`).
+/// Tables that describe the running processes, not the log: a copy starts
+/// without them.
+#[cfg(test)]
+pub(crate) const NOT_COPIED: &[&str] = &["instances"];
+
 pub(crate) const TABLES: &[(&str, &[&str], &str, bool)] = &[
     (
         "feeds_state",
@@ -308,6 +313,7 @@ mod tests {
             })
             .expect("tables");
         let mut ours: Vec<String> = TABLES.iter().map(|t| t.0.to_string()).collect();
+        ours.extend(NOT_COPIED.iter().map(|t| t.to_string()));
         ours.sort();
         assert_eq!(tables, ours);
         for (table, cols, ..) in TABLES {

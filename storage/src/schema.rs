@@ -166,6 +166,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // v4: PostgreSQL only (change notifications, see `notify.rs`); SQLite
     // tells other processes' commits by `PRAGMA data_version`.
     "",
+    // v5: the instances running on this database and their role (`active`
+    // or `standby`), with a heartbeat; not copied by `crier migrate`.
+    r#"
+    CREATE TABLE instances (
+        id         TEXT PRIMARY KEY,
+        host       TEXT NOT NULL,
+        pid        INTEGER NOT NULL,
+        role       TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        seen_at    INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Apply every migration newer than the database's version.
@@ -341,6 +354,18 @@ pub(crate) const PG_MIGRATIONS: &[&str] = &[
         FOR EACH STATEMENT EXECUTE FUNCTION crier_notify_change();
     CREATE TRIGGER crier_targets_changed AFTER INSERT OR UPDATE OR DELETE ON targets_state
         FOR EACH STATEMENT EXECUTE FUNCTION crier_notify_change();
+    "#,
+    // v5
+    r#"
+    CREATE TABLE instances (
+        id         TEXT COLLATE "C" PRIMARY KEY,
+        host       TEXT COLLATE "C" NOT NULL,
+        pid        BIGINT NOT NULL,
+        role       TEXT COLLATE "C" NOT NULL,
+        version    TEXT COLLATE "C" NOT NULL,
+        started_at BIGINT NOT NULL,
+        seen_at    BIGINT NOT NULL
+    );
     "#,
 ];
 

@@ -155,6 +155,18 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
         !standby.stderr().contains("resolved deliveries"),
         "a standby does nothing"
     );
+    // Both are listed, with their roles.
+    let status = stdout_of(&ws.crier(&["status"]));
+    assert!(status.contains("Instances (2):"), "{status}");
+    for (who, role) in [(&active, "active "), (&standby, "standby ")] {
+        let pid = format!("pid {}", who.child.id());
+        assert!(
+            status
+                .lines()
+                .any(|l| l.contains(&pid) && l.trim_start().starts_with(role)),
+            "{pid} as {role}: {status}"
+        );
+    }
 
     let mut takeovers = Vec::new();
     for round in 0..4 {
@@ -196,6 +208,11 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
     let (status, _, err) = active.terminate();
     assert!(status.success(), "{err}");
     check_once_in_order(&f, &pg.store(), N);
+    // The killed ones are listed as died while active; the stopped ones
+    // left the list.
+    let status = stdout_of(&ws.crier(&["status"]));
+    assert!(status.contains("Instances (4):"), "{status}");
+    assert_eq!(status.matches("died while active").count(), 4, "{status}");
     // The standby retries every 2 s; the lock is free as soon as the
     // killed process's connection closes.
     let worst = takeovers.iter().max().copied().unwrap_or_default();
