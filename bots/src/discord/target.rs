@@ -10,60 +10,31 @@
 //! Message references ([`MessageRef::id`]) are `channel:message` for bot
 //! messages and `message` or `message@thread` for webhook messages (what
 //! the edit and delete calls need).
+//!
+//! This file: the [`Target`] impl and the calls. `payload.rs` builds the
+//! JSON bodies, `errors.rs` classifies Discord's answers.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use serenity::model::channel::MessageFlags;
 use tokio::time::Instant;
 use url::Url;
 
 use super::rest::{CreatedMessage, RestClient, RestError, Webhook};
-use crate::format::discord::{self as fmt_discord, CONTENT_LIMIT, DiscordMessage};
+use crate::format::discord::{self as fmt_discord, DiscordMessage};
 use crate::format::{FeedFormat, TargetFormat};
 use crate::model::Post;
 use crate::target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
 
+mod errors;
+mod payload;
+
+pub use payload::{NONCE_LIMIT, THREAD_NAME_LIMIT, nonce, thread_name};
+
 /// Crossposts Discord allows per announcement channel and hour.
 pub const CROSSPOSTS_PER_HOUR: usize = 10;
-/// Longest forum thread name.
-pub const THREAD_NAME_LIMIT: usize = 100;
-/// Longest `nonce`.
-pub const NONCE_LIMIT: usize = 25;
-
-/// Discord JSON error codes that make a target unusable until someone
-/// fixes the channel, the webhook, the bot's permissions or the config:
-/// every further post would fail the same way.
-const GONE_CODES: &[(u64, &str)] = &[
-    (10003, "the channel was deleted or the id is wrong"),
-    (10004, "the bot is not in that server"),
-    (10015, "the webhook was deleted"),
-    (50001, "the bot cannot see the channel"),
-    (
-        50013,
-        "the bot lacks a permission there (View Channel, Send Messages, Embed Links)",
-    ),
-    (50027, "the webhook URL's token is wrong"),
-    (
-        50008,
-        "the channel is not a text channel (a forum needs a webhook with `forum = true`)",
-    ),
-    (
-        220001,
-        "the webhook posts to a forum channel: set `forum = true` or `thread_id`",
-    ),
-    (
-        220002,
-        "a forum webhook takes `forum` or `thread_id`, not both",
-    ),
-    (
-        220003,
-        "`forum = true` but the webhook's channel is not a forum",
-    ),
-    (40067, "the forum requires a tag: set `applied_tags`"),
-];
 
 /// Per-target posting options (from the target's config section).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,72 +165,6 @@ impl DiscordTarget {
 
     fn is_webhook(&self) -> bool {
         matches!(self.dest, Dest::Webhook { .. })
-    }
-
-    /// The request body: the formatter's message plus the target's rules.
-    fn body(&self, m: &DiscordMessage, op: Op, extra: &Map<String, Value>) -> Value {
-        let mut o = match serde_json::to_value(m) {
-            Ok(Value::Object(o)) => o,
-            _ => Map::new(),
-        };
-        // The role is pinged by a post's first message only.
-        let role = self
-            .opts
-            .ping_role
-            .filter(|_| !extra.contains_key("part_index"));
-        let content = with_role_ping(m.content.as_deref(), role);
-        match (op, content) {
-            (_, Some(c)) => {
-                o.insert("content".into(), Value::String(c));
-            }
-            (Op::Edit, None) => {
-                o.insert("content".into(), Value::String(String::new()));
-            }
-            _ => {}
-        }
-        if op == Op::Edit {
-            // An edit replaces the message: clear what the new form lacks.
-            o.entry("embeds").or_insert_with(|| json!([]));
-            o.entry("components").or_insert_with(|| json!([]));
-        }
-        o.insert(
-            "allowed_mentions".into(),
-            match role {
-                Some(r) => json!({"parse": [], "roles": [r.to_string()]}),
-                None => json!({"parse": []}),
-            },
-        );
-        let suppress = self.opts.suppress_embeds && m.embeds.is_empty();
-        let mut flags = MessageFlags::empty();
-        if suppress {
-            flags |= MessageFlags::SUPPRESS_EMBEDS;
-        }
-        // Only SUPPRESS_EMBEDS can be changed by an edit.
-        if self.opts.silent && op == Op::Send {
-            flags |= MessageFlags::SUPPRESS_NOTIFICATIONS;
-        }
-        if !flags.is_empty() {
-            o.insert("flags".into(), json!(flags.bits()));
-        }
-        if op == Op::Send && self.is_webhook() {
-            if let Some(u) = &self.opts.username {
-                o.insert("username".into(), json!(u));
-            }
-            if let Some(a) = &self.opts.avatar_url {
-                o.insert("avatar_url".into(), json!(a));
-            }
-            if self.opts.forum {
-                if let Some(n) = extra.get("thread_name") {
-                    o.insert("thread_name".into(), n.clone());
-                }
-                if !self.opts.applied_tags.is_empty() {
-                    let tags: Vec<String> =
-                        self.opts.applied_tags.iter().map(u64::to_string).collect();
-                    o.insert("applied_tags".into(), json!(tags));
-                }
-            }
-        }
-        Value::Object(o)
     }
 
     async fn create(
@@ -412,115 +317,6 @@ impl DiscordTarget {
         }
     }
 
-    fn report_guard(&self, e: &RestError) {
-        if self.rest.limiter().take_guard_report() {
-            *self.alert.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
-                "Discord's invalid-request guard tripped ({e}): every Discord request waits. Check the disabled targets and the bot's permissions."
-            ));
-            tracing::error!(target_name = %self.name, error = %e, "Discord invalid-request guard tripped: every Discord request waits (Discord bans an IP at 10,000 invalid requests in 10 minutes); check the disabled targets and the bot's permissions");
-        }
-    }
-
-    /// Classify a failed call for the engine; every text is scrubbed of
-    /// secrets.
-    fn classify(&self, e: RestError, op: Op) -> DeliveryError {
-        self.classify_raw(e, op).scrubbed()
-    }
-
-    fn classify_raw(&self, e: RestError, op: Op) -> DeliveryError {
-        match e {
-            RestError::Guard { wait, .. } => {
-                self.report_guard(&e);
-                DeliveryError::RateLimited {
-                    retry_after: wait.max(Duration::from_secs(1)),
-                }
-            }
-            RestError::Busy { wait } => DeliveryError::RateLimited { retry_after: wait },
-            RestError::Network {
-                sent: false,
-                message,
-            } => DeliveryError::Transient(format!("network error: {message}")),
-            RestError::Network { sent: true, .. } | RestError::Decode(_) => {
-                DeliveryError::Ambiguous(e.to_string())
-            }
-            RestError::Status {
-                status,
-                code,
-                retry_after,
-                ..
-            } => {
-                let text = e.to_string();
-                if status == 429 {
-                    return DeliveryError::RateLimited {
-                        retry_after: Duration::from_secs_f64(
-                            retry_after
-                                .filter(|r| r.is_finite() && *r >= 0.0)
-                                .unwrap_or(1.0)
-                                .min(86_400.0),
-                        ),
-                    };
-                }
-                if let Some(c) = code
-                    && let Some((_, why)) = GONE_CODES.iter().find(|(k, _)| *k == c)
-                {
-                    return DeliveryError::TargetGone(format!("{text} ({why})"));
-                }
-                if code == Some(10008) && op != Op::Send {
-                    return DeliveryError::MessageGone(text);
-                }
-                match status {
-                    401 => DeliveryError::TargetGone(format!(
-                        "{text} (the bot token or the webhook URL was rejected)"
-                    )),
-                    403 => DeliveryError::TargetGone(text),
-                    404 | 405 if code.unwrap_or(0) == 0 => DeliveryError::TargetGone(format!(
-                        "{text} (no such API route: is [discord] api_url right?)"
-                    )),
-                    // A gateway timeout: the request may have been applied.
-                    504 if op == Op::Send => DeliveryError::Ambiguous(text),
-                    500..=599 | 408 => DeliveryError::Transient(text),
-                    _ => DeliveryError::Rejected(text),
-                }
-            }
-        }
-    }
-
-    fn read(part: &Part) -> Result<(DiscordMessage, Map<String, Value>), DeliveryError> {
-        let m = DiscordMessage::from_payload(&part.payload).ok_or_else(|| {
-            DeliveryError::Rejected("the stored part is not a Discord message".into())
-        })?;
-        let mut extra = Map::new();
-        for k in ["thread_name", "part_index"] {
-            if let Some(v) = part.payload.get(k) {
-                extra.insert(k.into(), v.clone());
-            }
-        }
-        Ok((m, extra))
-    }
-
-    fn invalid_form_body(&self, e: &RestError, ctx: &SendCtx, what: &str) -> Option<String> {
-        let RestError::Status {
-            code: Some(50035),
-            errors,
-            ..
-        } = e
-        else {
-            return None;
-        };
-        let errors = errors
-            .as_ref()
-            .map(Value::to_string)
-            .unwrap_or_else(|| "{}".into());
-        tracing::error!(
-            target_name = %self.name,
-            article = %ctx.article,
-            delivery = ctx.delivery_id,
-            errors = %errors,
-            "Discord rejected the {what} (50035 Invalid Form Body): a formatter bug; resending it in the minimal form"
-        );
-        Some(errors)
-    }
-
     /// Test hook: how many crossposts the hourly budget counts now.
     pub fn crossposts_this_hour(&self) -> usize {
         self.crossposts
@@ -528,94 +324,6 @@ impl DiscordTarget {
             .unwrap_or_else(|p| p.into_inner())
             .len()
     }
-}
-
-/// `content` with the role mention in front (cut to fit 2000).
-fn with_role_ping(content: Option<&str>, role: Option<u64>) -> Option<String> {
-    let Some(role) = role else {
-        return content.map(str::to_string);
-    };
-    let mention = format!("<@&{role}>");
-    let Some(c) = content.filter(|c| !c.trim().is_empty()) else {
-        return Some(mention);
-    };
-    let room = CONTENT_LIMIT.saturating_sub(utf16_len(&mention) + 1);
-    Some(format!("{mention}\n{}", cut_utf16(c, room)))
-}
-
-fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
-/// At most `max` UTF-16 units, ending with `…` when cut.
-fn cut_utf16(s: &str, max: usize) -> String {
-    if utf16_len(s) <= max {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut n = 0;
-    for ch in s.chars() {
-        if n + ch.len_utf16() + 1 > max {
-            break;
-        }
-        n += ch.len_utf16();
-        out.push(ch);
-    }
-    // A cut between a backslash and the character it escapes would leave
-    // a dangling escape.
-    if out.ends_with('\\') {
-        out.pop();
-    }
-    out.push('…');
-    out
-}
-
-/// The forum thread name for a post: its title on one line, ≤ 100
-/// characters.
-pub fn thread_name(post: &Post) -> String {
-    let one_line = post
-        .label()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let one_line = if one_line.is_empty() {
-        "New post".to_string()
-    } else {
-        one_line
-    };
-    if one_line.chars().count() <= THREAD_NAME_LIMIT {
-        return one_line;
-    }
-    let mut s: String = one_line.chars().take(THREAD_NAME_LIMIT - 1).collect();
-    s = s.trim_end().to_string();
-    s.push('…');
-    s
-}
-
-/// The `nonce` of a bot message: the delivery row id (one row per part,
-/// stable across retries and restarts) plus a hash of the message, ≤ 25
-/// characters. The hash keeps a recreated database's row 1 from matching
-/// another post's nonce within Discord's de-duplication window.
-pub fn nonce(delivery_id: i64, m: &DiscordMessage) -> String {
-    let text = serde_json::to_string(m).unwrap_or_default();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut id = delivery_id.unsigned_abs();
-    let mut digits = Vec::new();
-    loop {
-        let d = (id % 36) as u32;
-        digits.push(char::from_digit(d, 36).unwrap_or('0'));
-        id /= 36;
-        if id == 0 {
-            break;
-        }
-    }
-    let id: String = digits.into_iter().rev().collect();
-    let n = format!("c{id}.{:010x}", h & 0xff_ffff_ffff);
-    n.chars().take(NONCE_LIMIT).collect()
 }
 
 #[async_trait::async_trait]
@@ -806,7 +514,7 @@ mod tests {
     use super::*;
     use crate::discord::ratelimit::Settings;
 
-    fn rest() -> Arc<RestClient> {
+    pub(super) fn rest() -> Arc<RestClient> {
         Arc::new(
             RestClient::new(
                 &Url::parse("http://127.0.0.1:9/api").expect("url"),
@@ -818,11 +526,11 @@ mod tests {
         )
     }
 
-    fn bot(opts: DiscordOptions) -> DiscordTarget {
+    pub(super) fn bot(opts: DiscordOptions) -> DiscordTarget {
         DiscordTarget::bot("b", TargetFormat::default(), rest(), 123, opts)
     }
 
-    fn hook_with(format: TargetFormat, opts: DiscordOptions) -> DiscordTarget {
+    pub(super) fn hook_with(format: TargetFormat, opts: DiscordOptions) -> DiscordTarget {
         let url = Url::parse(
             "https://discord.com/api/webhooks/123456789012345678/SECRET-webhook-token_0123456789",
         )
@@ -830,11 +538,11 @@ mod tests {
         DiscordTarget::webhook("w", format, rest(), &url, opts).expect("hook")
     }
 
-    fn hook(opts: DiscordOptions) -> DiscordTarget {
+    pub(super) fn hook(opts: DiscordOptions) -> DiscordTarget {
         hook_with(TargetFormat::default(), opts)
     }
 
-    fn status(status: u16, code: Option<u64>) -> RestError {
+    pub(super) fn status(status: u16, code: Option<u64>) -> RestError {
         RestError::Status {
             status,
             code,
@@ -843,134 +551,6 @@ mod tests {
             retry_after: None,
             global: false,
         }
-    }
-
-    #[test]
-    fn nonces_fit_and_are_stable() {
-        let m = DiscordMessage {
-            content: Some("x".into()),
-            ..Default::default()
-        };
-        let n = nonce(i64::MAX, &m);
-        assert!(n.chars().count() <= NONCE_LIMIT, "{n}");
-        assert_eq!(n, nonce(i64::MAX, &m), "stable across retries");
-        assert_ne!(nonce(1, &m), nonce(2, &m), "one per delivery row");
-        let other = DiscordMessage {
-            content: Some("y".into()),
-            ..Default::default()
-        };
-        assert_ne!(nonce(1, &m), nonce(1, &other));
-        assert!(nonce(1, &m).starts_with("c1."));
-    }
-
-    #[test]
-    fn mentions_flags_and_role_pings() {
-        let plain = DiscordMessage {
-            content: Some("@\u{200B}everyone news".into()),
-            ..Default::default()
-        };
-        let t = bot(DiscordOptions {
-            silent: true,
-            suppress_embeds: true,
-            ..Default::default()
-        });
-        let b = t.body(&plain, Op::Send, &Map::new());
-        assert_eq!(b["allowed_mentions"], json!({"parse": []}));
-        assert_eq!(b["flags"], json!((1 << 12) | (1 << 2)));
-        // An edit may change SUPPRESS_EMBEDS only.
-        let b = t.body(&plain, Op::Edit, &Map::new());
-        assert_eq!(b["flags"], json!(1 << 2));
-        assert_eq!(b["embeds"], json!([]));
-
-        // Our own embed is never suppressed.
-        let embed = DiscordMessage {
-            embeds: vec![Default::default()],
-            ..Default::default()
-        };
-        let b = t.body(&embed, Op::Send, &Map::new());
-        assert_eq!(b["flags"], json!(1 << 12));
-
-        let t = bot(DiscordOptions {
-            ping_role: Some(42),
-            ..Default::default()
-        });
-        let b = t.body(&embed, Op::Send, &Map::new());
-        assert_eq!(b["content"], json!("<@&42>"));
-        assert_eq!(b["allowed_mentions"], json!({"parse": [], "roles": ["42"]}));
-        assert!(b.get("flags").is_none());
-        let long = DiscordMessage {
-            content: Some("é".repeat(2000)),
-            ..Default::default()
-        };
-        let b = t.body(&long, Op::Send, &Map::new());
-        let c = b["content"].as_str().unwrap_or("");
-        assert!(c.starts_with("<@&42>\n"));
-        assert!(c.encode_utf16().count() <= CONTENT_LIMIT);
-    }
-
-    #[test]
-    fn webhook_bodies_and_forum_threads() {
-        let full = TargetFormat {
-            mode: crate::format::Mode::Full,
-            ..TargetFormat::default()
-        };
-        let forum = DiscordOptions {
-            username: Some("News".into()),
-            avatar_url: Some("https://x.example/a.png".into()),
-            forum: true,
-            applied_tags: vec![7, 8],
-            ..Default::default()
-        };
-        let post = Post {
-            title: format!("{}   tail", "word ".repeat(40)),
-            content_html: Some("<p>A long sentence of the article body.</p>".repeat(400)),
-            link: Some("https://x.example/a".into()),
-            ..Default::default()
-        };
-        let ff = FeedFormat::default();
-        let channel = hook_with(
-            full.clone(),
-            DiscordOptions {
-                ping_role: Some(9),
-                ..Default::default()
-            },
-        );
-        let parts = channel.render(&post, &ff).expect("render");
-        assert!(parts.len() > 1);
-        // The role is pinged by the first message only, edits included.
-        for op in [Op::Send, Op::Edit] {
-            let bodies: Vec<Value> = parts
-                .iter()
-                .map(|p| {
-                    let (m, extra) = DiscordTarget::read(p).expect("read");
-                    channel.body(&m, op, &extra)
-                })
-                .collect();
-            assert_eq!(bodies[0]["allowed_mentions"]["roles"], json!(["9"]));
-            assert_eq!(bodies[0]["content"], json!("<@&9>"));
-            for b in &bodies[1..] {
-                assert_eq!(b["allowed_mentions"], json!({"parse": []}));
-                assert!(!b.to_string().contains("<@&9>"));
-                assert!(b.get("part_index").is_none(), "not sent to Discord");
-            }
-        }
-        let t = hook_with(full, forum);
-        let parts = t.render(&post, &ff).expect("render");
-        assert_eq!(parts.len(), 1, "one message per forum post");
-        let name = parts[0].payload["thread_name"].as_str().unwrap_or("");
-        assert!(name.chars().count() <= THREAD_NAME_LIMIT && name.ends_with('…'));
-        let (m, extra) = DiscordTarget::read(&parts[0]).expect("read");
-        let b = t.body(&m, Op::Send, &extra);
-        assert_eq!(b["thread_name"], json!(name));
-        assert_eq!(b["applied_tags"], json!(["7", "8"]));
-        assert_eq!(b["username"], json!("News"));
-        assert_eq!(b["avatar_url"], json!("https://x.example/a.png"));
-        assert!(b.get("nonce").is_none(), "webhooks have no nonce");
-        let e = t.body(&m, Op::Edit, &extra);
-        assert!(e.get("thread_name").is_none() && e.get("username").is_none());
-        assert!(!t.idempotent_send());
-        assert!(bot(DiscordOptions::default()).idempotent_send());
-        assert!(!format!("{t:?}").contains("SECRET"), "{t:?}");
     }
 
     #[test]
@@ -997,81 +577,5 @@ mod tests {
             })
         );
         assert!(w.locate(&r("5@x")).is_err());
-    }
-
-    #[test]
-    fn classification() {
-        let t = bot(DiscordOptions::default());
-        for code in [10003, 10015, 50001, 50013] {
-            let s = if code < 50000 { 404 } else { 403 };
-            assert!(matches!(
-                t.classify(status(s, Some(code)), Op::Send),
-                DeliveryError::TargetGone(_)
-            ));
-        }
-        assert!(matches!(
-            t.classify(status(401, Some(0)), Op::Send),
-            DeliveryError::TargetGone(_)
-        ));
-        let mut limited = status(429, None);
-        if let RestError::Status { retry_after, .. } = &mut limited {
-            *retry_after = Some(2.5);
-        }
-        assert_eq!(
-            t.classify(limited, Op::Send),
-            DeliveryError::RateLimited {
-                retry_after: Duration::from_millis(2500)
-            }
-        );
-        assert!(matches!(
-            t.classify(status(502, Some(0)), Op::Send),
-            DeliveryError::Transient(_)
-        ));
-        assert!(matches!(
-            t.classify(status(504, Some(0)), Op::Send),
-            DeliveryError::Ambiguous(_)
-        ));
-        assert!(matches!(
-            t.classify(status(404, Some(10008)), Op::Edit),
-            DeliveryError::MessageGone(_)
-        ));
-        assert!(matches!(
-            t.classify(status(404, Some(10008)), Op::Delete),
-            DeliveryError::MessageGone(_)
-        ));
-        assert!(matches!(
-            t.classify(status(400, Some(50006)), Op::Send),
-            DeliveryError::Rejected(_)
-        ));
-        assert!(matches!(
-            t.classify(
-                RestError::Network {
-                    sent: false,
-                    message: "refused".into()
-                },
-                Op::Send
-            ),
-            DeliveryError::Transient(_)
-        ));
-        assert!(matches!(
-            t.classify(
-                RestError::Network {
-                    sent: true,
-                    message: "closed".into()
-                },
-                Op::Send
-            ),
-            DeliveryError::Ambiguous(_)
-        ));
-        assert!(matches!(
-            t.classify(
-                RestError::Guard {
-                    count: 1000,
-                    wait: Duration::from_secs(30)
-                },
-                Op::Send
-            ),
-            DeliveryError::RateLimited { .. }
-        ));
     }
 }

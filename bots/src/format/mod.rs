@@ -77,7 +77,7 @@ mod sanitize;
 pub mod telegram;
 mod template;
 pub mod terminal;
-mod text;
+pub(crate) mod text;
 pub mod validate;
 
 use url::Url;
