@@ -6,6 +6,7 @@ use ego_tree::NodeRef;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
+use super::dom::{attr, classes};
 use super::rich::{Block, Span, Style, is_blank_text, push_text, trim_spans};
 use super::rules::{Rules, content_roots};
 use super::text::{clean, one_line, sanitize_url};
@@ -565,18 +566,6 @@ impl<'a> Walker<'a> {
         self.flush();
         self.blocks.push(Block::Image { src, alt });
     }
-}
-
-/// An attribute's value. (Iterating the few attributes of an element is
-/// cheaper than `Element::attr`, which interns the name first.)
-pub(crate) fn attr<'a>(v: &'a scraper::node::Element, name: &str) -> Option<&'a str> {
-    v.attrs().find(|(k, _)| *k == name).map(|(_, v)| v)
-}
-
-/// The element's classes (without interning them, unlike
-/// `Element::classes`).
-pub(crate) fn classes(v: &scraper::node::Element) -> impl Iterator<Item = &str> {
-    attr(v, "class").unwrap_or("").split_ascii_whitespace()
 }
 
 /// `hidden`, `aria-hidden="true"` or an inline style that hides it.
