@@ -52,6 +52,7 @@ mod lenient;
 mod media;
 pub mod page;
 mod parse;
+pub mod poll;
 pub mod schedule;
 pub mod text;
 pub mod wordpress;
@@ -66,9 +67,10 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use error::SourceError;
-pub use fetch::{FetchState, Fetcher, FetcherConfig, WpStatus};
+pub use fetch::{Fetcher, FetcherConfig};
 pub use identity::{KeyType, content_hash, feed_identity, normalize_link};
 pub use parse::{parse_document, parse_document_capped};
+pub use poll::{FetchState, WpStatus};
 
 /// Default cap of items read per document.
 pub const DEFAULT_MAX_ITEMS: usize = 1_000;

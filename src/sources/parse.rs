@@ -996,3 +996,8 @@ pub(crate) fn dominant_key_type(items: &[SourceItem]) -> Option<super::KeyType> 
         Some(Hash)
     }
 }
+/// Whether decoded text looks like an HTML page (for `inspect`).
+pub(crate) fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
+    let (text, _) = decode(body, None, true);
+    sniff(&text, content_type) == Sniffed::Html
+}
