@@ -9,6 +9,7 @@
 //! by item, whatever their `version`.
 
 use crier_bots::Post;
+use crier_bots::format::escape_html;
 use quick_xml::events::{BytesStart, Event};
 use url::Url;
 
@@ -599,13 +600,8 @@ pub(crate) fn read_json(
         if let Some(a) = it.get("author").and_then(|a| s(a, "name")) {
             authors.push(a);
         }
-        let content = s(it, "content_html").or_else(|| {
-            s(it, "content_text").map(|t| {
-                t.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-            })
-        });
+        let content =
+            s(it, "content_html").or_else(|| s(it, "content_text").map(|t| escape_html(&t)));
         let guid = match it.get("id") {
             Some(serde_json::Value::String(id)) => Some(id.clone()),
             Some(serde_json::Value::Number(n)) => Some(n.to_string()),

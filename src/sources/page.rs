@@ -16,6 +16,7 @@ use super::html::{
 };
 use super::{FeedSpec, SourceError};
 use crier_bots::Post;
+use crier_bots::format::escape_html;
 
 /// Selectors tried, in order, for the article body.
 const BODY_SELECTORS: &[&str] = &[
@@ -166,7 +167,7 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
         .map(decode_text)
         .or_else(|| ld_str("description").map(|d| decode_text(&d)))
         .or_else(|| first_paragraph(body_el.unwrap_or_else(|| doc.root_element())));
-    let summary_html = summary.filter(|s| !s.is_empty()).map(|s| escape(&s));
+    let summary_html = summary.filter(|s| !s.is_empty()).map(|s| escape_html(&s));
 
     let mut images: Vec<String> = Vec::new();
     let mut push = |u: Option<String>| {
@@ -284,12 +285,6 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
         enclosures: Vec::new(),
         title_from_text: false,
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 fn first_paragraph(root: ElementRef<'_>) -> Option<String> {

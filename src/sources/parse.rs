@@ -11,6 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use crier_bots::Post;
+use crier_bots::format::escape_html;
 use feed_rs::model::{Entry, Feed, FeedType};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
@@ -710,12 +711,6 @@ fn json_feed_images(text: &str) -> Vec<Vec<String>> {
         .unwrap_or_default()
 }
 
-fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 fn is_image_url(url: &str) -> bool {
     let path = url
         .split(['?', '#'])
@@ -758,7 +753,7 @@ fn text_html(text: Option<&feed_rs::model::Text>, plain_is_text: bool) -> Option
         return None;
     }
     if plain_is_text && t.content_type.essence().to_string() == "text/plain" {
-        Some(escape_text(&t.content))
+        Some(escape_html(&t.content))
     } else {
         Some(t.content.clone())
     }
@@ -839,7 +834,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
                     return None;
                 }
                 if plain_is_text && c.content_type.essence().to_string() == "text/plain" {
-                    Some(escape_text(body))
+                    Some(escape_html(body))
                 } else {
                     Some(body.to_owned())
                 }

@@ -91,6 +91,7 @@ pub use options::{
     DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, Platform, TargetFormat,
 };
 pub use safety::{safety_net_count, safety_net_last};
+pub use text::escape_html;
 use text::one_line;
 
 pub use template::{EMBED_DIGEST, EMBED_FULL, EMBED_SUMMARY, TEXT_DIGEST, TEXT_FULL, TEXT_SUMMARY};

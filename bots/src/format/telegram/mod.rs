@@ -25,7 +25,7 @@ use super::options::{FeedFormat, LinkPreview, Mode, Platform, TargetFormat};
 use super::rich::{Block, Span, Style};
 use super::safety::safety_net_used;
 use super::template;
-use super::text::utf16_len;
+use super::text::{escape_into, utf16_len};
 use crate::model::Post;
 use crate::target::{Part, RenderError};
 
@@ -238,24 +238,6 @@ fn tag_name(s: Style) -> &'static str {
         Style::SPOILER => "tg-spoiler",
         _ => "code",
     }
-}
-
-/// Escape for Telegram HTML: `& < >` (and `"` in attributes).
-pub(crate) fn escape_into(s: &str, out: &mut String, attr: bool) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' if attr => "&quot;",
-            _ => continue,
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(rep);
-        last = i + 1;
-    }
-    out.push_str(&s[last..]);
 }
 
 /// The tags a span needs, outermost first. Code carries no other style
