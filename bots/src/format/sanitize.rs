@@ -7,7 +7,9 @@ use scraper::{ElementRef, Html, Node};
 use url::Url;
 
 use super::dom::{attr, classes};
-use super::rich::{Block, Span, Style, is_blank_text, push_text, trim_spans};
+use super::rich::{
+    Block, Span, Style, at_line_start, is_blank_text, push_text, push_word, trim_spans,
+};
 use super::rules::{Rules, content_roots};
 use super::text::{clean, one_line, sanitize_url};
 
@@ -119,7 +121,7 @@ impl<'a> Walker<'a> {
     // ----- inline content -------------------------------------------------
 
     fn at_line_start(&self) -> bool {
-        self.spans.last().is_none_or(|s| s.text.ends_with('\n'))
+        at_line_start(&self.spans)
     }
 
     fn text(&mut self, raw: &str) {
@@ -158,24 +160,13 @@ impl<'a> Walker<'a> {
     }
 
     fn word(&mut self, w: &str) {
-        if self.pending_space && !self.at_line_start() {
-            // The space takes what both neighbours share, so that
-            // `<b>a</b> <b>b</b>` stays one bold run.
-            let (style, link) = match self.spans.last() {
-                Some(prev) => (
-                    prev.style.intersection(self.style),
-                    if prev.link == self.link {
-                        self.link.clone()
-                    } else {
-                        None
-                    },
-                ),
-                None => (Style::PLAIN, None),
-            };
-            push_text(&mut self.spans, " ", style, link.as_deref());
-        }
-        self.pending_space = false;
-        push_text(&mut self.spans, w, self.style, self.link.as_deref());
+        push_word(
+            &mut self.spans,
+            &mut self.pending_space,
+            w,
+            self.style,
+            self.link.as_deref(),
+        );
     }
 
     /// Literal text that must not be whitespace-collapsed (list markers
