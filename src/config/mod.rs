@@ -612,18 +612,9 @@ impl Default for SourcesConfig {
     }
 }
 
-/// How a feed is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedKind {
-    /// A feed; a WordPress site is detected and read through its REST API.
-    #[default]
-    Auto,
-    /// RSS / Atom / JSON Feed only.
-    Feed,
-    /// A WordPress site, through `/wp-json/wp/v2/posts`.
-    Wordpress,
-}
+/// How a feed is read (`kind = "auto" | "feed" | "wordpress"`): the
+/// sources layer's own type, so the config needs no translation.
+pub use crate::sources::FeedKind;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
