@@ -18,12 +18,8 @@ use super::html::{
     absolutize, bounded_html, decode_text, images_in_html, normalize_language,
     resolve_relative_urls,
 };
-use super::identity::Candidate;
-use super::parse::{build_items, dominant_key_type};
+use super::identity::{Candidate, build_items, dominant_key_type};
 use super::{FeedFormat, FeedMeta, ParsedDocument, Reader};
-
-/// Longest title made from a summary (characters).
-pub const SUMMARY_TITLE_CHARS: usize = 80;
 
 /// One item's raw fields, as found.
 #[derive(Debug, Default)]
@@ -449,7 +445,7 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
         }
     }
     let mut items = build_items(&cands, posts);
-    super::parse::title_untitled(&mut items);
+    super::text::title_untitled(&mut items);
     meta.format = Some(format);
     meta.language = channel_lang.as_deref().and_then(normalize_language);
     meta.key_type = dominant_key_type(&items);
@@ -638,7 +634,7 @@ pub(crate) fn read_json(
         }
     }
     let mut items = build_items(&cands, posts);
-    super::parse::title_untitled(&mut items);
+    super::text::title_untitled(&mut items);
     let meta = FeedMeta {
         format: Some(FeedFormat::JsonFeed),
         title,
