@@ -32,9 +32,10 @@
 //!    state.ttl_hint(), floor, rng)`.
 //!
 //! Module map: [`parse_document`] (pure parsing), [`identity`] (keys and
-//! hashes), [`fetch`] (HTTP/file fetching and polling), [`wordpress`] (REST
-//! API), [`page`] (single pages), [`schedule`] (intervals and backoff),
-//! [`inspect`] (what `crier inspect` prints).
+//! hashes), [`fetch`] (HTTP/file fetching), [`poll`] (polling: feed or
+//! REST API, discovery), [`wordpress`] (REST API), [`page`] (single
+//! pages), [`schedule`] (intervals and backoff), [`inspect`] (what `crier
+//! inspect` prints).
 
 #![warn(missing_docs)]
 
