@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::alerts::Alerts;
-use crate::config::{Config, FeedConfig, FeedKind};
+use crate::config::{Config, FeedConfig};
 use crate::db::{Db, StoreError, now_ms};
 
 /// After a storage error a feed waits this long before polling again…
@@ -99,11 +99,7 @@ pub fn spec_for(cfg: &Config, feed: &FeedConfig) -> Result<FeedSpec, String> {
     Ok(FeedSpec {
         name: feed.name.0.clone(),
         url: cfg.feed_location(feed)?,
-        kind: match feed.kind {
-            FeedKind::Auto => sources::FeedKind::Auto,
-            FeedKind::Feed => sources::FeedKind::Feed,
-            FeedKind::Wordpress => sources::FeedKind::WordPress,
-        },
+        kind: feed.kind,
         user_agent: feed.user_agent.as_ref().map(|s| s.0.clone()),
         headers: feed
             .headers

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::db::Db;
 use crate::poller::Poller;
-use crate::sources::{FeedSpec, feed_identity};
+use crate::sources::{feed_identity, resolve_location};
 
 /// `Some(reply)` when `url` is already watched (after normalisation).
 pub async fn merge_into_existing(
@@ -18,7 +18,9 @@ pub async fn merge_into_existing(
     url: &str,
     targets: &[String],
 ) -> Option<String> {
-    let wanted = feed_identity(&FeedSpec::url_from_str(url).ok()?);
+    // Resolved as the config resolves its feeds, so that a path names the
+    // same file as a configured feed's.
+    let wanted = feed_identity(&resolve_location(url, &cfg.base_dir).ok()?);
     let info = poller.feeds().into_iter().find(|f| {
         cfg.feed_location(&f.feed)
             .is_ok_and(|u| feed_identity(&u) == wanted)

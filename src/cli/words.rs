@@ -116,7 +116,7 @@ mod tests {
     fn kinds_and_filters_read_as_config() {
         assert_eq!(toml_value(&crate::config::FeedKind::Auto), "\"auto\"");
         assert_eq!(
-            toml_value(&crate::config::FeedKind::Wordpress),
+            toml_value(&crate::config::FeedKind::WordPress),
             "\"wordpress\""
         );
         let f: FilterConfig =

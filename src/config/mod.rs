@@ -612,18 +612,9 @@ impl Default for SourcesConfig {
     }
 }
 
-/// How a feed is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedKind {
-    /// A feed; a WordPress site is detected and read through its REST API.
-    #[default]
-    Auto,
-    /// RSS / Atom / JSON Feed only.
-    Feed,
-    /// A WordPress site, through `/wp-json/wp/v2/posts`.
-    Wordpress,
-}
+/// How a feed is read (`kind = "auto" | "feed" | "wordpress"`): the
+/// sources layer's own type, so the config needs no translation.
+pub use crate::sources::FeedKind;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -1452,38 +1443,9 @@ impl Config {
     }
 }
 
-/// Resolve a feed location: an http(s) or file URL, or a local path.
-pub fn resolve_location(raw: &str, base_dir: &Path) -> Result<Url, String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err("empty URL".into());
-    }
-    if raw.contains("://") {
-        let url = Url::parse(raw).map_err(|e| format!("invalid URL {raw:?}: {e}"))?;
-        return match url.scheme() {
-            "http" | "https" if url.host().is_some() => Ok(url),
-            "http" | "https" => Err(format!("invalid URL {raw:?}: no host")),
-            "file" => Ok(url),
-            other => Err(format!(
-                "invalid URL {raw:?}: scheme {other:?} is not supported (http, https, file)"
-            )),
-        };
-    }
-    let p = Path::new(raw);
-    let abs = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        let base = if base_dir.is_absolute() {
-            base_dir.to_path_buf()
-        } else {
-            std::env::current_dir()
-                .map_err(|e| format!("cannot resolve {raw:?}: {e}"))?
-                .join(base_dir)
-        };
-        base.join(p)
-    };
-    Url::from_file_path(&abs).map_err(|()| format!("cannot use {raw:?} as a file path"))
-}
+/// Resolve a feed location against a folder (the one resolver: see
+/// `sources/location.rs`).
+pub use crate::sources::resolve_location;
 
 /// `"#1d9bf0"` or `"1d9bf0"` → 0x1d9bf0.
 pub fn parse_color(s: &str) -> Option<u32> {

@@ -1,5 +1,6 @@
 //! Small HTML helpers: plain text from a title, resolving relative URLs in
-//! an HTML fragment without re-serializing it, finding the first image.
+//! an HTML fragment without re-serializing it, finding the first image,
+//! cutting hostile nesting before a document is parsed ([`limit_nesting`]).
 
 use regex::{Captures, Regex};
 use std::sync::OnceLock;
@@ -217,10 +218,10 @@ pub(crate) fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a 
 }
 
 /// An HTML fragment cut where its element nesting exceeds
-/// [`super::page::MAX_NESTING`]: hostile markup (thousands of nested
+/// [`MAX_NESTING`]: hostile markup (thousands of nested
 /// elements) would cost the formatter's HTML parser quadratic time.
 pub fn bounded_html(html: &str) -> &str {
-    super::page::limit_nesting(html, super::page::MAX_NESTING)
+    limit_nesting(html, MAX_NESTING)
 }
 
 /// Titles, names and labels longer than this (bytes) are cut before
@@ -237,7 +238,7 @@ pub fn decode_text(s: &str) -> String {
     }
     let s = &s[..end];
     let mut text = if s.contains('&') || s.contains('<') {
-        let fragment = scraper::Html::parse_fragment(super::page::limit_nesting(s, 64));
+        let fragment = scraper::Html::parse_fragment(limit_nesting(s, 64));
         fragment.root_element().text().collect::<String>()
     } else {
         s.to_owned()
@@ -291,6 +292,73 @@ pub(crate) fn collapse_ws(s: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// Deepest element nesting parsed; the rest of a deeper page is dropped.
+pub const MAX_NESTING: usize = 512;
+
+/// The prefix of `html` whose (approximate) element nesting stays within
+/// `max_depth`. The HTML parser checks scopes by walking the stack of open
+/// elements, so a hostile page of thousands of nested `<div>`s costs
+/// quadratic time (seconds for 200 KB); real pages nest a few dozen deep.
+/// Void elements, self-closing tags and elements whose end tag is usually
+/// implied (`p`, `li`, `td`, …) do not count.
+pub fn limit_nesting(html: &str, max_depth: usize) -> &str {
+    const NO_DEPTH: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "td", "th", "tr", "option", "!",
+    ];
+    let bytes = html.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        let at = i + off;
+        let rest = &bytes[at + 1..];
+        i = at + 1;
+        match rest.first() {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() || *c == b'!' => {
+                let name: String = rest
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'!')
+                    .take(16)
+                    .map(|c| c.to_ascii_lowercase() as char)
+                    .collect();
+                let end = rest.iter().position(|c| *c == b'>').unwrap_or(rest.len());
+                let self_closing = end > 0 && rest[end - 1] == b'/';
+                if name == "script" || name == "style" {
+                    // Skip raw text: find the matching end tag.
+                    let close = format!("</{name}");
+                    let lower_rest = &html[at..];
+                    match find_ci(lower_rest, &close) {
+                        Some(p) => i = at + p + close.len(),
+                        None => return html,
+                    }
+                    continue;
+                }
+                if !self_closing && !NO_DEPTH.contains(&name.as_str()) && !name.starts_with('!') {
+                    depth += 1;
+                    if depth > max_depth {
+                        return &html[..at];
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    html
+}
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| *b == b'<')
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    haystack
+        .as_bytes()
+        .windows(n)
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ use url::Url;
 
 use crier_bots::Post;
 
+use super::SourceItem;
+
 /// Which kind of key identifies an item (the type of its first key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -245,6 +247,45 @@ pub(crate) fn assign_keys(cands: &[Candidate], posts: &[Post]) -> Vec<(Vec<Strin
         out.push((keys, key_type));
     }
     out
+}
+
+/// Pairs posts with their keys and hashes, dropping verbatim repeats.
+pub(crate) fn build_items(cands: &[Candidate], posts: Vec<Post>) -> Vec<SourceItem> {
+    let keys = assign_keys(cands, &posts);
+    let mut seen_hash_only = std::collections::HashSet::new();
+    let mut items = Vec::with_capacity(posts.len());
+    for (post, (keys, key_type)) in posts.into_iter().zip(keys) {
+        if key_type == KeyType::Hash
+            && let Some(k) = keys.first()
+            && !seen_hash_only.insert(k.clone())
+        {
+            continue;
+        }
+        let content_hash = content_hash(&post);
+        items.push(SourceItem {
+            keys,
+            key_type,
+            content_hash,
+            post,
+        });
+    }
+    items
+}
+
+/// The most common key type among items (ties: the more preferred).
+pub(crate) fn dominant_key_type(items: &[SourceItem]) -> Option<KeyType> {
+    use KeyType::*;
+    let count = |t| items.iter().filter(|i| i.key_type == t).count();
+    let (g, l, h) = (count(Guid), count(Link), count(Hash));
+    if items.is_empty() {
+        None
+    } else if g >= l && g >= h {
+        Some(Guid)
+    } else if l >= h {
+        Some(Link)
+    } else {
+        Some(Hash)
+    }
 }
 
 #[cfg(test)]

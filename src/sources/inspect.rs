@@ -3,11 +3,12 @@
 
 use serde_json::json;
 
-use super::fetch::{Fetcher, looks_like_html};
-use super::identity::Candidate;
-use super::parse::build_items;
+use super::fetch::Fetcher;
+use super::identity::{Candidate, build_items};
+use super::parse::looks_like_html;
 use super::{
     FeedKind, FeedMeta, FeedSpec, Reader, SourceError, SourceItem, page, parse_document_capped,
+    resolve_location,
 };
 
 /// What a target is read as.
@@ -60,7 +61,10 @@ fn page_doc(post: crier_bots::Post) -> InspectDoc {
 /// Never records anything; no WordPress switching, no conditional GET.
 pub async fn inspect(fetcher: &Fetcher, target: &str) -> InspectReport {
     let source = target.to_owned();
-    let url = match FeedSpec::url_from_str(target) {
+    // A command-line argument: a path is taken against the current folder.
+    let resolved = resolve_location(target, std::path::Path::new("."))
+        .map_err(|message| SourceError::InvalidUrl { message });
+    let url = match resolved {
         Ok(u) => u,
         Err(e) => {
             return InspectReport {

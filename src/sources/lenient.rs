@@ -9,6 +9,7 @@
 //! by item, whatever their `version`.
 
 use crier_bots::Post;
+use crier_bots::format::escape_html;
 use quick_xml::events::{BytesStart, Event};
 use url::Url;
 
@@ -17,12 +18,8 @@ use super::html::{
     absolutize, bounded_html, decode_text, images_in_html, normalize_language,
     resolve_relative_urls,
 };
-use super::identity::Candidate;
-use super::parse::{build_items, dominant_key_type};
+use super::identity::{Candidate, build_items, dominant_key_type};
 use super::{FeedFormat, FeedMeta, ParsedDocument, Reader};
-
-/// Longest title made from a summary (characters).
-pub const SUMMARY_TITLE_CHARS: usize = 80;
 
 /// One item's raw fields, as found.
 #[derive(Debug, Default)]
@@ -448,7 +445,7 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
         }
     }
     let mut items = build_items(&cands, posts);
-    super::parse::title_untitled(&mut items);
+    super::text::title_untitled(&mut items);
     meta.format = Some(format);
     meta.language = channel_lang.as_deref().and_then(normalize_language);
     meta.key_type = dominant_key_type(&items);
@@ -599,13 +596,8 @@ pub(crate) fn read_json(
         if let Some(a) = it.get("author").and_then(|a| s(a, "name")) {
             authors.push(a);
         }
-        let content = s(it, "content_html").or_else(|| {
-            s(it, "content_text").map(|t| {
-                t.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-            })
-        });
+        let content =
+            s(it, "content_html").or_else(|| s(it, "content_text").map(|t| escape_html(&t)));
         let guid = match it.get("id") {
             Some(serde_json::Value::String(id)) => Some(id.clone()),
             Some(serde_json::Value::Number(n)) => Some(n.to_string()),
@@ -642,7 +634,7 @@ pub(crate) fn read_json(
         }
     }
     let mut items = build_items(&cands, posts);
-    super::parse::title_untitled(&mut items);
+    super::text::title_untitled(&mut items);
     let meta = FeedMeta {
         format: Some(FeedFormat::JsonFeed),
         title,

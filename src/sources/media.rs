@@ -8,6 +8,7 @@
 //! - enclosures and Media RSS contents of audio or video: the post's
 //!   [`Enclosure`]s (images are already the post's images).
 
+use crier_bots::format::escape_html;
 use crier_bots::model::{Enclosure, Post};
 use url::Url;
 
@@ -21,11 +22,7 @@ const MAX_ENCLOSURES: usize = 10;
 
 /// Plain text (a Media RSS description) as HTML: escaped, line breaks kept.
 fn plain_to_html(text: &str) -> String {
-    let escaped = text
-        .trim()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let escaped = escape_html(text.trim());
     escaped
         .split("\n\n")
         .map(|p| format!("<p>{}</p>", p.trim().replace('\n', "<br>")))

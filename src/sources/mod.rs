@@ -32,9 +32,10 @@
 //!    state.ttl_hint(), floor, rng)`.
 //!
 //! Module map: [`parse_document`] (pure parsing), [`identity`] (keys and
-//! hashes), [`fetch`] (HTTP/file fetching and polling), [`wordpress`] (REST
-//! API), [`page`] (single pages), [`schedule`] (intervals and backoff),
-//! [`inspect`] (what `crier inspect` prints).
+//! hashes), [`fetch`] (HTTP/file fetching), [`poll`] (polling: feed or
+//! REST API, discovery), [`wordpress`] (REST API), [`page`] (single
+//! pages), [`schedule`] (intervals and backoff), [`inspect`] (what `crier
+//! inspect` prints).
 
 #![warn(missing_docs)]
 
@@ -49,9 +50,11 @@ pub mod identity;
 pub mod inspect;
 mod jsonfeed;
 mod lenient;
+mod location;
 mod media;
 pub mod page;
 mod parse;
+pub mod poll;
 pub mod schedule;
 pub mod text;
 pub mod wordpress;
@@ -66,9 +69,11 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use error::SourceError;
-pub use fetch::{FetchState, Fetcher, FetcherConfig, WpStatus};
+pub use fetch::{Fetcher, FetcherConfig};
 pub use identity::{KeyType, content_hash, feed_identity, normalize_link};
+pub use location::resolve_location;
 pub use parse::{parse_document, parse_document_capped};
+pub use poll::{FetchState, WpStatus};
 
 /// Default cap of items read per document.
 pub const DEFAULT_MAX_ITEMS: usize = 1_000;
@@ -100,7 +105,7 @@ pub enum FeedKind {
 pub struct FeedSpec {
     /// The feed's configured name; copied into [`Post::feed`].
     pub name: String,
-    /// `http(s)://` URL, `file://` URL (use [`FeedSpec::url_from_str`] to
+    /// `http(s)://` URL, `file://` URL (use [`resolve_location`] to
     /// accept plain paths too).
     pub url: Url,
     /// How to read it.
@@ -128,36 +133,6 @@ impl FeedSpec {
             body_cap: DEFAULT_BODY_CAP,
             guarded: false,
         }
-    }
-
-    /// Parses a configured location: an `http(s)://` or `file://` URL, or a
-    /// plain (absolute or relative) file path, made absolute against the
-    /// current directory.
-    pub fn url_from_str(location: &str) -> Result<Url, SourceError> {
-        let location = location.trim();
-        if let Ok(url) = Url::parse(location) {
-            if matches!(url.scheme(), "http" | "https" | "file") {
-                return Ok(url);
-            }
-            if location.contains("://") {
-                return Err(SourceError::InvalidUrl {
-                    message: format!("unsupported scheme {}:", url.scheme()),
-                });
-            }
-        }
-        let path = std::path::Path::new(location);
-        let abs = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            std::env::current_dir()
-                .map_err(|e| SourceError::InvalidUrl {
-                    message: format!("{location}: {e}"),
-                })?
-                .join(path)
-        };
-        Url::from_file_path(&abs).map_err(|()| SourceError::InvalidUrl {
-            message: format!("{location}: not a URL (http, https, file) or a file path"),
-        })
     }
 }
 

@@ -11,10 +11,12 @@ use super::dates::parse_date;
 use super::encoding::{charset_from_content_type, decode};
 use super::fetch::Fetcher;
 use super::html::{
-    absolutize, collapse_ws, decode_text, images_in_html, normalize_language, resolve_relative_urls,
+    MAX_NESTING, absolutize, collapse_ws, decode_text, images_in_html, limit_nesting,
+    normalize_language, resolve_relative_urls,
 };
 use super::{FeedSpec, SourceError};
 use crier_bots::Post;
+use crier_bots::format::escape_html;
 
 /// Selectors tried, in order, for the article body.
 const BODY_SELECTORS: &[&str] = &[
@@ -165,7 +167,7 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
         .map(decode_text)
         .or_else(|| ld_str("description").map(|d| decode_text(&d)))
         .or_else(|| first_paragraph(body_el.unwrap_or_else(|| doc.root_element())));
-    let summary_html = summary.filter(|s| !s.is_empty()).map(|s| escape(&s));
+    let summary_html = summary.filter(|s| !s.is_empty()).map(|s| escape_html(&s));
 
     let mut images: Vec<String> = Vec::new();
     let mut push = |u: Option<String>| {
@@ -283,79 +285,6 @@ pub fn extract_with_charset(html: &[u8], http_charset: Option<&str>, url: &Url) 
         enclosures: Vec::new(),
         title_from_text: false,
     }
-}
-
-/// Deepest element nesting parsed; the rest of a deeper page is dropped.
-pub const MAX_NESTING: usize = 512;
-
-/// The prefix of `html` whose (approximate) element nesting stays within
-/// `max_depth`. The HTML parser checks scopes by walking the stack of open
-/// elements, so a hostile page of thousands of nested `<div>`s costs
-/// quadratic time (seconds for 200 KB); real pages nest a few dozen deep.
-/// Void elements, self-closing tags and elements whose end tag is usually
-/// implied (`p`, `li`, `td`, …) do not count.
-pub fn limit_nesting(html: &str, max_depth: usize) -> &str {
-    const NO_DEPTH: &[&str] = &[
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr", "p", "li", "dt", "dd", "td", "th", "tr", "option", "!",
-    ];
-    let bytes = html.as_bytes();
-    let mut depth: usize = 0;
-    let mut i = 0;
-    while let Some(off) = memchr_lt(&bytes[i..]) {
-        let at = i + off;
-        let rest = &bytes[at + 1..];
-        i = at + 1;
-        match rest.first() {
-            Some(b'/') => depth = depth.saturating_sub(1),
-            Some(c) if c.is_ascii_alphabetic() || *c == b'!' => {
-                let name: String = rest
-                    .iter()
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'!')
-                    .take(16)
-                    .map(|c| c.to_ascii_lowercase() as char)
-                    .collect();
-                let end = rest.iter().position(|c| *c == b'>').unwrap_or(rest.len());
-                let self_closing = end > 0 && rest[end - 1] == b'/';
-                if name == "script" || name == "style" {
-                    // Skip raw text: find the matching end tag.
-                    let close = format!("</{name}");
-                    let lower_rest = &html[at..];
-                    match find_ci(lower_rest, &close) {
-                        Some(p) => i = at + p + close.len(),
-                        None => return html,
-                    }
-                    continue;
-                }
-                if !self_closing && !NO_DEPTH.contains(&name.as_str()) && !name.starts_with('!') {
-                    depth += 1;
-                    if depth > max_depth {
-                        return &html[..at];
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    html
-}
-
-fn memchr_lt(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|b| *b == b'<')
-}
-
-fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    let n = needle.len();
-    haystack
-        .as_bytes()
-        .windows(n)
-        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 fn first_paragraph(root: ElementRef<'_>) -> Option<String> {

@@ -11,6 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use crier_bots::Post;
+use crier_bots::format::escape_html;
 use feed_rs::model::{Entry, Feed, FeedType};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
@@ -21,8 +22,8 @@ use super::html::{
     absolutize, bounded_html, decode_text, images_in_html, normalize_language,
     resolve_relative_urls,
 };
-use super::identity::{Candidate, assign_keys, content_hash};
-use super::{FeedFormat, FeedMeta, ParsedDocument, SourceError, SourceItem};
+use super::identity::{Candidate, build_items, dominant_key_type};
+use super::{FeedFormat, FeedMeta, ParsedDocument, SourceError};
 
 /// What the start of a document looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -561,28 +562,6 @@ fn strict_parse(body: &str, base: &Url, line_shift: u64) -> Result<ParsedDocumen
     Ok(doc)
 }
 
-/// Titles title-less items from their summary's (else content's) first
-/// words, as feed readers do. Applied after keys and content hashes are
-/// computed, so items read before this existed keep their identity and
-/// hash.
-pub(crate) fn title_untitled(items: &mut [SourceItem]) {
-    for item in items {
-        let p = &mut item.post;
-        if !p.title.trim().is_empty() {
-            continue;
-        }
-        let text = p
-            .summary_html
-            .as_deref()
-            .map(decode_text)
-            .filter(|t| !t.trim().is_empty())
-            .or_else(|| p.content_html.as_deref().map(decode_text))
-            .unwrap_or_default();
-        p.title = super::text::first_words(&text, super::lenient::SUMMARY_TITLE_CHARS);
-        p.title_from_text = !p.title.is_empty();
-    }
-}
-
 /// The `xml:base` of the root element, if any.
 fn root_xml_base(text: &str) -> Option<String> {
     let mut reader = quick_xml::Reader::from_str(text);
@@ -710,12 +689,6 @@ fn json_feed_images(text: &str) -> Vec<Vec<String>> {
         .unwrap_or_default()
 }
 
-fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 fn is_image_url(url: &str) -> bool {
     let path = url
         .split(['?', '#'])
@@ -758,7 +731,7 @@ fn text_html(text: Option<&feed_rs::model::Text>, plain_is_text: bool) -> Option
         return None;
     }
     if plain_is_text && t.content_type.essence().to_string() == "text/plain" {
-        Some(escape_text(&t.content))
+        Some(escape_html(&t.content))
     } else {
         Some(t.content.clone())
     }
@@ -839,7 +812,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
                     return None;
                 }
                 if plain_is_text && c.content_type.essence().to_string() == "text/plain" {
-                    Some(escape_text(body))
+                    Some(escape_html(body))
                 } else {
                     Some(body.to_owned())
                 }
@@ -943,7 +916,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
         posts.push(post);
     }
     let mut items = build_items(&cands, posts);
-    title_untitled(&mut items);
+    super::text::title_untitled(&mut items);
     let meta = FeedMeta {
         format: Some(format),
         reader: Some(super::Reader::Strict),
@@ -958,41 +931,8 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
     ParsedDocument { meta, items }
 }
 
-/// Pairs posts with their keys and hashes, dropping verbatim repeats.
-pub(crate) fn build_items(cands: &[Candidate], posts: Vec<Post>) -> Vec<SourceItem> {
-    let keys = assign_keys(cands, &posts);
-    let mut seen_hash_only = std::collections::HashSet::new();
-    let mut items = Vec::with_capacity(posts.len());
-    for (post, (keys, key_type)) in posts.into_iter().zip(keys) {
-        if key_type == super::KeyType::Hash
-            && let Some(k) = keys.first()
-            && !seen_hash_only.insert(k.clone())
-        {
-            continue;
-        }
-        let content_hash = content_hash(&post);
-        items.push(SourceItem {
-            keys,
-            key_type,
-            content_hash,
-            post,
-        });
-    }
-    items
-}
-
-/// The most common key type among items (ties: the more preferred).
-pub(crate) fn dominant_key_type(items: &[SourceItem]) -> Option<super::KeyType> {
-    use super::KeyType::*;
-    let count = |t| items.iter().filter(|i| i.key_type == t).count();
-    let (g, l, h) = (count(Guid), count(Link), count(Hash));
-    if items.is_empty() {
-        None
-    } else if g >= l && g >= h {
-        Some(Guid)
-    } else if l >= h {
-        Some(Link)
-    } else {
-        Some(Hash)
-    }
+/// Whether decoded text looks like an HTML page (for `inspect`).
+pub(crate) fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
+    let (text, _) = decode(body, None, true);
+    sniff(&text, content_type) == Sniffed::Html
 }

@@ -1,5 +1,9 @@
 //! Char-boundary-safe helpers for outside text: never slice a `&str` at a
-//! byte offset that may fall inside a character.
+//! byte offset that may fall inside a character; titles of title-less
+//! items from their first words.
+
+use super::SourceItem;
+use super::html::decode_text;
 
 /// The largest char boundary of `s` at or below `max` bytes.
 pub fn floor_boundary(s: &str, max: usize) -> usize {
@@ -46,6 +50,31 @@ pub fn first_words(text: &str, max_chars: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Longest title made from a summary (characters).
+pub const SUMMARY_TITLE_CHARS: usize = 80;
+
+/// Titles title-less items from their summary's (else content's) first
+/// words, as feed readers do. Applied after keys and content hashes are
+/// computed, so items read before this existed keep their identity and
+/// hash.
+pub(crate) fn title_untitled(items: &mut [SourceItem]) {
+    for item in items {
+        let p = &mut item.post;
+        if !p.title.trim().is_empty() {
+            continue;
+        }
+        let text = p
+            .summary_html
+            .as_deref()
+            .map(decode_text)
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| p.content_html.as_deref().map(decode_text))
+            .unwrap_or_default();
+        p.title = first_words(&text, SUMMARY_TITLE_CHARS);
+        p.title_from_text = !p.title.is_empty();
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,7 @@ use super::html::{
     absolutize, attr, bounded_html, decode_text, images_in_html, resolve_relative_urls,
     tags_with_attrs,
 };
-use super::identity::Candidate;
-use super::parse::{build_items, dominant_key_type};
+use super::identity::{Candidate, build_items, dominant_key_type};
 use super::{FeedFormat, FeedMeta, ParsedDocument, SourceError};
 use crier_bots::Post;
 

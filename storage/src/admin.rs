@@ -146,29 +146,6 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Pause a target (`Some(reason)`) or resume it (`None`). True when
-    /// the state changed.
-    pub fn set_target_paused(
-        &mut self,
-        target: &str,
-        reason: Option<&str>,
-        now: Millis,
-    ) -> Result<bool> {
-        let tx = self.write()?;
-        let before: Option<Option<String>> = tx.query_opt(
-            "SELECT paused_reason FROM targets_state WHERE target = ?1",
-            params![target],
-            |r| r.get("paused_reason"),
-        )?;
-        tx.execute(
-            "INSERT INTO targets_state (target, paused_reason, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(target) DO UPDATE SET paused_reason = excluded.paused_reason, updated_at = excluded.updated_at",
-            params![target, reason, now],
-        )?;
-        tx.commit()?;
-        Ok(matches!(before, Some(Some(_))) != reason.is_some())
-    }
-
     /// Posts scheduled for later, soonest first.
     pub fn scheduled(&self, now: Millis) -> Result<Vec<Scheduled>> {
         // One row per (article, target); the targets are gathered here

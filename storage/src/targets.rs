@@ -1,4 +1,4 @@
-//! Target state: disabled with a reason, a migrated address.
+//! Target state: disabled or paused with a reason, a migrated address.
 
 use crate::*;
 
@@ -27,20 +27,36 @@ impl Store {
         reason: Option<&str>,
         now: Millis,
     ) -> Result<bool> {
+        self.set_target_reason(Switch::Disabled, target, reason, now)
+    }
+
+    /// Pause a target (`Some(reason)`) or resume it (`None`). True when
+    /// the state changed.
+    pub fn set_target_paused(
+        &mut self,
+        target: &str,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> Result<bool> {
+        self.set_target_reason(Switch::Paused, target, reason, now)
+    }
+
+    /// Set (`Some`) or clear (`None`) the reason column of one switch in
+    /// one transaction; true when the switch changed (on ↔ off).
+    fn set_target_reason(
+        &mut self,
+        switch: Switch,
+        target: &str,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> Result<bool> {
+        let (column, select, upsert) = switch.sql();
         let tx = self.write()?;
-        let before: Option<Option<String>> = tx.query_opt(
-            "SELECT disabled_reason FROM targets_state WHERE target = ?1",
-            params![target],
-            |r| r.get("disabled_reason"),
-        )?;
-        let was_disabled = matches!(before, Some(Some(_)));
-        tx.execute(
-            "INSERT INTO targets_state (target, disabled_reason, disabled_at, updated_at) VALUES (?1, ?2, CASE WHEN CAST(?2 AS TEXT) IS NULL THEN NULL ELSE CAST(?3 AS BIGINT) END, ?3)
-             ON CONFLICT(target) DO UPDATE SET disabled_reason = excluded.disabled_reason, disabled_at = excluded.disabled_at, updated_at = excluded.updated_at",
-            params![target, reason, now],
-        )?;
+        let before: Option<Option<String>> =
+            tx.query_opt(select, params![target], |r| r.get(column))?;
+        tx.execute(upsert, params![target, reason, now])?;
         tx.commit()?;
-        Ok(was_disabled != reason.is_some())
+        Ok(matches!(before, Some(Some(_))) != reason.is_some())
     }
 
     /// Remember a new address for a target (a migrated Telegram group).
@@ -53,5 +69,35 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// A target's on/off switches that carry a reason.
+#[derive(Clone, Copy)]
+enum Switch {
+    /// Disabled for a delivery error (`disabled_reason`, `disabled_at`).
+    Disabled,
+    /// Paused by an admin (`paused_reason`).
+    Paused,
+}
+
+impl Switch {
+    /// The reason column, the statement reading it and the upsert writing
+    /// it (`?1` target, `?2` reason, `?3` now).
+    fn sql(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Switch::Disabled => (
+                "disabled_reason",
+                "SELECT disabled_reason FROM targets_state WHERE target = ?1",
+                "INSERT INTO targets_state (target, disabled_reason, disabled_at, updated_at) VALUES (?1, ?2, CASE WHEN CAST(?2 AS TEXT) IS NULL THEN NULL ELSE CAST(?3 AS BIGINT) END, ?3)
+             ON CONFLICT(target) DO UPDATE SET disabled_reason = excluded.disabled_reason, disabled_at = excluded.disabled_at, updated_at = excluded.updated_at",
+            ),
+            Switch::Paused => (
+                "paused_reason",
+                "SELECT paused_reason FROM targets_state WHERE target = ?1",
+                "INSERT INTO targets_state (target, paused_reason, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(target) DO UPDATE SET paused_reason = excluded.paused_reason, updated_at = excluded.updated_at",
+            ),
+        }
     }
 }

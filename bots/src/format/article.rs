@@ -4,10 +4,11 @@
 
 use url::Url;
 
+use super::images::telegram_file;
 use super::options::{FeedFormat, TargetFormat};
 use super::rich::Block;
 use super::text::{one_line, sanitize_url, truncate_words};
-use super::{images, layout, repair, rich, rules, sanitize, telegram_file, text};
+use super::{images, layout, repair, rich, rules, sanitize, text};
 use crate::model::{DigestItem, Post};
 
 /// Upper bound of the `title` placeholder.

@@ -17,13 +17,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::article::{Article, empty_post, prepared};
+use super::images::web_image;
 use super::layout::{self, Dialect, sep};
+use super::options::{DiscordImage, DiscordStyle, FeedFormat, Mode, Platform, TargetFormat};
 use super::rich::{Block, Span, Style};
+use super::safety::safety_net_used;
+use super::template;
 use super::text::{one_line, truncate_words, utf16_len};
-use super::{
-    Article, DiscordImage, DiscordStyle, FeedFormat, Mode, Platform, TargetFormat, prepared,
-    template,
-};
 use crate::model::Post;
 use crate::target::{Part, RenderError};
 
@@ -633,7 +634,7 @@ pub fn render(
 ) -> Result<Vec<DiscordMessage>, RenderError> {
     let art = prepared(post, feed, fmt);
     if art.is_empty(post) {
-        return Err(super::empty_post(post));
+        return Err(empty_post(post));
     }
     let pieces = template::pieces(Platform::Discord, fmt, post, &art)?;
     let d = MdDialect;
@@ -699,7 +700,7 @@ pub fn render(
                         e.url = art.link.clone();
                     }
                     e.author = author.clone().map(|name| EmbedAuthor { name, url: None });
-                    if let Some(img) = super::web_image(art.image.as_ref()) {
+                    if let Some(img) = web_image(art.image.as_ref()) {
                         match fmt.discord_image {
                             DiscordImage::Large => e.image = Some(EmbedMedia { url: img.clone() }),
                             DiscordImage::Thumbnail => {
@@ -758,7 +759,7 @@ fn checked(m: DiscordMessage) -> DiscordMessage {
     match super::validate::discord_message(&v) {
         Ok(()) => m,
         Err(e) => {
-            super::safety_net_used(&e.errors.to_string(), &v.to_string());
+            safety_net_used(&e.errors.to_string(), &v.to_string());
             tracing::error!(errors = %e.errors, "formatter produced an invalid Discord message; sending the minimal form");
             minimal_fallback(&m)
         }

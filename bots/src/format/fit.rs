@@ -1,7 +1,7 @@
 //! Fitting a summary-mode post into a platform's limit (used by both
 //! renderers).
 
-use super::Article;
+use super::article::Article;
 use super::layout::{self, Dialect, doc_len};
 use super::rich::Block;
 

@@ -5,6 +5,26 @@
 
 use url::Url;
 
+/// Images given as `tg-file:<file id>` are a photo Telegram already has
+/// (an editor's `/post` of a photo): Telegram targets send it by its id;
+/// other platforms cannot show it and leave it out.
+pub const TELEGRAM_FILE: &str = "tg-file:";
+
+/// The file id of a `tg-file:` image.
+pub fn telegram_file(image: &str) -> Option<&str> {
+    image.trim().strip_prefix(TELEGRAM_FILE).filter(|id| {
+        !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
+}
+
+/// The image as a web URL (not a Telegram file).
+pub(crate) fn web_image(image: Option<&String>) -> Option<&String> {
+    image.filter(|i| telegram_file(i).is_none())
+}
+
 /// Images at most this wide or high (by their attributes or their URL's
 /// size parameters) are thumbnails or icons, not article pictures.
 const THUMB_MAX: u32 = 160;

@@ -27,7 +27,9 @@
 //! At send time the parser is lenient (an unknown tag is shown as text);
 //! [`parse`] also lists the problems, which `crier check` reports.
 
-use super::rich::{Block, Span, Style, is_blank_text, push_text, trim_spans};
+use super::rich::{
+    Block, Span, Style, at_line_start, is_blank_text, push_text, push_word, trim_spans,
+};
 use super::text::{SENTINEL_CLOSE, SENTINEL_OPEN, is_dropped_char, sanitize_url};
 
 /// A placeholder for a block list.
@@ -396,7 +398,7 @@ impl Parser {
     }
 
     fn at_line_start(&self) -> bool {
-        self.spans.last().is_none_or(|s| s.text.ends_with('\n'))
+        at_line_start(&self.spans)
     }
 
     /// Apply newlines seen since the last text.
@@ -447,24 +449,13 @@ impl Parser {
 
     fn text(&mut self, t: &str) {
         self.resolve_newlines();
-        if self.pending_space && !self.at_line_start() {
-            // The space takes what both neighbours share, so that a
-            // styled or linked run stays one run.
-            let (style, link) = match self.spans.last() {
-                Some(prev) => (
-                    prev.style.intersection(self.style),
-                    if prev.link == self.link {
-                        self.link.clone()
-                    } else {
-                        None
-                    },
-                ),
-                None => (Style::PLAIN, None),
-            };
-            push_text(&mut self.spans, " ", style, link.as_deref());
-        }
-        self.pending_space = false;
-        push_text(&mut self.spans, t, self.style, self.link.as_deref());
+        push_word(
+            &mut self.spans,
+            &mut self.pending_space,
+            t,
+            self.style,
+            self.link.as_deref(),
+        );
     }
 
     fn slot(&mut self, slot: Slot) {
@@ -670,22 +661,11 @@ fn find_ci(hay: &str, needle: &str) -> Option<usize> {
         .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-/// Escape text for this markup (what the template engine's auto-escaping
-/// does for values).
+/// Escape text for this markup: what the template engine's auto-escaping
+/// does for values (minijinja's own escaper).
 #[cfg(test)]
 pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    minijinja::HtmlEscape(s).to_string()
 }
 
 /// Fill the slots of parsed pieces with block lists.

@@ -62,6 +62,7 @@
 
 mod article;
 pub mod discord;
+mod dom;
 mod fit;
 mod hashtags;
 mod images;
@@ -73,6 +74,7 @@ mod options;
 mod repair;
 pub mod rich;
 mod rules;
+mod safety;
 mod sanitize;
 pub mod telegram;
 mod template;
@@ -84,10 +86,12 @@ use url::Url;
 
 use rich::Block;
 
-pub(crate) use article::{Article, empty_post, prepared};
+pub use images::{TELEGRAM_FILE, telegram_file};
 pub use options::{
     DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, Platform, TargetFormat,
 };
+pub use safety::{safety_net_count, safety_net_last};
+pub use text::escape_html;
 use text::one_line;
 
 pub use template::{EMBED_DIGEST, EMBED_FULL, EMBED_SUMMARY, TEXT_DIGEST, TEXT_FULL, TEXT_SUMMARY};
@@ -173,61 +177,12 @@ impl TargetFormat {
     }
 }
 
-/// Images given as `tg-file:<file id>` are a photo Telegram already has
-/// (an editor's `/post` of a photo): Telegram targets send it by its id;
-/// other platforms cannot show it and leave it out.
-pub const TELEGRAM_FILE: &str = "tg-file:";
-
-/// The file id of a `tg-file:` image.
-pub fn telegram_file(image: &str) -> Option<&str> {
-    image.trim().strip_prefix(TELEGRAM_FILE).filter(|id| {
-        !id.is_empty()
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    })
-}
-
-/// The image as a web URL (not a Telegram file).
-pub(crate) fn web_image(image: Option<&String>) -> Option<&String> {
-    image.filter(|i| telegram_file(i).is_none())
-}
-
 /// Sanitise article HTML into rich text, applying the feed's rules (the
 /// pipeline's first two steps; useful for previews and debugging).
 /// `base` resolves relative links and images.
 pub fn sanitize_html(html: &str, base: Option<&str>, feed: &FeedFormat) -> Vec<Block> {
     let base = base.and_then(|b| Url::parse(b).ok());
     sanitize::sanitize(html, base.as_ref(), &rules::for_feed(feed))
-}
-
-static SAFETY_NET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many rendered messages failed the formatter's own validation (a
-/// formatter bug) and were replaced by their fallback form since the
-/// process started. Always 0 unless there is a bug; exposed for tests and
-/// metrics.
-pub fn safety_net_count() -> u64 {
-    SAFETY_NET.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-static SAFETY_NET_LAST: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-
-/// The violation the safety net caught last, with the start of the message
-/// (for tests' failure messages; empty when it was never used).
-pub fn safety_net_last() -> String {
-    SAFETY_NET_LAST
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_default()
-}
-
-pub(crate) fn safety_net_used(violation: &str, body: &str) {
-    SAFETY_NET.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    if let Ok(mut last) = SAFETY_NET_LAST.lock() {
-        let head: String = body.chars().take(300).collect();
-        *last = format!("{violation} in: {head}");
-    }
 }
 
 #[cfg(test)]

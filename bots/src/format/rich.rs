@@ -206,6 +206,42 @@ pub(crate) fn push_text(spans: &mut Vec<Span>, text: &str, style: Style, link: O
     });
 }
 
+/// Whether a span list is at the start of a line: empty, or its text
+/// ends with a newline.
+pub(crate) fn at_line_start(spans: &[Span]) -> bool {
+    spans.last().is_none_or(|s| s.text.ends_with('\n'))
+}
+
+/// Append a word, first resolving a pending space before it (the
+/// sanitiser's and the template markup's span builders): none at the start
+/// of a line; otherwise a space that takes what both neighbours share (the
+/// styles' intersection, the link when it is the same), so that
+/// `<b>a</b> <b>b</b>` stays one bold run. Clears `pending_space`.
+pub(crate) fn push_word(
+    spans: &mut Vec<Span>,
+    pending_space: &mut bool,
+    word: &str,
+    style: Style,
+    link: Option<&str>,
+) {
+    if *pending_space && !at_line_start(spans) {
+        let (space_style, space_link) = match spans.last() {
+            Some(prev) => (
+                prev.style.intersection(style),
+                if prev.link.as_deref() == link {
+                    link
+                } else {
+                    None
+                },
+            ),
+            None => (Style::PLAIN, None),
+        };
+        push_text(spans, " ", space_style, space_link);
+    }
+    *pending_space = false;
+    push_text(spans, word, style, link);
+}
+
 /// Trim whitespace at both ends of a span list (dropping emptied spans).
 pub(crate) fn trim_spans(spans: &mut Vec<Span>) {
     while let Some(first) = spans.first_mut() {

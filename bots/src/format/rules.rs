@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use regex::{RegexSet, RegexSetBuilder};
 use scraper::{ElementRef, Selector};
 
-use super::FeedFormat;
+use super::dom::{attr, classes};
+use super::options::FeedFormat;
 
 /// Classes whose elements are dropped by default (exact class names).
 const DROP_CLASSES: &[&str] = &[
@@ -216,12 +217,12 @@ impl Rules {
     pub fn drops_element(&self, el: &ElementRef<'_>) -> bool {
         let v = el.value();
         if self.defaults {
-            if let Some(id) = super::sanitize::attr(v, "id")
+            if let Some(id) = attr(v, "id")
                 && DROP_IDS.contains(&id.trim())
             {
                 return true;
             }
-            if super::sanitize::classes(v).any(|c| DROP_CLASSES.contains(&c)) {
+            if classes(v).any(|c| DROP_CLASSES.contains(&c)) {
                 return true;
             }
         }

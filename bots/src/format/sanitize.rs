@@ -6,7 +6,10 @@ use ego_tree::NodeRef;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
-use super::rich::{Block, Span, Style, is_blank_text, push_text, trim_spans};
+use super::dom::{attr, classes};
+use super::rich::{
+    Block, Span, Style, at_line_start, is_blank_text, push_text, push_word, trim_spans,
+};
 use super::rules::{Rules, content_roots};
 use super::text::{clean, one_line, sanitize_url};
 
@@ -118,7 +121,7 @@ impl<'a> Walker<'a> {
     // ----- inline content -------------------------------------------------
 
     fn at_line_start(&self) -> bool {
-        self.spans.last().is_none_or(|s| s.text.ends_with('\n'))
+        at_line_start(&self.spans)
     }
 
     fn text(&mut self, raw: &str) {
@@ -157,24 +160,13 @@ impl<'a> Walker<'a> {
     }
 
     fn word(&mut self, w: &str) {
-        if self.pending_space && !self.at_line_start() {
-            // The space takes what both neighbours share, so that
-            // `<b>a</b> <b>b</b>` stays one bold run.
-            let (style, link) = match self.spans.last() {
-                Some(prev) => (
-                    prev.style.intersection(self.style),
-                    if prev.link == self.link {
-                        self.link.clone()
-                    } else {
-                        None
-                    },
-                ),
-                None => (Style::PLAIN, None),
-            };
-            push_text(&mut self.spans, " ", style, link.as_deref());
-        }
-        self.pending_space = false;
-        push_text(&mut self.spans, w, self.style, self.link.as_deref());
+        push_word(
+            &mut self.spans,
+            &mut self.pending_space,
+            w,
+            self.style,
+            self.link.as_deref(),
+        );
     }
 
     /// Literal text that must not be whitespace-collapsed (list markers
@@ -565,18 +557,6 @@ impl<'a> Walker<'a> {
         self.flush();
         self.blocks.push(Block::Image { src, alt });
     }
-}
-
-/// An attribute's value. (Iterating the few attributes of an element is
-/// cheaper than `Element::attr`, which interns the name first.)
-pub(crate) fn attr<'a>(v: &'a scraper::node::Element, name: &str) -> Option<&'a str> {
-    v.attrs().find(|(k, _)| *k == name).map(|(_, v)| v)
-}
-
-/// The element's classes (without interning them, unlike
-/// `Element::classes`).
-pub(crate) fn classes(v: &scraper::node::Element) -> impl Iterator<Item = &str> {
-    attr(v, "class").unwrap_or("").split_ascii_whitespace()
 }
 
 /// `hidden`, `aria-hidden="true"` or an inline style that hides it.

@@ -271,7 +271,7 @@ fn context_for(post: &Post, art: &Article, fmt: &TargetFormat, needs: Needs) -> 
         updated_date => if needs.dates { format_date(post.updated, fmt) } else { String::new() },
         published => post.published.filter(|_| needs.timestamps).map(|d| d.to_rfc3339()).unwrap_or_default(),
         updated => post.updated.filter(|_| needs.timestamps).map(|d| d.to_rfc3339()).unwrap_or_default(),
-        image => super::web_image(art.image.as_ref()).cloned().unwrap_or_default(),
+        image => super::images::web_image(art.image.as_ref()).cloned().unwrap_or_default(),
         language => post.language.as_deref().map(one_line).unwrap_or_default(),
         media_url => media.as_ref().map(|m| m.0.clone()).unwrap_or_default(),
         media_label => media.map(|m| m.1).unwrap_or_default(),

@@ -8,9 +8,9 @@
 //! more → …]`. Discord embeds are drawn in a left bar `┃`.
 
 use super::discord::{DiscordMessage, unescape_markdown};
+use super::options::{FeedFormat, TargetFormat};
 use super::telegram::{TelegramMessage, TelegramMethod};
 use super::validate::parse_telegram_html;
-use super::{FeedFormat, TargetFormat};
 use crate::model::Post;
 use crate::target::RenderError;
 

@@ -292,6 +292,34 @@ pub(crate) fn hashtag(category: &str) -> Option<String> {
     Some(tag)
 }
 
+/// Escape text for HTML (Telegram HTML, article HTML built from plain
+/// text): `& < >`, and `"` when `attr` (an attribute value). The one HTML
+/// escaper of the workspace; template values are escaped by minijinja.
+pub(crate) fn escape_into(s: &str, out: &mut String, attr: bool) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' if attr => "&quot;",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte: always a character boundary.
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+/// Plain text as HTML text: `& < >` escaped (see [`escape_into`]).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    escape_into(s, &mut out, false);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

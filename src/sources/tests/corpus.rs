@@ -452,7 +452,7 @@ fn hostile_numbers_do_not_panic() {
     );
     let d = parse_document(doc.as_bytes(), None, &base()).expect("parses");
     let summary = d.items[0].post.summary_html.as_deref().unwrap_or("");
-    assert_eq!(summary.matches("<div>").count(), page::MAX_NESTING);
+    assert_eq!(summary.matches("<div>").count(), html::MAX_NESTING);
 }
 
 #[test]

@@ -18,10 +18,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::article::{Article, empty_post, prepared};
+use super::images::{telegram_file, web_image};
 use super::layout::{self, Dialect, doc_len, sep};
+use super::options::{FeedFormat, LinkPreview, Mode, Platform, TargetFormat};
 use super::rich::{Block, Span, Style};
-use super::text::utf16_len;
-use super::{Article, FeedFormat, LinkPreview, Mode, Platform, TargetFormat, prepared, template};
+use super::safety::safety_net_used;
+use super::template;
+use super::text::{escape_into, utf16_len};
 use crate::model::Post;
 use crate::target::{Part, RenderError};
 
@@ -236,24 +240,6 @@ fn tag_name(s: Style) -> &'static str {
     }
 }
 
-/// Escape for Telegram HTML: `& < >` (and `"` in attributes).
-pub(crate) fn escape_into(s: &str, out: &mut String, attr: bool) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' if attr => "&quot;",
-            _ => continue,
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(rep);
-        last = i + 1;
-    }
-    out.push_str(&s[last..]);
-}
-
 /// The tags a span needs, outermost first. Code carries no other style
 /// (Telegram drops formatting inside code), and code inside a link loses
 /// the code style so the link survives.
@@ -429,7 +415,7 @@ fn read_more(fmt: &TargetFormat, art: &Article) -> Option<InlineKeyboardMarkup> 
 
 fn preview_for(fmt: &TargetFormat, art: &Article) -> LinkPreviewOptions {
     match fmt.link_preview {
-        LinkPreview::Image => match (super::web_image(art.image.as_ref()), &art.link) {
+        LinkPreview::Image => match (web_image(art.image.as_ref()), &art.link) {
             (Some(img), _) => LinkPreviewOptions::large(img, true),
             (None, Some(link)) => LinkPreviewOptions::large(link, false),
             (None, None) => LinkPreviewOptions::disabled(),
@@ -473,7 +459,7 @@ pub fn render(
 ) -> Result<Vec<TelegramMessage>, RenderError> {
     let art = prepared(post, feed, fmt);
     if art.is_empty(post) {
-        return Err(super::empty_post(post));
+        return Err(empty_post(post));
     }
     let pieces = template::pieces(Platform::Telegram, fmt, post, &art)?;
     let d = TgDialect;
@@ -555,7 +541,7 @@ fn checked(m: TelegramMessage) -> TelegramMessage {
     match result {
         Ok(()) => m,
         Err(v) => {
-            super::safety_net_used(&v.description, m.body());
+            safety_net_used(&v.description, m.body());
             tracing::error!(error = %v.description, "formatter produced an invalid Telegram message; sending plain text");
             plain_fallback(&m)
         }
@@ -622,7 +608,7 @@ pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
     }
     let photo = m.photo.clone().unwrap_or_default();
     // A Telegram file has no URL to preview: the text goes alone.
-    let photo = if super::telegram_file(&photo).is_some() {
+    let photo = if telegram_file(&photo).is_some() {
         String::new()
     } else {
         photo
