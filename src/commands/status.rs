@@ -29,8 +29,19 @@ impl Center {
         let since = now_ms() - 24 * 3_600_000;
         let c = self.db.call(move |s| s.counts(None, since)).await?;
         let up = human(self.started.elapsed().as_secs() as i64);
+        // Every instance on this database (one line each when there is
+        // more than this one: a PostgreSQL deployment with standbys).
+        let now = now_ms();
+        let instances = self.db.call(|s| s.instances()).await?;
+        let mut listed = String::new();
+        if instances.len() > 1 {
+            listed.push_str(&format!("\nInstances ({}):", instances.len()));
+            for i in &instances {
+                listed.push_str(&format!("\n  {}", crate::instances::describe(i, now)));
+            }
+        }
         Ok(Reply::text(format!(
-            "Crier {} — up {up}\nFeeds: {ok} ok, {failing} failing, {paused} paused\nTargets: {tok} ok, {tdis} disabled, {tpaused} paused\nQueue: {} waiting\nLast 24 h: {} delivered, {} failed, {} filtered\nPanics since start: {}",
+            "Crier {} — up {up}\nFeeds: {ok} ok, {failing} failing, {paused} paused\nTargets: {tok} ok, {tdis} disabled, {tpaused} paused\nQueue: {} waiting\nLast 24 h: {} delivered, {} failed, {} filtered\nPanics since start: {}{listed}",
             env!("CARGO_PKG_VERSION"),
             c.queued,
             c.sent,
