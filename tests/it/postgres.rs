@@ -114,17 +114,31 @@ fn all_shown(f: &Fakes, n: usize) -> bool {
 const STANDBY: &str = "waiting as a standby";
 const TAKES_OVER: &str = "this standby takes over";
 
-/// Two instances on one database: the first is active, the second waits.
-/// The active one is killed (SIGKILL) at random moments; the standby takes
-/// over within the lock's retry time, a new standby is started, and in the
-/// end every article reached every target once, in order (duplicates only
-/// where an ambiguous send was recorded).
+/// Requests a fake platform answered 429 without an injected fault: a
+/// real limit overrun.
+fn limit_violations(f: &Fakes) -> usize {
+    let tg = f.tg.requests();
+    let dc = f.dc.requests();
+    tg.iter()
+        .chain(dc.iter())
+        .filter(|r| r.status == 429 && r.fault.is_none())
+        .count()
+}
+
+/// Three instances on one database: one active, two standbys. Random
+/// instances are killed (SIGKILL) at random moments — the active one every
+/// other round — and restarted; a standby takes over each time the active
+/// one dies, within the lock's retry time. In the end every article reached
+/// every target once, in order (duplicates only where an ambiguous send was
+/// recorded), the fakes saw no rate-limit overrun, and `crier status`
+/// listed the instances with their roles throughout.
 #[test]
-fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
-    let Some(pg) = PgSchema::create("standby_takeover") else {
+fn three_instances_survive_random_kills_and_nothing_is_lost_or_doubled() {
+    let Some(pg) = PgSchema::create("three_instances") else {
         return;
     };
-    const N: usize = 150;
+    const N: usize = 300;
+    const ROUNDS: usize = 6;
     let f = Fakes::start();
     f.fast_limits();
     f.feeds
@@ -138,28 +152,39 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or_else(|| rand::rng().random());
-    eprintln!("standby test seed: {seed} (replay with CRIER_TEST_SEED={seed})");
+    eprintln!("three-instance test seed: {seed} (replay with CRIER_TEST_SEED={seed})");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let start = || Running::start(ws.dir.path(), &ws.config(), &[]);
+    let standby = |r: &mut Running| {
+        r.wait_for("a standby to wait", Duration::from_secs(20), |_, e| {
+            e.contains(STANDBY)
+        })
+    };
 
-    let mut active = Running::start(ws.dir.path(), &ws.config(), &[]);
-    active.wait_for(
+    let mut first = start();
+    first.wait_for(
         "the first instance to start",
         Duration::from_secs(20),
         |_, e| e.contains("starting"),
     );
-    let mut standby = Running::start(ws.dir.path(), &ws.config(), &[]);
-    standby.wait_for("the second to wait", Duration::from_secs(20), |_, e| {
-        e.contains(STANDBY)
-    });
-    assert!(
-        !standby.stderr().contains("resolved deliveries"),
-        "a standby does nothing"
-    );
-    // Both are listed, with their roles.
+    let mut all = vec![first];
+    for _ in 0..2 {
+        let mut r = start();
+        standby(&mut r);
+        all.push(r);
+    }
+    let mut active = 0usize;
+    for r in &all[1..] {
+        assert!(
+            !r.stderr().contains("resolved deliveries"),
+            "a standby does nothing"
+        );
+    }
     let status = stdout_of(&ws.crier(&["status"]));
-    assert!(status.contains("Instances (2):"), "{status}");
-    for (who, role) in [(&active, "active "), (&standby, "standby ")] {
-        let pid = format!("pid {}", who.child.id());
+    assert!(status.contains("Instances (3):"), "{status}");
+    for (i, r) in all.iter().enumerate() {
+        let pid = format!("pid {}", r.child.id());
+        let role = if i == active { "active " } else { "standby " };
         assert!(
             status
                 .lines()
@@ -169,51 +194,76 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
     }
 
     let mut takeovers = Vec::new();
-    for round in 0..4 {
-        std::thread::sleep(Duration::from_millis(rng.random_range(200..1200)));
+    for round in 0..ROUNDS {
+        std::thread::sleep(Duration::from_millis(rng.random_range(200..1500)));
+        let victim = if round % 2 == 0 {
+            active
+        } else {
+            rng.random_range(0..all.len())
+        };
         let killed_at = Instant::now();
         let _ = std::process::Command::new("kill")
-            .args(["-KILL", &active.child.id().to_string()])
+            .args(["-KILL", &all[victim].child.id().to_string()])
             .status();
-        drop(active);
-        standby.wait_for(
-            "the standby to take over",
-            Duration::from_secs(15),
-            |_, e| e.contains(TAKES_OVER),
-        );
-        let took = killed_at.elapsed();
-        eprintln!("round {round}: takeover after {took:?}");
-        takeovers.push(took);
-        active = standby;
-        standby = Running::start(ws.dir.path(), &ws.config(), &[]);
-        standby.wait_for("a new standby to wait", Duration::from_secs(20), |_, e| {
-            e.contains(STANDBY)
-        });
+        let _ = all[victim].child.wait();
+        if victim == active {
+            // One of the standbys takes over.
+            let deadline = Instant::now() + Duration::from_secs(15);
+            let next = loop {
+                if let Some(i) =
+                    (0..all.len()).find(|&i| i != victim && all[i].stderr().contains(TAKES_OVER))
+                {
+                    break i;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no standby took over (round {round})"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            let took = killed_at.elapsed();
+            eprintln!("round {round}: killed the active instance; takeover after {took:?}");
+            takeovers.push(took);
+            active = next;
+        } else {
+            eprintln!("round {round}: killed a standby");
+        }
+        // The killed one comes back, as a standby.
+        all[victim] = start();
+        standby(&mut all[victim]);
     }
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while !all_shown(&f, N) {
         assert!(
             Instant::now() < deadline,
             "not everything was delivered in time\n{}",
-            active.stderr()
+            all[active].stderr()
         );
-        if let Ok(Some(status)) = active.child.try_wait() {
-            panic!("crier exited: {status}\n{}", active.stderr());
+        if let Ok(Some(status)) = all[active].child.try_wait() {
+            panic!("crier exited: {status}\n{}", all[active].stderr());
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let (status, _, _) = standby.terminate();
-    assert!(status.success(), "a standby stops on SIGTERM");
-    let (status, _, err) = active.terminate();
-    assert!(status.success(), "{err}");
-    check_once_in_order(&f, &pg.store(), N);
-    // The killed ones are listed as died while active; the stopped ones
-    // left the list.
+    let store = pg.store();
+    for (i, r) in all.into_iter().enumerate() {
+        let (status, _, err) = r.terminate();
+        assert!(status.success(), "instance {i} stops on SIGTERM\n{err}");
+    }
+    check_once_in_order(&f, &store, N);
+    assert_eq!(
+        limit_violations(&f),
+        0,
+        "N instances together overran a platform limit"
+    );
+    // Those killed while active are listed as such; the stopped ones left.
     let status = stdout_of(&ws.crier(&["status"]));
-    assert!(status.contains("Instances (4):"), "{status}");
-    assert_eq!(status.matches("died while active").count(), 4, "{status}");
-    // The standby retries every 2 s; the lock is free as soon as the
+    assert_eq!(
+        status.matches("died while active").count(),
+        takeovers.len(),
+        "{status}"
+    );
+    // The standbys retry every 2 s; the lock is free as soon as the
     // killed process's connection closes.
     let worst = takeovers.iter().max().copied().unwrap_or_default();
     eprintln!("takeover times: {takeovers:?} (worst {worst:?})");
