@@ -9,6 +9,10 @@
 //!   (never `#LastnameFirstname`); other comma forms are dropped.
 //! - A tag longer than [`MAX_TAG_CHARS`] characters is dropped (a
 //!   60-character CamelCase run is not readable).
+//! - A category path keeps its most specific part (`News > World >
+//!   Europe`, `World/Europe` → `#Europe`), a community prefix goes
+//!   (`r/woodworking` → `#woodworking`), and so does a trailing
+//!   qualifier (`Mercury (planet)` → `#Mercury`).
 
 use super::repair::repair_text;
 use super::text::{hashtag, one_line};
@@ -97,6 +101,34 @@ fn camel_case(name: &str) -> String {
     out
 }
 
+/// The most specific part of a category: the last step of a path (`>`,
+/// `»`, `|`, a spaced ` / `, or a `/` between parts of 3+ characters —
+/// `AC/DC` and `24/7` are names, not paths), without a one-letter
+/// community prefix (`r/`, `u/`) or a trailing `(qualifier)`.
+fn specific(c: &str) -> &str {
+    let mut c = c.trim();
+    if let Some((_, last)) = c.rsplit_once(['>', '»', '|']) {
+        c = last.trim();
+    } else if let Some((_, last)) = c.rsplit_once(" / ") {
+        c = last.trim();
+    } else if c.contains('/') {
+        let parts: Vec<&str> = c.split('/').map(str::trim).collect();
+        let prefix = parts.len() == 2 && parts[0].chars().count() == 1;
+        if prefix || parts.iter().all(|p| p.chars().count() >= 3) {
+            c = parts.last().copied().unwrap_or(c);
+        }
+    }
+    if c.ends_with(')')
+        && let Some(open) = c.rfind('(')
+    {
+        let head = c[..open].trim_end();
+        if !head.is_empty() {
+            c = head;
+        }
+    }
+    c
+}
+
 /// At most `max` hashtags for `categories`, in order of preference.
 pub(crate) fn hashtags(categories: &[String], title: &str, max: usize) -> Vec<String> {
     if max == 0 {
@@ -106,6 +138,7 @@ pub(crate) fn hashtags(categories: &[String], title: &str, max: usize) -> Vec<St
     let mut cands: Vec<(bool, String)> = Vec::new();
     for c in categories.iter().take(60) {
         let c = one_line(&repair_text(c));
+        let c = specific(&c).to_string();
         if c.is_empty() || GENERIC.contains(&c.to_lowercase().as_str()) {
             continue;
         }
@@ -168,5 +201,42 @@ mod tests {
             hashtags(&v(&["Opening hours", "side-project", "E-ink"]), "", 5),
             v(&["#OpeningHours", "#sideProject", "#Eink"])
         );
+    }
+
+    #[test]
+    fn paths_prefixes_and_qualifiers_keep_the_specific_part() {
+        let cats = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            hashtags(
+                &cats(&["News > World > Europe", "r/woodworking", "Mercury (planet)"]),
+                "",
+                5
+            ),
+            ["#Europe", "#woodworking", "#Mercury"]
+        );
+        assert_eq!(
+            hashtags(
+                &cats(&[
+                    "World/Asia",
+                    "Sport » Football",
+                    "Tech | Gadgets",
+                    "Culture / Film"
+                ]),
+                "",
+                5
+            ),
+            ["#Asia", "#Football", "#Gadgets", "#Film"]
+        );
+        // Names with a slash are not paths; a lone qualifier stays.
+        assert_eq!(
+            hashtags(&cats(&["AC/DC", "24/7 Live", "(Video)"]), "", 5),
+            ["#ACDC", "#247Live", "#Video"]
+        );
+        // A path's last step equal to another tag is one tag.
+        assert_eq!(
+            hashtags(&cats(&["Europe", "World > Europe"]), "", 5),
+            ["#Europe"]
+        );
+        assert_eq!(specific("Ελλάδα > Αθήνα (πόλη)"), "Αθήνα");
     }
 }
