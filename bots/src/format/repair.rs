@@ -235,8 +235,9 @@ fn repair_once(text: &str) -> Option<String> {
 }
 
 /// A theme's "read more" tail at the end of an excerpt: `… Read More Here
-/// →`, `Continue reading →`, `Read more »`, `[…]`, and WordPress's "The
-/// post … appeared first on …" run into the same paragraph.
+/// →`, `Continue reading →`, `Read more »`, `[…]`, `(more…)`, `Click
+/// here to read more`, and WordPress's "The post … appeared first on …"
+/// (and its translations) run into the same paragraph.
 fn tail_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -248,7 +249,11 @@ fn tail_re() -> &'static Regex {
               (?:read\s+more(?:\s+here)?|continue\s+reading|keep\s+reading|read\s+the\s+(?:full|rest)(?:\s+(?:article|story|post))?|read\s+full\s+(?:article|story|post)|lire\s+la\s+suite|weiterlesen|leer\s+m[aá]s|leggi\s+tutto|le[ri]a?\s+mais|lees\s+meer|czytaj\s+dalej|devam[ıi]n[ıi]\s+oku|читать\s+далее|подробнее|اقرأ\s+المزيد|続きを読む|阅读更多|閱讀更多|קרא\s+עוד)
               (?:\s+[^\s→»›>]{1,40}){0,8}?
               \s*(?:→|»|›|>>|&rarr;|\.\.\.|…)?
+            | \s*\(\s*more\s*(?:…|\.\.\.)?\s*\)
+            | \s*\[\s*(?:more|read\s+more)\s*\]
+            | \s*(?:…|\.\.\.)?\s*click\s+here\s+to\s+(?:read|continue)(?:\s+(?:more|reading|the\s+(?:full|rest)(?:\s+(?:article|story|post))?))?
             | \s*the\s+post\s+[^.!?]{1,300}?\s+appeared\s+first\s+on\s+\S.{0,200}?
+            | \s*(?:l[’']article|der\s+beitrag|la\s+entrada|l[’']articolo|o\s+post|het\s+bericht|запись)\s+[^.!?]{1,300}?\s+(?:est\s+apparu\s+en\s+premier\s+sur|erschien\s+zuerst\s+auf|(?:se\s+publicó|aparece|apareció)\s+primero\s+en|proviene\s+da|apareceu\s+primeiro\s+(?:em|no|na)|verscheen\s+eerst\s+op|впервые\s+появилась\s+(?:на|в))\s+\S.{0,200}?
             | \s*\|?\s*submitted\s+by\s+\S{1,60}\s*\[link\]\s*\[comments\]
             | \s*[^.!?]{1,300}?\s+was\s+originally\s+published\s+(?:in|on)\s+\S.{0,300}?
             )
@@ -257,6 +262,19 @@ fn tail_re() -> &'static Regex {
         .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
     })
 }
+
+/// The verbs of WordPress's "The post … appeared first on …" footer, in
+/// the languages WordPress ships it in.
+const FIRST_ON: &[&str] = &[
+    "appeared first on",
+    "est apparu en premier sur",
+    "erschien zuerst auf",
+    "primero en",
+    "proviene da",
+    "apareceu primeiro",
+    "verscheen eerst op",
+    "впервые появилась",
+];
 
 /// Where a paragraph's "read more" tail starts (a byte offset in its
 /// plain text), if it has one. A tail must either be linked or end in an
@@ -286,7 +304,9 @@ fn tail_start(spans: &[Span]) -> Option<usize> {
         linked
     };
     let marked = lower.starts_with('[')
-        || lower.contains("appeared first on")
+        || lower.starts_with("(more")
+        || lower.contains("click here to")
+        || FIRST_ON.iter().any(|v| lower.contains(v))
         || lower.contains("originally published")
         || lower.ends_with("[comments]")
         || ["→", "»", "›", ">>", "…", "...", "&rarr;"]
@@ -497,6 +517,52 @@ mod tests {
         ];
         strip_read_more(&mut b);
         assert_eq!(b.len(), 1);
+
+        // WordPress's "(more…)", "Click here to read more", and the
+        // "appeared first on" footer in other languages.
+        for (text, kept) in [
+            (
+                "Opening hours change in May. (more…)",
+                "Opening hours change in May.",
+            ),
+            (
+                "Opening hours change in May. [more]",
+                "Opening hours change in May.",
+            ),
+            (
+                "Opening hours change in May. Click here to read more",
+                "Opening hours change in May.",
+            ),
+            (
+                "Le conseil a voté. L’article Le tram arrive est apparu en premier sur Le Quotidien.",
+                "Le conseil a voté.",
+            ),
+            (
+                "Der Rat hat entschieden. Der Beitrag Neue Tram erschien zuerst auf Stadtblatt.",
+                "Der Rat hat entschieden.",
+            ),
+            (
+                "El consejo votó. La entrada Nuevo tranvía se publicó primero en Diario Sur.",
+                "El consejo votó.",
+            ),
+            (
+                "Совет проголосовал. Запись Новый трамвай впервые появилась на Городские вести.",
+                "Совет проголосовал.",
+            ),
+        ] {
+            let mut b = vec![para(vec![Span::plain(text)])];
+            assert!(strip_read_more(&mut b), "{text}");
+            assert_eq!(b[0].plain_text(), kept);
+        }
+        // Words that only look like it are kept.
+        for text in [
+            "She wanted more (more than anyone).",
+            "Der Beitrag erschien zuerst im Frühjahr.",
+        ] {
+            let mut b = vec![para(vec![Span::plain(text)])];
+            assert!(!strip_read_more(&mut b), "{text}");
+            assert_eq!(b[0].plain_text(), text);
+        }
 
         // An ordinary sentence ending with the words is kept.
         let mut b = vec![para(vec![Span::plain(
