@@ -552,8 +552,14 @@ fn strict_parse(body: &str, base: &Url, line_shift: u64) -> Result<ParsedDocumen
     } else {
         Vec::new()
     };
+    let itunes_images = if matches!(feed.feed_type, FeedType::RSS2 | FeedType::RSS0) {
+        item_itunes_images(&body)
+    } else {
+        Vec::new()
+    };
     let extras = Extras {
         json_images,
+        itunes_images,
         subjects,
         entry_bases,
     };
@@ -668,6 +674,63 @@ fn dc_subjects(text: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// Each RSS item's `<itunes:image href>` (a podcast episode's own art),
+/// in document order. feed-rs reads it into a media object that it then
+/// drops when the object has nothing else it counts (a title, content…).
+fn item_itunes_images(text: &str) -> Vec<Option<String>> {
+    use quick_xml::events::Event;
+    let mut out: Vec<Option<String>> = Vec::new();
+    if !text.contains("itunes:image") {
+        return out;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut depth_in_item = 0usize;
+    loop {
+        let (e, empty) = match reader.read_event() {
+            Ok(Event::Start(e)) => (e, false),
+            Ok(Event::Empty(e)) => (e, true),
+            Ok(Event::End(_)) => {
+                depth_in_item = depth_in_item.saturating_sub(1);
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        let qname = e.name();
+        let name: &str = qname.as_ref();
+        if depth_in_item == 0 && name.rsplit(':').next() == Some("item") {
+            out.push(None);
+            if !empty {
+                depth_in_item = 1;
+            }
+            continue;
+        }
+        if depth_in_item > 0 {
+            // Only the item's own child, not a nested element's.
+            if depth_in_item == 1
+                && name == "itunes:image"
+                && let Some(slot) = out.last_mut()
+                && slot.is_none()
+            {
+                *slot = e
+                    .try_get_attribute("href")
+                    .ok()
+                    .flatten()
+                    .and_then(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::default())
+                            .ok()
+                            .map(|v| v.trim().to_string())
+                    })
+                    .filter(|v| !v.is_empty());
+            }
+            if !empty {
+                depth_in_item += 1;
+            }
+        }
+    }
+    out
+}
+
 /// JSON Feed `image` / `banner_image` per item (feed-rs drops them).
 fn json_feed_images(text: &str) -> Vec<Vec<String>> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -741,6 +804,7 @@ fn text_html(text: Option<&feed_rs::model::Text>, plain_is_text: bool) -> Option
 /// their count matches the entries).
 struct Extras {
     json_images: Vec<Vec<String>>,
+    itunes_images: Vec<Option<String>>,
     subjects: Vec<Vec<String>>,
     entry_bases: Vec<Option<String>>,
 }
@@ -749,6 +813,11 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
     let n = feed.entries.len();
     let json_images: &[Vec<String>] = if extras.json_images.len() == n {
         &extras.json_images
+    } else {
+        &[]
+    };
+    let itunes_images: &[Option<String>] = if extras.itunes_images.len() == n {
+        &extras.itunes_images
     } else {
         &[]
     };
@@ -838,6 +907,11 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
                     push_unique(&mut images, url.to_string());
                 }
             }
+        }
+        if let Some(Some(u)) = itunes_images.get(index)
+            && let Some(u) = absolutize(u, Some(&entry_base))
+        {
+            push_unique(&mut images, u);
         }
         for media in &entry.media {
             for t in &media.thumbnails {

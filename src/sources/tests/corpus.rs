@@ -615,3 +615,33 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn a_podcast_episode_image_is_the_article_picture_not_the_show_art() {
+    let doc = br#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+<channel><title>Show</title><link>https://show.example</link><description>d</description>
+<itunes:image href="https://show.example/art/show.jpg"/>
+<item><title>Ep. 1</title><link>https://show.example/1</link><guid>e1</guid>
+<enclosure url="https://media.show.example/1.mp3" length="48213377" type="audio/mpeg"/>
+<itunes:episode>1</itunes:episode>
+<itunes:image href="https://show.example/art/ep1.jpg"/>
+</item>
+<item><title>Ep. 0</title><link>https://show.example/0</link><guid>e0</guid>
+<enclosure url="https://media.show.example/0.mp3" length="1000" type="audio/mpeg"/>
+</item>
+</channel></rss>"#;
+    let base = url::Url::parse("https://show.example/feed").expect("url");
+    let d = parse_document(doc, None, &base).expect("parses");
+    assert_eq!(
+        d.items[0].post.images,
+        vec!["https://show.example/art/ep1.jpg".to_string()]
+    );
+    // No episode image: no picture (the show's art on every post would be
+    // the same picture again and again).
+    assert!(
+        d.items[1].post.images.is_empty(),
+        "{:?}",
+        d.items[1].post.images
+    );
+}
