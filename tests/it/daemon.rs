@@ -85,6 +85,27 @@ pub async fn eventually<F: FnMut() -> bool>(what: &str, timeout: Duration, mut p
     }
 }
 
+/// The row of the article at `link` for `target` is in the delivery log,
+/// in `state`: the poll that saw it has recorded it (and woken the worker).
+pub fn has_row(dir: &Path, target: &str, link: &str, state: State) -> bool {
+    log(dir, Some(target))
+        .iter()
+        .any(|e| e.link.as_deref() == Some(link) && e.delivery.state == state)
+}
+
+/// Wait for a request to `path` that starts after this call: the feed's
+/// watcher polls one at a time, so the poll in flight now (if any) has
+/// finished recording, and every worker it woke has had a poll interval.
+pub async fn polled_again(web: &crier_fakes::feed::FeedServer, path: &str) {
+    let hits = web.hits(path);
+    eventually(
+        &format!("another poll of {path}"),
+        Duration::from_secs(20),
+        || web.hits(path) > hits,
+    )
+    .await;
+}
+
 /// An RSS document with these `(guid, title, description)` items, newest
 /// first as feeds are, dated one hour apart.
 pub fn rss(items: &[(String, String, String)]) -> String {
