@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::daemon::{numbered, rss};
 use crate::proof::{Fakes, check_complete_and_ordered, duplicates, story};
-use crate::support::{Running, Workspace, stderr_of, stdout_of};
+use crate::support::{Running, Workspace, stderr_of, stdout_of, unsettled, wait_until};
 use crier_fakes::feed::Route;
 
 /// A schema of its own on the test server, dropped at the end.
@@ -202,7 +202,11 @@ fn a_standby_takes_over_a_killed_instance_and_nothing_is_lost_or_doubled() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // Every row recorded: nothing is left to send twice.
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
     let (status, _, _) = standby.terminate();
     assert!(status.success(), "a standby stops on SIGTERM");
     let (status, _, err) = active.terminate();
@@ -314,7 +318,11 @@ fn an_instance_that_lost_the_database_to_another_stands_down() {
     b.wait_for("every delivery", Duration::from_secs(60), |_, _| {
         all_shown(&f, N)
     });
-    std::thread::sleep(Duration::from_millis(500));
+    // Every row recorded: nothing is left to send twice.
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
     let (status, _, err) = b.terminate();
     assert!(status.success(), "{err}");
     check_once_in_order(&f, &pg.store(), N);
@@ -371,7 +379,12 @@ fn cut_connections_pause_deliveries_and_lose_nothing() {
         std::thread::sleep(Duration::from_millis(150));
     }
     assert!(cuts >= 3, "the test cut the connection only {cuts} times");
-    std::thread::sleep(Duration::from_millis(500));
+    // Every row recorded: nothing is left to send twice.
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
+
     let (status, _, err) = run.terminate();
     assert!(status.success(), "{err}");
     assert!(!err.contains("stands down"), "{err}");
@@ -473,7 +486,12 @@ fn a_migrated_log_posts_nothing_twice() {
     run.wait_for("the two new articles", Duration::from_secs(60), |_, _| {
         all_shown(&f, 22)
     });
-    std::thread::sleep(Duration::from_millis(1500));
+    // Every row recorded: nothing is left to send twice.
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
+
     let (status, _, err) = run.terminate();
     assert!(status.success(), "{err}");
     for (target, v) in f.shown() {
