@@ -302,7 +302,7 @@ fn an_instance_that_lost_the_database_to_another_stands_down() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    std::thread::sleep(Duration::from_millis(100));
+    a.drain();
     let err = a.stderr();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("this instance stands down"), "{err}");
@@ -528,7 +528,7 @@ fn an_unreachable_database_is_a_clear_error_without_the_password() {
         assert!(start.elapsed() < Duration::from_secs(30), "still running");
         std::thread::sleep(Duration::from_millis(50));
     };
-    std::thread::sleep(Duration::from_millis(100));
+    run.drain();
     let err = run.stderr();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(
