@@ -208,9 +208,11 @@ async fn a_fat_ping_is_posted_once_through_the_poll_path() {
     w.hub.publish(&w.topic(), &doc, "application/rss+xml").await;
     let polled = w.last_poll_at();
     w.hub.publish_thin(&w.topic()).await;
-    eventually("the thin ping's poll recorded", Duration::from_secs(20), || {
-        w.last_poll_at() > polled
-    })
+    eventually(
+        "the thin ping's poll recorded",
+        Duration::from_secs(20),
+        || w.last_poll_at() > polled,
+    )
     .await;
     eventually("nothing left to send", Duration::from_secs(20), || {
         crate::support::unsettled(&store(w.dir.path())) == 0
