@@ -419,8 +419,14 @@ fn a_retraction_from_the_command_line_is_carried_out_at_once() {
     run.wait_for("every delivery", Duration::from_secs(60), |_, _| {
         all_shown(&f, N)
     });
-    // Let the workers go idle.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Let the workers go idle: their last outcome recorded, then a moment
+    // for the step after it to find the queue empty (nothing records
+    // that; with a 30 s recheck, only a NOTIFY wakes them from there).
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
+    std::thread::sleep(Duration::from_millis(500));
     let out = ws.crier(&["retract", "https://news.example/n-2"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     let asked = Instant::now();
