@@ -189,7 +189,18 @@ async fn an_attached_opml_is_imported_and_export_round_trips() {
         w.web.hits("/alpha.xml") > 0
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first poll of each recorded its baseline (skipped rows, in the
+    // same transaction): nothing of it can be sent now.
+    eventually("the baselines recorded", Duration::from_secs(20), || {
+        let s = store(w.dir.path());
+        w.dynamic().iter().all(|f| {
+            s.feed_state(&f.name)
+                .ok()
+                .flatten()
+                .is_some_and(|st| st.baseline_done)
+        })
+    })
+    .await;
     w.web.set(
         "/alpha.xml",
         Route::feed(rss(&items("a", &["Alpha one", "Alpha two"]))),

@@ -145,12 +145,15 @@ async fn roles_decide_who_may_do_what_and_strangers_are_refused_quietly() {
     w.ask(&w.stranger, "/pause news", "not allowed").await;
     // A second attempt within a minute gets no answer (no spam through us).
     w.tg.user_says(STRANGER, &w.stranger, "/status");
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(w.inbox(STRANGER).len(), 1, "{}", w.inbox_text(STRANGER));
-
+    // The bot took that update, then answered one sent after it.
+    eventually("the update taken", Duration::from_secs(20), || {
+        w.tg.pending_updates().is_empty()
+    })
+    .await;
     // Bad and unknown commands get a usage line.
     w.ask(&w.admin, "/pause", "Usage: /pause <feed or target>")
         .await;
+    assert_eq!(w.inbox(STRANGER).len(), 1, "{}", w.inbox_text(STRANGER));
     w.ask(&w.admin, "/frobnicate", "Unknown command /frobnicate")
         .await;
     // Commands addressed to another bot in a group are ignored; ours work.
@@ -314,7 +317,13 @@ async fn why_explains_filtered_and_failed_articles() {
         ("w-3".into(), "More news".into(), "<p>y</p>".into()),
         ("w-2".into(), "Real news".into(), "<p>x</p>".into()),
     ]);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The new article is queued (its worker woken) and the feed polled
+    // once more after that: a second alert would have come by now.
+    eventually("w-3 queued", Duration::from_secs(20), || {
+        has_row(w.dir.path(), "channel", "https://news.example/w-3")
+    })
+    .await;
+    polled_again(&w.web, "/feed.xml").await;
     let alerts = w
         .inbox(ADMIN)
         .iter()
@@ -339,7 +348,11 @@ async fn pause_resume_and_retry() {
     w.ask(&w.admin, "/pause channel", "Target channel paused")
         .await;
     w.feed(&numbered("q", 2));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    eventually("q-2 queued", Duration::from_secs(20), || {
+        has_row(w.dir.path(), "channel", "https://news.example/q-2")
+    })
+    .await;
+    polled_again(&w.web, "/feed.xml").await;
     assert!(w.tg.bot_posts(CHANNEL).is_empty(), "paused");
     let targets = w.ask(&w.admin, "/targets", "channel (telegram)").await;
     assert!(targets.contains("PAUSED"), "{targets}");
@@ -418,9 +431,15 @@ async fn a_scheduled_post_survives_a_restart_and_can_be_cancelled() {
         scheduled.elapsed() >= Duration::from_secs(12),
         "not before its time"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every row final (the cancelled one too) before counting.
+    eventually("nothing left to send", Duration::from_secs(20), || {
+        crate::support::unsettled(&store(w.dir.path())) == 0
+    })
+    .await;
     d.stop().await;
-    assert!(w.tg.bot_posts(CHANNEL)[0].shown.contains("Japan and NATO"));
+    let posts = w.tg.bot_posts(CHANNEL);
+    assert_eq!(posts.len(), 1, "the cancelled one never");
+    assert!(posts[0].shown.contains("Japan and NATO"));
 }
 
 #[tokio::test]
@@ -441,9 +460,23 @@ async fn an_editor_can_cross_post_a_formatted_message() {
             .contains("Breaking: the bridge is open")
     );
     // The same message twice is posted once.
+    let before = w.inbox(EDITOR).len();
     w.tg.user_replies(EDITOR, &w.editor, original, "/post");
-    w.ask(&w.editor, "/help", "Commands:").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually(
+        "the answer to the second /post",
+        Duration::from_secs(20),
+        || {
+            w.inbox(EDITOR)[before..]
+                .iter()
+                .any(|m| m.shown.contains("This message was posted before"))
+        },
+    )
+    .await;
+    // No new row was queued, so nothing more can be posted.
+    eventually("nothing left to send", Duration::from_secs(20), || {
+        crate::support::unsettled(&store(w.dir.path())) == 0
+    })
+    .await;
     assert_eq!(w.tg.bot_posts(CHANNEL).len(), 1);
     // Or: /post, then the message.
     w.ask(&w.editor, "/post", "Send the message to post now")

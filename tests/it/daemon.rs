@@ -85,6 +85,28 @@ pub async fn eventually<F: FnMut() -> bool>(what: &str, timeout: Duration, mut p
     }
 }
 
+/// A row of the article at `link` for `target` is in the delivery log
+/// (whatever its state): the poll that saw it has recorded it and woken
+/// the target's worker.
+pub fn has_row(dir: &Path, target: &str, link: &str) -> bool {
+    log(dir, Some(target))
+        .iter()
+        .any(|e| e.link.as_deref() == Some(link))
+}
+
+/// Wait for a request to `path` that starts after this call: the feed's
+/// watcher polls one at a time, so the poll in flight now (if any) has
+/// finished recording, and every worker it woke has had a poll interval.
+pub async fn polled_again(web: &crier_fakes::feed::FeedServer, path: &str) {
+    let hits = web.hits(path);
+    eventually(
+        &format!("another poll of {path}"),
+        Duration::from_secs(20),
+        || web.hits(path) > hits,
+    )
+    .await;
+}
+
 /// An RSS document with these `(guid, title, description)` items, newest
 /// first as feeds are, dated one hour apart.
 pub fn rss(items: &[(String, String, String)]) -> String {

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::engine::{memory_db, policy};
+use crate::engine::{memory_db, policy, settled, until_logged};
 use crate::support::*;
 
 const CHAN: u64 = 1_300_000_000_000_000_001;
@@ -496,12 +496,19 @@ async fn a_deleted_webhook_disables_only_its_target_and_its_rows_wait() {
     .await;
     let run = Run::start(&db, vec![gone, ok], policy()).await;
     until("ok got both", 10, || f.visible(CHAN2).len() == 2).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let st = db
-        .call(|s| s.target_state("gone"))
-        .await
-        .expect("state")
-        .expect("disabled");
+    let start = Instant::now();
+    let st = loop {
+        let st = db
+            .call(|s| s.target_state("gone"))
+            .await
+            .expect("state")
+            .filter(|st| st.disabled_reason.is_some());
+        if let Some(st) = st {
+            break st;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "never disabled");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     let reason = st.disabled_reason.unwrap_or_default();
     assert!(reason.contains("Unknown Webhook"), "{reason}");
     assert!(reason.contains("10015"), "{reason}");
@@ -538,7 +545,8 @@ async fn a_dropped_connection_after_apply_posts_once_on_a_bot_target() {
     ingest(&db, &[("1", post("1", "Once"))], &["bot"]).await;
     let run = Run::start(&db, vec![b], policy()).await;
     until("sent", 10, || f.requests_to("create_message").len() >= 2).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Recorded as sent: no third attempt can follow.
+    until_logged("the send recorded", &db, settled).await;
     run.stop().await;
     assert_eq!(
         f.visible(CHAN).len(),
@@ -575,7 +583,7 @@ async fn a_dropped_connection_on_a_webhook_is_resent_and_flagged() {
     ingest(&db, &[("1", post("1", "Twice"))], &["hook"]).await;
     let run = Run::start(&db, vec![w], policy()).await;
     until("resent", 10, || f.visible(CHAN).len() == 2).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_logged("the outcome recorded", &db, settled).await;
     run.stop().await;
     let row = &rows(&db, "hook").await[0];
     assert_eq!(row.delivery.state, State::Sent);
@@ -600,7 +608,7 @@ async fn invalid_form_body_is_resent_once_in_the_minimal_form() {
     ingest(&db, &[("1", post("1", "Fallback story"))], &["bot"]).await;
     let run = Run::start(&db, vec![b], policy()).await;
     until("sent", 10, || f.visible(CHAN).len() == 1).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_logged("the outcome recorded", &db, settled).await;
     run.stop().await;
     let m = &f.visible(CHAN)[0];
     assert!(m.embeds.is_empty(), "minimal form: {m:?}");
@@ -774,7 +782,7 @@ async fn a_429_through_the_engine_waits_and_is_not_an_attempt() {
     let run = Run::start(&db, vec![b], policy()).await;
     until("sent", 10, || f.visible(CHAN).len() == 1).await;
     assert!(start.elapsed() >= Duration::from_millis(900));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_logged("the outcome recorded", &db, settled).await;
     run.stop().await;
     let row = &rows(&db, "bot").await[0];
     assert_eq!(
@@ -1086,7 +1094,7 @@ async fn an_update_edits_and_a_retraction_deletes_on_bot_and_webhook() {
         f.visible(CHAN).is_empty() && f.visible(CHAN2).is_empty()
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_logged("the outcome recorded", &db, settled).await;
     run.stop().await;
     for t in ["bot", "hook"] {
         assert!(
@@ -1290,7 +1298,10 @@ fn a_restart_mid_way_resumes_without_duplicates() {
         assert!(wait.elapsed() < Duration::from_secs(20), "{}", run.stderr());
         std::thread::sleep(Duration::from_millis(10));
     }
-    std::thread::sleep(Duration::from_millis(200));
+    // Killed once Discord shows the message whose answer is held back.
+    wait_until("the held post applied", Duration::from_secs(20), || {
+        f.visible(CHAN).len() > 3
+    });
     let _ = run.child.kill();
     let _ = run.child.wait();
     let before = f.visible(CHAN).len();
@@ -1314,7 +1325,10 @@ fn a_restart_mid_way_resumes_without_duplicates() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(1500));
+    // Every row recorded: nothing is left to send twice.
+    wait_until("every delivery recorded", Duration::from_secs(20), || {
+        unsettled_at(&ws.path("state/crier.db")) == 0
+    });
     let (status, _, err) = run.terminate();
     assert!(status.success(), "{err}");
     assert!(

@@ -691,7 +691,13 @@ async fn why_explains_filtered_and_failed_articles_and_alerts_come_once() {
         ("w-3".into(), "More news".into(), "<p>y</p>".into()),
         ("w-2".into(), "Real news".into(), "<p>x</p>".into()),
     ]);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The new article is queued (its worker woken) and the feed polled
+    // once more after that: a second alert would have come by now.
+    eventually("w-3 queued", Duration::from_secs(20), || {
+        has_row(w.dir.path(), "dc", "https://news.example/w-3")
+    })
+    .await;
+    polled_again(&w.web, "/feed.xml").await;
     let sent = alerts();
     assert_eq!(sent.len(), 1, "once per incident: {sent:?}");
     assert_eq!(sent[0].allowed_mentions, Some(json!({"parse": []})));
@@ -734,7 +740,13 @@ async fn alerts_go_to_the_alerts_channel_once_when_one_is_set() {
     })
     .await;
     w.feed(&numbered("a", 3));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The new article is queued (its worker woken) and the feed polled
+    // once more after that: a second alert would have come by now.
+    eventually("a-3 queued", Duration::from_secs(20), || {
+        has_row(w.dir.path(), "dc", "https://news.example/a-3")
+    })
+    .await;
+    polled_again(&w.web, "/feed.xml").await;
     let alerts = w.dc.visible(ALERTS);
     assert_eq!(alerts.len(), 1, "once per incident: {alerts:?}");
     assert_eq!(alerts[0].author, Author::Bot);

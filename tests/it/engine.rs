@@ -263,6 +263,38 @@ pub async fn until<F: Fn() -> bool>(what: &str, pred: F) {
     }
 }
 
+/// Poll the whole delivery log until `pred` holds (or panic after 10 s):
+/// the engine records each outcome after the call, so this is the signal
+/// that it is done with what the check is about.
+pub async fn until_logged(what: &str, db: &Db, pred: impl Fn(&[crier_storage::LogEntry]) -> bool) {
+    let start = std::time::Instant::now();
+    loop {
+        let r = db
+            .call(|s| {
+                s.log(&LogQuery {
+                    limit: 10_000,
+                    ..LogQuery::default()
+                })
+            })
+            .await
+            .expect("log");
+        if pred(&r) {
+            return;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            panic!("timed out waiting for {what}: {r:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// No row left `pending` or `sending`: nothing more will be sent.
+pub fn settled(r: &[crier_storage::LogEntry]) -> bool {
+    !r.is_empty()
+        && r.iter()
+            .all(|e| !matches!(e.delivery.state, State::Pending | State::Sending))
+}
+
 async fn rows(db: &Db, target: &str) -> Vec<crier_storage::LogEntry> {
     let t = target.to_string();
     let mut r = db
@@ -301,7 +333,7 @@ async fn delivers_each_article_once_in_order_with_parts() {
     let h = Harness::start(db.clone(), vec![(t.clone(), OnFailure::Continue)], policy()).await;
     h.engine.wake("t");
     until("5 sends", || t.calls().len() == 5).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_logged("every send recorded", &db, settled).await;
     assert_eq!(
         sends(&t.calls()),
         ["one", "two a", "two b", "two c", "three"]
@@ -354,7 +386,13 @@ async fn hold_the_line_keeps_strict_order_after_a_failure() {
     t.script(vec![Err(DeliveryError::Rejected("bad".into()))]);
     ingest(&db, &[("1", "one"), ("2", "two")], &["t"]).await;
     let h = Harness::start(db.clone(), vec![(t.clone(), OnFailure::Hold)], policy()).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_logged("the failure recorded", &db, |r| {
+        r.iter().any(|e| e.delivery.state == State::Failed)
+    })
+    .await;
+    // The worker's next step right after the record finds the head held;
+    // nothing records that, so give it a moment before looking.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
         t.calls().is_empty(),
         "nothing after a held failure: {:?}",
@@ -479,7 +517,7 @@ async fn ambiguous_sends_follow_the_policy() {
     ingest(&db, &[("1", "one")], &["t"]).await;
     let h = Harness::start(db.clone(), vec![(t.clone(), OnFailure::Continue)], policy()).await;
     until("sent", || sends(&t.calls()).len() == 1).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    until_logged("the send recorded", &db, settled).await;
     let r = rows(&db, "t").await;
     assert!(
         r[0].delivery.ambiguous,
@@ -499,7 +537,7 @@ async fn ambiguous_sends_follow_the_policy() {
     let h = Harness::start(db.clone(), vec![(t.clone(), OnFailure::Continue)], p).await;
     until("two sent", || sends(&t.calls()).len() == 1).await;
     assert_eq!(sends(&t.calls()), ["two"]);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    until_logged("both recorded", &db, settled).await;
     let r = rows(&db, "t").await;
     assert_eq!(r[0].delivery.state, State::Sent);
     assert!(
@@ -520,7 +558,7 @@ async fn ambiguous_sends_follow_the_policy() {
     ingest(&db, &[("1", "one")], &["t"]).await;
     let h = Harness::start(db.clone(), vec![(t.clone(), OnFailure::Continue)], policy()).await;
     until("sent", || sends(&t.calls()).len() == 1).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    until_logged("the send recorded", &db, settled).await;
     assert!(!rows(&db, "t").await[0].delivery.ambiguous);
     h.stop().await;
 }
@@ -621,7 +659,7 @@ async fn a_restart_mid_post_sends_only_the_remaining_parts() {
     )
     .await;
     until("remaining parts", || t2.calls().len() == 2).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_logged("every part recorded", &db2, settled).await;
     assert_eq!(sends(&t2.calls()), ["p2", "p3"], "part 1 is not sent again");
     let r = rows(&db2, "t").await;
     assert!(r[1].delivery.ambiguous, "the interrupted part is flagged");
@@ -650,7 +688,13 @@ async fn a_burst_beyond_the_hourly_budget_waits() {
     )
     .await;
     until("two sent", || t.calls().len() == 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_logged("two sends recorded", &db, |r| {
+        r.iter().filter(|e| e.delivery.state == State::Sent).count() == 2
+    })
+    .await;
+    // The worker's next step paces the third post; nothing records the
+    // decision to wait, so give it a moment before looking.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
         sends(&t.calls()),
         ["one", "two"],
@@ -689,7 +733,7 @@ async fn a_burst_with_digest_sends_the_extra_articles_as_one_post() {
     )
     .await;
     until("three posts", || t.calls().len() == 3).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until_logged("the digest recorded", &db, settled).await;
     assert_eq!(
         sends(&t.calls()),
         ["n1", "n2", "digest: n3, n4, n5, n6, n7, n8, n9, n10"]

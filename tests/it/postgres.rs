@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::daemon::{numbered, rss};
 use crate::proof::{Fakes, check_complete_and_ordered, duplicates, story};
-use crate::support::{Running, Workspace, stderr_of, stdout_of};
+use crate::support::{Running, Workspace, stderr_of, stdout_of, unsettled, wait_until};
 use crier_fakes::feed::Route;
 
 /// A schema of its own on the test server, dropped at the end.
@@ -244,8 +244,11 @@ fn three_instances_survive_random_kills_and_nothing_is_lost_or_doubled() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // Every row recorded: nothing is left to send twice.
     let store = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&store) == 0
+    });
     for (i, r) in all.into_iter().enumerate() {
         let (status, _, err) = r.terminate();
         assert!(status.success(), "instance {i} stops on SIGTERM\n{err}");
@@ -348,7 +351,7 @@ fn an_instance_that_lost_the_database_to_another_stands_down() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    std::thread::sleep(Duration::from_millis(100));
+    a.drain();
     let err = a.stderr();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("this instance stands down"), "{err}");
@@ -364,7 +367,11 @@ fn an_instance_that_lost_the_database_to_another_stands_down() {
     b.wait_for("every delivery", Duration::from_secs(60), |_, _| {
         all_shown(&f, N)
     });
-    std::thread::sleep(Duration::from_millis(500));
+    // Every row recorded: nothing is left to send twice.
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
     let (status, _, err) = b.terminate();
     assert!(status.success(), "{err}");
     check_once_in_order(&f, &pg.store(), N);
@@ -421,7 +428,12 @@ fn cut_connections_pause_deliveries_and_lose_nothing() {
         std::thread::sleep(Duration::from_millis(150));
     }
     assert!(cuts >= 3, "the test cut the connection only {cuts} times");
-    std::thread::sleep(Duration::from_millis(500));
+    // Every row recorded: nothing is left to send twice.
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
+
     let (status, _, err) = run.terminate();
     assert!(status.success(), "{err}");
     assert!(!err.contains("stands down"), "{err}");
@@ -456,8 +468,14 @@ fn a_retraction_from_the_command_line_is_carried_out_at_once() {
     run.wait_for("every delivery", Duration::from_secs(60), |_, _| {
         all_shown(&f, N)
     });
-    // Let the workers go idle.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Let the workers go idle: their last outcome recorded, then a moment
+    // for the step after it to find the queue empty (nothing records
+    // that; with a 30 s recheck, only a NOTIFY wakes them from there).
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
+    std::thread::sleep(Duration::from_millis(500));
     let out = ws.crier(&["retract", "https://news.example/n-2"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     let asked = Instant::now();
@@ -523,7 +541,12 @@ fn a_migrated_log_posts_nothing_twice() {
     run.wait_for("the two new articles", Duration::from_secs(60), |_, _| {
         all_shown(&f, 22)
     });
-    std::thread::sleep(Duration::from_millis(1500));
+    // Every row recorded: nothing is left to send twice.
+    let recorded = pg.store();
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled(&recorded) == 0
+    });
+
     let (status, _, err) = run.terminate();
     assert!(status.success(), "{err}");
     for (target, v) in f.shown() {
@@ -560,7 +583,7 @@ fn an_unreachable_database_is_a_clear_error_without_the_password() {
         assert!(start.elapsed() < Duration::from_secs(30), "still running");
         std::thread::sleep(Duration::from_millis(50));
     };
-    std::thread::sleep(Duration::from_millis(100));
+    run.drain();
     let err = run.stderr();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(

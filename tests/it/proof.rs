@@ -14,7 +14,7 @@ use crier_storage::{LogQuery, Store};
 use rand::{Rng, SeedableRng};
 
 use crate::daemon::{numbered, rss};
-use crate::support::{Running, Workspace};
+use crate::support::{Running, Workspace, unsettled_at, wait_until};
 
 const TG_CHAT: i64 = -1_009_000_000_001;
 const DC_CHANNEL: u64 = 1_300_000_000_000_000_101;
@@ -274,7 +274,10 @@ fn crashes_at_random_moments_lose_nothing_and_duplicate_only_where_recorded() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // Every row recorded: nothing is left to send twice.
+    wait_until("every delivery recorded", Duration::from_secs(30), || {
+        unsettled_at(&ws.path("crier.db")) == 0
+    });
     let (status, _, _) = run.terminate();
     assert!(status.success());
 

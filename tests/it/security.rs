@@ -4,7 +4,7 @@
 //! subprocess; the fakes run on a runtime of their own.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crier_fakes::feed::{FeedServer, Route};
 use crier_fakes::telegram::TgUser;
@@ -12,7 +12,7 @@ use crier_fakes::{FakeTelegram, Fault};
 use crier_storage::{LogQuery, State, Store};
 
 use crate::daemon::{numbered, rss};
-use crate::support::{Running, Workspace, stderr_of, stdout_of};
+use crate::support::{Running, Workspace, stderr_of, stdout_of, wait_until};
 
 /// Shaped exactly like a real bot token (digits, colon, 35 url-safe chars),
 /// plainly fake.
@@ -27,15 +27,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-/// Wait for `pred`, or panic after `timeout` naming `what`.
-fn wait_until(what: &str, timeout: Duration, mut pred: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !pred() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn all_bytes_of_db(ws: &Workspace) -> Vec<u8> {

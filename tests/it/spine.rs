@@ -97,7 +97,15 @@ fn runs_end_to_end_and_never_reposts_after_restart() {
     run.wait_for("the new post", Duration::from_secs(20), |out, _| {
         posts(out) >= 1
     });
-    std::thread::sleep(Duration::from_millis(1500));
+    // Before counting: the post is recorded (nothing left to send) and a
+    // later poll saw the same feed and found nothing new.
+    wait_until("the post recorded", Duration::from_secs(20), || {
+        unsettled_at(&ws.path("state/crier.db")) == 0
+    });
+    let polls = run.stderr().matches("polled; nothing new").count();
+    run.wait_for("a later poll", Duration::from_secs(20), |_, err| {
+        err.matches("polled; nothing new").count() > polls
+    });
     let (status, out, _) = run.terminate();
     assert!(status.success());
     assert_eq!(posts(&out), 1, "{out}");

@@ -4,7 +4,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crier_storage::{LogQuery, State, Store};
 
 pub fn crier_bin() -> &'static str {
     env!("CARGO_BIN_EXE_crier")
@@ -62,9 +65,11 @@ pub struct Running {
     pub child: Child,
     pub stdout: Arc<Mutex<String>>,
     pub stderr: Arc<Mutex<String>>,
+    /// The threads copying stdout and stderr; they end at the pipes' EOF.
+    pumps: Vec<JoinHandle<()>>,
 }
 
-fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<String>>) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         loop {
@@ -76,7 +81,7 @@ fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
                 }
             }
         }
-    });
+    })
 }
 
 impl Running {
@@ -95,12 +100,15 @@ impl Running {
         let mut child = cmd.spawn().expect("spawn crier run");
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
-        pump(child.stdout.take().expect("stdout"), stdout.clone());
-        pump(child.stderr.take().expect("stderr"), stderr.clone());
+        let pumps = vec![
+            pump(child.stdout.take().expect("stdout"), stdout.clone()),
+            pump(child.stderr.take().expect("stderr"), stderr.clone()),
+        ];
         Running {
             child,
             stdout,
             stderr,
+            pumps,
         }
     }
 
@@ -162,9 +170,16 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        // Let the pump threads drain.
-        std::thread::sleep(Duration::from_millis(100));
+        self.drain();
         (status, self.stdout(), self.stderr())
+    }
+
+    /// Once the process has exited: wait for the pump threads to copy the
+    /// rest of its output (they end at the pipes' end of file).
+    pub fn drain(&mut self) {
+        for p in self.pumps.drain(..) {
+            let _ = p.join();
+        }
     }
 }
 
@@ -181,4 +196,45 @@ pub fn stdout_of(o: &Output) -> String {
 
 pub fn stderr_of(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Poll `cond` every 20 ms until it holds; panic naming `what` after
+/// `timeout`. The positive signal a "nothing else happened" check waits for
+/// before it looks.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Delivery rows not yet final (`pending` or `sending`) in `store`. When it
+/// is zero after the expected posts, no further send can happen: a `sent`
+/// row is never picked again (invariant 2), and nothing new was ingested.
+pub fn unsettled(store: &Store) -> usize {
+    store
+        .log(&LogQuery {
+            limit: 100_000,
+            ..LogQuery::default()
+        })
+        .expect("log")
+        .iter()
+        .filter(|e| matches!(e.delivery.state, State::Pending | State::Sending))
+        .count()
+}
+
+/// [`unsettled`] for the SQLite database at `path`; a database that cannot
+/// be read yet counts as unsettled.
+pub fn unsettled_at(path: &Path) -> usize {
+    if !path.exists() {
+        return usize::MAX;
+    }
+    match Store::open(path) {
+        Ok(s) => unsettled(&s),
+        Err(_) => usize::MAX,
+    }
 }

@@ -408,7 +408,12 @@ async fn a_restart_in_the_middle_of_a_multipart_post_sends_the_remaining_parts_o
         w.posts(CHANNEL).len() == 1
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the second part sending", Duration::from_secs(20), || {
+        log(w.dir.path(), Some("channel"))
+            .get(1)
+            .is_some_and(|e| e.delivery.state == State::Sending)
+    })
+    .await;
     d.kill().await;
     let parts = log(w.dir.path(), Some("channel"));
     assert!(parts.len() > 2, "a multi-part post: {} parts", parts.len());
@@ -421,7 +426,11 @@ async fn a_restart_in_the_middle_of_a_multipart_post_sends_the_remaining_parts_o
         w.posts(CHANNEL).len() >= n
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every part recorded: nothing is left to send twice.
+    eventually("every part recorded", Duration::from_secs(20), || {
+        crate::support::unsettled(&store(w.dir.path())) == 0
+    })
+    .await;
     d.stop().await;
     let shown: Vec<String> = w.posts(CHANNEL).iter().map(|m| m.shown.clone()).collect();
     assert_eq!(shown.len(), n, "no part twice: {shown:#?}");

@@ -125,6 +125,16 @@ chat = "{CHANNEL}"
             .count()
     }
 
+    /// When the feed's last poll was recorded (0: never).
+    fn last_poll_at(&self) -> i64 {
+        store(self.dir.path())
+            .feed_state("news")
+            .ok()
+            .flatten()
+            .and_then(|s| s.last_poll_at)
+            .unwrap_or(0)
+    }
+
     fn sub_state(&self) -> Option<SubState> {
         store(self.dir.path())
             .subscription("news")
@@ -193,9 +203,21 @@ async fn a_fat_ping_is_posted_once_through_the_poll_path() {
     })
     .await;
     // The same content again (a hub retry) and a poll: nothing new.
+    // A fat ping is recorded before its answer; the thin ping's poll is
+    // done once its feed state (saved with what it found) is stored.
     w.hub.publish(&w.topic(), &doc, "application/rss+xml").await;
+    let polled = w.last_poll_at();
     w.hub.publish_thin(&w.topic()).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    eventually(
+        "the thin ping's poll recorded",
+        Duration::from_secs(20),
+        || w.last_poll_at() > polled,
+    )
+    .await;
+    eventually("nothing left to send", Duration::from_secs(20), || {
+        crate::support::unsettled(&store(w.dir.path())) == 0
+    })
+    .await;
     assert_eq!(w.posts_with("Story 001"), 1);
     assert_eq!(w.tg.bot_posts(CHANNEL).len(), 1);
     let m = w.metrics().await;
@@ -272,9 +294,16 @@ async fn forged_and_unsigned_pings_are_acknowledged_and_ignored() {
         )
         .await;
     assert_eq!(unknown.status, Some(404));
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(w.tg.bot_posts(CHANNEL).len(), 0, "a forged ping posted");
+    // Each ping is counted before its answer; an accepted one would be
+    // recorded before it too, and counted `fat`.
     let m = w.metrics().await;
+    assert_eq!(w.tg.bot_posts(CHANNEL).len(), 0, "a forged ping posted");
+    assert!(
+        log(w.dir.path(), None)
+            .iter()
+            .all(|e| e.delivery.state == crier_storage::State::Skipped),
+        "a forged ping queued a post"
+    );
     assert_eq!(series(&m, "bad_signature"), 3.0, "{m}");
     assert_eq!(series(&m, "unsigned"), 1.0, "{m}");
     assert_eq!(series(&m, "fat"), 0.0, "{m}");
@@ -339,7 +368,20 @@ async fn a_push_racing_polls_posts_each_article_once() {
         (1..=6).all(|i| w.posts_with(&format!("Story {i:03}")) >= 1)
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Every ping answered and counted, every row recorded, and one more
+    // poll of the same document done: a duplicate would be queued by now.
+    let m = w.metrics().await;
+    assert_eq!(series(&m, "fat"), 6.0, "{m}");
+    assert_eq!(series(&m, "thin"), 6.0, "{m}");
+    let polled = w.last_poll_at();
+    eventually("one more poll recorded", Duration::from_secs(20), || {
+        w.last_poll_at() > polled
+    })
+    .await;
+    eventually("nothing left to send", Duration::from_secs(20), || {
+        crate::support::unsettled(&store(w.dir.path())) == 0
+    })
+    .await;
     for i in 1..=6 {
         assert_eq!(w.posts_with(&format!("Story {i:03}")), 1, "story {i}");
     }
@@ -386,15 +428,18 @@ async fn leases_are_renewed_and_an_expired_one_falls_back_to_polling() {
     w.hub.set_max_lease(Duration::from_secs(4));
     let d = Daemon::start(w.dir.path(), &w.config(""));
     w.subscribed().await;
+    let lease_end = tokio::time::Instant::now() + Duration::from_secs(4);
     // Past the first lease, the hub still pushes: renewed in time.
-    tokio::time::sleep(Duration::from_secs(7)).await;
-    let renewals = w
-        .hub
-        .verifications()
-        .iter()
-        .filter(|v| v.mode == "subscribe" && v.confirmed)
-        .count();
-    assert!(renewals >= 2, "{:?}", w.hub.verifications());
+    eventually("a renewal", Duration::from_secs(20), || {
+        w.hub
+            .verifications()
+            .iter()
+            .filter(|v| v.mode == "subscribe" && v.confirmed)
+            .count()
+            >= 2
+    })
+    .await;
+    tokio::time::sleep_until(lease_end + Duration::from_millis(500)).await;
     assert_eq!(w.hub.subscriptions().len(), 1, "the lease ran out");
     let doc = w.serve(&new_items(1));
     w.hub.publish(&w.topic(), &doc, "application/rss+xml").await;
@@ -615,6 +660,7 @@ async fn the_wordpress_hook_polls_the_feed_now() {
     })
     .await;
     w.serve(&new_items(1));
+    let hits = w.feeds.hits("/feed.xml");
     let c = client();
     // Wrong secret, unknown feed: the same 404; nothing polled.
     for path in [
@@ -631,7 +677,6 @@ async fn the_wordpress_hook_polls_the_feed_now() {
         .await
         .expect("post");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(w.tg.bot_posts(CHANNEL).len(), 0);
 
     // WordPress's Update Services ping (XML-RPC) with the secret path.
@@ -653,6 +698,8 @@ async fn the_wordpress_hook_polls_the_feed_now() {
         w.posts_with("Story 001") == 1
     })
     .await;
+    // One poll since the wrong calls (polled hourly otherwise): this one's.
+    assert_eq!(w.feeds.hits("/feed.xml"), hits + 1, "a wrong call polled");
     // A webhook plugin with the header.
     w.serve(&new_items(2));
     let r = c
