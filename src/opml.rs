@@ -152,7 +152,11 @@ pub fn plan(
             report.skipped.push((f.url.clone(), e));
             continue;
         }
-        if !existing.urls.insert(url_key(&f.url)) {
+        // Stored as the URL parser writes it: control characters and
+        // spaces percent-encoded (a raw NUL would make the export, and
+        // any XML we write from it, unreadable).
+        let url = parsed.to_string();
+        if !existing.urls.insert(url_key(&url)) {
             report
                 .skipped
                 .push((f.url.clone(), "already watched".into()));
@@ -170,10 +174,10 @@ pub fn plan(
             i += 1;
         }
         existing.names.insert(name.clone());
-        report.added.push((name.clone(), f.url.clone()));
+        report.added.push((name.clone(), url.clone()));
         rows.push(DynamicFeed {
             name,
-            url: f.url.clone(),
+            url,
             targets: targets.to_vec(),
             interval_ms,
             added_by: added_by.to_string(),
@@ -288,5 +292,24 @@ mod tests {
         assert_eq!(back.len(), 2);
         assert_eq!(back[1].title, "b & c");
         assert_eq!(back[1].url, "https://b.example/rss?x=1&y=2");
+    }
+
+    #[test]
+    fn control_characters_in_a_url_are_encoded_so_the_export_reads_back() {
+        // Found by AFL: a NUL inside an imported URL made our own export
+        // unreadable XML.
+        let f = vec![OpmlFeed {
+            title: "Sport".into(),
+            url: "https://sport.example/\u{0}rss.xml".into(),
+            folder: String::new(),
+        }];
+        let mut ex = Existing::new(Vec::<(String, String)>::new());
+        let (rows, rep) = plan(&f, &mut ex, &["console".into()], 600_000, "cli", 0, |_| {
+            Ok(())
+        });
+        assert_eq!(rep.added.len(), 1, "{rep:?}");
+        assert_eq!(rows[0].url, "https://sport.example/%00rss.xml");
+        let xml = export("x", rows.iter().map(|r| (r.name.as_str(), r.url.as_str())));
+        assert_eq!(parse(&xml).expect("reads back")[0].url, rows[0].url);
     }
 }

@@ -36,9 +36,10 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(r"(?i)/bot[^/\s?#]{20,}", "/bot***"),
         // Telegram bot token anywhere: digits, a colon, 30+ url-safe chars.
         rule(r"\b[0-9]{5,}:[A-Za-z0-9_.-]{20,}", "***"),
-        // Discord webhook / interaction tokens: keep the id.
+        // Discord webhook / interaction tokens: keep the id (whatever it
+        // is: a mistyped id must not show the token after it).
         rule(
-            r"(?i)(/(?:webhooks|interactions)/[0-9]+/)[^/\s?#)\x22']+",
+            r"(?i)(/(?:webhooks|interactions)/[^/\s?#)\x22']+/)[^/\s?#)\x22']+",
             "${1}***",
         ),
         // Discord bot tokens: three base64url parts joined by dots.
@@ -132,6 +133,11 @@ mod tests {
 
     #[test]
     fn discord_tokens() {
+        // A mistyped id (not digits) still hides the token after it.
+        assert_eq!(
+            scrub("hmgz://x.example/eqi/webhooks/1%EF%BF%BD5235/HfFiFpTcAtGxVvNjAx_0083584967\""),
+            "hmgz://x.example/eqi/webhooks/1%EF%BF%BD5235/***\""
+        );
         let wh = "https://discord.com/api/webhooks/123456789012345678/abcdefABCDEF-_0123456789abcdefABCDEF0123456789abcdefABCDEF0123?wait=true";
         assert_eq!(
             scrub(wh),
