@@ -36,12 +36,6 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(r"(?i)/bot[^/\s?#]{20,}", "/bot***"),
         // Telegram bot token anywhere: digits, a colon, 30+ url-safe chars.
         rule(r"\b[0-9]{5,}:[A-Za-z0-9_.-]{20,}", "***"),
-        // Discord webhook / interaction tokens: keep the id (whatever it
-        // is: a mistyped id must not show the token after it).
-        rule(
-            r"(?i)(/(?:webhooks|interactions)/[^/\s?#)\x22']+/)[^/\s?#)\x22']+",
-            "${1}***",
-        ),
         // Discord bot tokens: three base64url parts joined by dots.
         rule(
             r"\b[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}",
@@ -78,12 +72,61 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             out = Cow::Owned(out.replace(s.as_str(), HIDDEN));
         }
     }
+    if let Cow::Owned(s) = mask_webhook_tokens(&out) {
+        out = Cow::Owned(s);
+    }
     for r in RULES.iter() {
         if let Cow::Owned(s) = r.re.replace_all(&out, r.with) {
             out = Cow::Owned(s);
         }
     }
     out
+}
+
+/// Discord webhook and interaction tokens (`/webhooks/<id>/<token>`,
+/// `/interactions/<id>/<token>`): the segment after the id is hidden,
+/// whatever the id looks like (a mistyped one too), at every occurrence —
+/// also where one occurrence's "token" is the next one's `webhooks`
+/// (a regex's matches could not overlap there).
+fn mask_webhook_tokens(text: &str) -> Cow<'_, str> {
+    let lower = text.to_ascii_lowercase(); // same byte offsets
+    let ends = |from: usize| {
+        text[from..]
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || matches!(c, '/' | '?' | '#' | ')' | '"' | '\''))
+            .map_or(text.len(), |(i, _)| from + i)
+    };
+    let mut hide: Vec<(usize, usize)> = Vec::new();
+    for pat in ["/webhooks/", "/interactions/"] {
+        for (at, _) in lower.match_indices(pat) {
+            let id_start = at + pat.len();
+            let id_end = ends(id_start);
+            if id_end == id_start || !text[id_end..].starts_with('/') {
+                continue;
+            }
+            let token_end = ends(id_end + 1);
+            if token_end > id_end + 1 {
+                hide.push((id_end + 1, token_end));
+            }
+        }
+    }
+    if hide.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    hide.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (start, end) in hide {
+        if end <= pos {
+            continue;
+        }
+        let start = start.max(pos);
+        out.push_str(&text[pos..start]);
+        out.push_str(HIDDEN);
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    Cow::Owned(out)
 }
 
 /// [`scrub`] into an owned string.
@@ -133,6 +176,12 @@ mod tests {
 
     #[test]
     fn discord_tokens() {
+        // Overlapping shapes: every token after a `/webhooks/<id>/` goes.
+        assert_eq!(
+            scrub("x/webhooks/1234api/webhooks/123654/SeCrEtWeBhOoKtOkEn_0123456789 y"),
+            "x/webhooks/1234api/***/123654/*** y"
+        );
+        assert_eq!(scrub("/Webhooks/é1/tök€n?wait=true"), "/Webhooks/é1/***?wait=true");
         // A mistyped id (not digits) still hides the token after it.
         assert_eq!(
             scrub("hmgz://x.example/eqi/webhooks/1%EF%BF%BD5235/HfFiFpTcAtGxVvNjAx_0083584967\""),
