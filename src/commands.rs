@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crier_storage::{AuditEntry, DynamicFeed};
 
-use crate::config::{Config, FeedConfig, FeedKind, Str};
+use crate::config::{Config, EnvString, FeedConfig, FeedKind};
 use crate::db::{Db, StoreError, now_ms};
 use crate::engine::Engine;
 use crate::poller::Poller;
@@ -315,10 +315,10 @@ impl Center {
 /// The config of a feed added from chat.
 pub fn dynamic_feed_config(f: &DynamicFeed) -> FeedConfig {
     FeedConfig {
-        name: Str(f.name.clone()),
-        url: Str(f.url.clone()),
+        name: EnvString(f.name.clone()),
+        url: EnvString(f.url.clone()),
         interval: crate::config::Dur(Duration::from_millis(f.interval_ms.max(1000) as u64)),
-        targets: f.targets.iter().map(|t| Str(t.clone())).collect(),
+        targets: f.targets.iter().map(|t| EnvString(t.clone())).collect(),
         kind: FeedKind::Auto,
         backfill: 0,
         user_agent: None,
