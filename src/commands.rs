@@ -2,7 +2,7 @@
 //! front-ends in `crier_bots::{telegram,discord}::commands` call it through
 //! the [`Handler`] trait and show the [`Reply`]s.
 //!
-//! This file: `Center`, dispatch, roles, refusals and the audit log. What
+//! This file: `CommandCenter`, dispatch, roles, refusals and the audit log. What
 //! the commands do is in `status.rs`, `why.rs`, `admin.rs` (changes by
 //! admins), `publish.rs` (editors' publishing) and `opml_chat.rs`.
 
@@ -43,7 +43,7 @@ fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-pub struct Center {
+pub struct CommandCenter {
     db: Db,
     engine: Arc<Engine>,
     poller: Arc<Poller>,
@@ -77,13 +77,13 @@ fn store_err(e: StoreError) -> Reply {
     ))
 }
 
-impl Center {
+impl CommandCenter {
     pub fn new(
         db: Db,
         engine: Arc<Engine>,
         poller: Arc<Poller>,
         cfg: Arc<Config>,
-    ) -> anyhow::Result<Arc<Center>> {
+    ) -> anyhow::Result<Arc<CommandCenter>> {
         let fetcher = Fetcher::new(sources::FetcherConfig {
             connect_timeout: cfg.sources.connect_timeout.0,
             total_timeout: cfg.sources.timeout.0,
@@ -104,7 +104,7 @@ impl Center {
             .trim()
             .parse::<chrono_tz::Tz>()
             .unwrap_or(chrono_tz::UTC);
-        Ok(Arc::new(Center {
+        Ok(Arc::new(CommandCenter {
             db,
             engine,
             poller,
@@ -348,20 +348,20 @@ fn describe(cmd: &Cmd) -> String {
 }
 
 #[async_trait::async_trait]
-impl Handler for Center {
+impl Handler for CommandCenter {
     fn role(&self, caller: &Caller) -> Role {
-        Center::role(self, caller)
+        CommandCenter::role(self, caller)
     }
     fn timezone(&self) -> chrono_tz::Tz {
         self.tz
     }
     async fn handle(&self, caller: &Caller, cmd: Cmd) -> Option<Reply> {
-        Center::handle(self, caller, cmd).await
+        CommandCenter::handle(self, caller, cmd).await
     }
     async fn button(&self, caller: &Caller, data: &str) -> Reply {
-        Center::button(self, caller, data).await
+        CommandCenter::button(self, caller, data).await
     }
     async fn follow_up(&self, f: FollowUp) -> Reply {
-        Center::follow_up(self, f).await
+        CommandCenter::follow_up(self, f).await
     }
 }
