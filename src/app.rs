@@ -155,7 +155,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     let engine = Engine::with_alerts(
         db.clone(),
         runtimes,
-        targets::feed_formats(&cfg),
+        targets::feed_render_options(&cfg),
         cfg.delivery.clone(),
         alerts.clone(),
     );

@@ -46,7 +46,7 @@ impl CommandCenter {
 
     /// How a post looks on each of `targets`.
     pub fn previews(&self, post: &Post, targets: &[String]) -> Vec<Preview> {
-        let ff = self.engine.feed_format(&post.feed);
+        let ff = self.engine.feed_render_options(&post.feed);
         targets
             .iter()
             .filter_map(|t| {

@@ -9,7 +9,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crier_bots::format::{DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, TargetFormat};
+use crier_bots::format::{
+    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, TargetFormat,
+};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -1327,7 +1329,7 @@ impl Config {
                     push("feeds", i, &format!("drop_patterns[{j}]"), e);
                 }
             }
-            if let Err(e) = self.feed_format(f).check() {
+            if let Err(e) = self.feed_render_options(f).check() {
                 push("feeds", i, "", format!("feed {:?}: {e}", f.name.0));
             }
             for (j, r) in f.routes.iter().enumerate() {
@@ -1424,8 +1426,8 @@ impl Config {
     }
 
     /// The formatter's settings for a feed.
-    pub fn feed_format(&self, f: &FeedConfig) -> FeedFormat {
-        FeedFormat {
+    pub fn feed_render_options(&self, f: &FeedConfig) -> FeedRenderOptions {
+        FeedRenderOptions {
             drop_selectors: f.drop_selectors.iter().map(|s| s.0.clone()).collect(),
             drop_patterns: f.drop_patterns.iter().map(|s| s.0.clone()).collect(),
             color: f.color.as_deref().and_then(parse_color),

@@ -25,7 +25,7 @@ use teloxide::types::{
 use url::Url;
 
 use crate::format::telegram::{self as tgfmt, TelegramMessage, TelegramMethod};
-use crate::format::{FeedFormat, TargetFormat};
+use crate::format::{FeedRenderOptions, TargetFormat};
 use crate::model::Post;
 use crate::target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
 
@@ -562,7 +562,7 @@ impl Target for TelegramTarget {
         "telegram"
     }
 
-    fn render(&self, post: &Post, feed: &FeedFormat) -> Result<Vec<Part>, RenderError> {
+    fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
         Ok(tgfmt::render(post, feed, &self.format)?
             .iter()
             .map(TelegramMessage::to_part)

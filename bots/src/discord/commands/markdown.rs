@@ -452,7 +452,7 @@ mod tests {
 
     #[test]
     fn spoilers_and_underlines_reach_both_platforms() {
-        use crate::format::{FeedFormat, TargetFormat};
+        use crate::format::{FeedRenderOptions, TargetFormat};
         let html = markdown_html("The end: ||he lives|| and __that__ matters");
         let post = crate::model::Post {
             feed: "editor".into(),
@@ -460,7 +460,7 @@ mod tests {
             content_html: Some(html),
             ..Default::default()
         };
-        let (feed, fmt) = (FeedFormat::default(), TargetFormat::default());
+        let (feed, fmt) = (FeedRenderOptions::default(), TargetFormat::default());
         let tg: String = crate::format::telegram::render(&post, &feed, &fmt)
             .expect("telegram")
             .iter()
