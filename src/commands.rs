@@ -17,6 +17,7 @@ use crate::db::{Db, StoreError, now_ms};
 use crate::engine::Engine;
 use crate::poller::Poller;
 use crate::sources::{self, Fetcher};
+use crate::text::truncate_chars;
 use crier_bots::commands::{COMMANDS, Caller, Cmd, FollowUp, Handler, Platform, Reply, Role};
 
 mod admin;
@@ -33,15 +34,6 @@ pub const EDITOR_FEED: &str = "editor";
 const REFUSAL_GAP: Duration = Duration::from_secs(60);
 /// Command text kept in an audit row, in characters.
 const AUDIT_COMMAND_CHARS: usize = 300;
-
-/// At most `max` characters of `s` (cut on a character boundary), `…`
-/// marking a cut.
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
 
 pub struct CommandCenter {
     db: Db,
