@@ -155,7 +155,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     let engine = Engine::with_alerts(
         db.clone(),
         runtimes,
-        targets::feed_formats(&cfg),
+        targets::feed_render_options(&cfg),
         cfg.delivery.clone(),
         alerts.clone(),
     );
@@ -185,10 +185,14 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     poller.resume_paused().await?;
 
     // The command layer and its chat front-ends.
-    let center =
-        crate::commands::Center::new(db.clone(), engine.clone(), poller.clone(), cfg.clone())?;
+    let command_center = crate::commands::CommandCenter::new(
+        db.clone(),
+        engine.clone(),
+        poller.clone(),
+        cfg.clone(),
+    )?;
     // Commands answer "internal error" when they panic.
-    let handler = crate::supervise::GuardedHandler::new(center.clone(), alerts.clone());
+    let handler = crate::supervise::GuardedHandler::new(command_center.clone(), alerts.clone());
     let mut notifiers: Vec<Arc<dyn crate::alerts::Notifier>> = Vec::new();
     let mut frontends = tokio::task::JoinSet::new();
     let mut webhook = None;
@@ -316,7 +320,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
             listener,
             cfg.clone(),
             db.clone(),
-            center.clone(),
+            command_center.clone(),
             engine.telemetry().clone(),
             mounts,
             shutdown.clone(),

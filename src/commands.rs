@@ -2,7 +2,7 @@
 //! front-ends in `crier_bots::{telegram,discord}::commands` call it through
 //! the [`Handler`] trait and show the [`Reply`]s.
 //!
-//! This file: `Center`, dispatch, roles, refusals and the audit log. What
+//! This file: `CommandCenter`, dispatch, roles, refusals and the audit log. What
 //! the commands do is in `status.rs`, `why.rs`, `admin.rs` (changes by
 //! admins), `publish.rs` (editors' publishing) and `opml_chat.rs`.
 
@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use crier_storage::{AuditEntry, DynamicFeed};
 
-use crate::config::{Config, FeedConfig, FeedKind, Str};
+use crate::config::{Config, EnvString, FeedConfig, FeedKind};
 use crate::db::{Db, StoreError, now_ms};
 use crate::engine::Engine;
 use crate::poller::Poller;
 use crate::sources::{self, Fetcher};
+use crate::text::truncate_chars;
 use crier_bots::commands::{COMMANDS, Caller, Cmd, FollowUp, Handler, Platform, Reply, Role};
 
 mod admin;
@@ -34,16 +35,7 @@ const REFUSAL_GAP: Duration = Duration::from_secs(60);
 /// Command text kept in an audit row, in characters.
 const AUDIT_COMMAND_CHARS: usize = 300;
 
-/// At most `max` characters of `s` (cut on a character boundary), `…`
-/// marking a cut.
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-pub struct Center {
+pub struct CommandCenter {
     db: Db,
     engine: Arc<Engine>,
     poller: Arc<Poller>,
@@ -77,13 +69,13 @@ fn store_err(e: StoreError) -> Reply {
     ))
 }
 
-impl Center {
+impl CommandCenter {
     pub fn new(
         db: Db,
         engine: Arc<Engine>,
         poller: Arc<Poller>,
         cfg: Arc<Config>,
-    ) -> anyhow::Result<Arc<Center>> {
+    ) -> anyhow::Result<Arc<CommandCenter>> {
         let fetcher = Fetcher::new(sources::FetcherConfig {
             connect_timeout: cfg.sources.connect_timeout.0,
             total_timeout: cfg.sources.timeout.0,
@@ -104,7 +96,7 @@ impl Center {
             .trim()
             .parse::<chrono_tz::Tz>()
             .unwrap_or(chrono_tz::UTC);
-        Ok(Arc::new(Center {
+        Ok(Arc::new(CommandCenter {
             db,
             engine,
             poller,
@@ -315,10 +307,10 @@ impl Center {
 /// The config of a feed added from chat.
 pub fn dynamic_feed_config(f: &DynamicFeed) -> FeedConfig {
     FeedConfig {
-        name: Str(f.name.clone()),
-        url: Str(f.url.clone()),
+        name: EnvString(f.name.clone()),
+        url: EnvString(f.url.clone()),
         interval: crate::config::Dur(Duration::from_millis(f.interval_ms.max(1000) as u64)),
-        targets: f.targets.iter().map(|t| Str(t.clone())).collect(),
+        targets: f.targets.iter().map(|t| EnvString(t.clone())).collect(),
         kind: FeedKind::Auto,
         backfill: 0,
         user_agent: None,
@@ -348,20 +340,20 @@ fn describe(cmd: &Cmd) -> String {
 }
 
 #[async_trait::async_trait]
-impl Handler for Center {
+impl Handler for CommandCenter {
     fn role(&self, caller: &Caller) -> Role {
-        Center::role(self, caller)
+        CommandCenter::role(self, caller)
     }
     fn timezone(&self) -> chrono_tz::Tz {
         self.tz
     }
     async fn handle(&self, caller: &Caller, cmd: Cmd) -> Option<Reply> {
-        Center::handle(self, caller, cmd).await
+        CommandCenter::handle(self, caller, cmd).await
     }
     async fn button(&self, caller: &Caller, data: &str) -> Reply {
-        Center::button(self, caller, data).await
+        CommandCenter::button(self, caller, data).await
     }
     async fn follow_up(&self, f: FollowUp) -> Reply {
-        Center::follow_up(self, f).await
+        CommandCenter::follow_up(self, f).await
     }
 }

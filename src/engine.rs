@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crier_bots::format::FeedFormat;
+use crier_bots::format::FeedRenderOptions;
 use crier_bots::{DeliveryError, MessageRef, Part, Post, SendCtx, Sent, Target};
 use crier_storage::{Action, Delivery, Op, PlannedPart, QueueHead};
 use rand::Rng;
@@ -83,7 +83,7 @@ pub struct Engine {
     db: Db,
     alerts: crate::alerts::Alerts,
     targets: BTreeMap<String, TargetRuntime>,
-    feed_formats: HashMap<String, FeedFormat>,
+    feed_render_options: HashMap<String, FeedRenderOptions>,
     policy: DeliveryConfig,
     telemetry: crate::telemetry::Telemetry,
 }
@@ -99,13 +99,13 @@ impl Engine {
     pub fn new(
         db: Db,
         targets: BTreeMap<String, TargetRuntime>,
-        feed_formats: HashMap<String, FeedFormat>,
+        feed_render_options: HashMap<String, FeedRenderOptions>,
         policy: DeliveryConfig,
     ) -> Arc<Engine> {
         Engine::with_alerts(
             db,
             targets,
-            feed_formats,
+            feed_render_options,
             policy,
             crate::alerts::Alerts::log_only(),
         )
@@ -114,7 +114,7 @@ impl Engine {
     pub fn with_alerts(
         db: Db,
         targets: BTreeMap<String, TargetRuntime>,
-        feed_formats: HashMap<String, FeedFormat>,
+        feed_render_options: HashMap<String, FeedRenderOptions>,
         policy: DeliveryConfig,
         alerts: crate::alerts::Alerts,
     ) -> Arc<Engine> {
@@ -122,7 +122,7 @@ impl Engine {
             db,
             alerts,
             targets,
-            feed_formats,
+            feed_render_options,
             policy,
             telemetry: Default::default(),
         })
@@ -150,8 +150,11 @@ impl Engine {
     }
 
     /// The feed formatting settings of `feed` (defaults when unknown).
-    pub fn feed_format(&self, feed: &str) -> FeedFormat {
-        self.feed_formats.get(feed).cloned().unwrap_or_default()
+    pub fn feed_render_options(&self, feed: &str) -> FeedRenderOptions {
+        self.feed_render_options
+            .get(feed)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Wake a target's worker (new rows were queued).
@@ -427,8 +430,11 @@ impl Engine {
             digest: items,
             ..Post::default()
         };
-        let default_format = FeedFormat::default();
-        let ff = self.feed_formats.get(&feed).unwrap_or(&default_format);
+        let default_format = FeedRenderOptions::default();
+        let ff = self
+            .feed_render_options
+            .get(&feed)
+            .unwrap_or(&default_format);
         let id = head.id;
         match rt.target.render(&digest, ff) {
             Ok(parts) => {
@@ -476,9 +482,9 @@ impl Engine {
                     .await;
             }
         };
-        let default_format = FeedFormat::default();
+        let default_format = FeedRenderOptions::default();
         let ff = self
-            .feed_formats
+            .feed_render_options
             .get(&article.feed)
             .unwrap_or(&default_format);
         let target = d.target.clone();

@@ -33,7 +33,7 @@ pub struct Filter {
     languages: Vec<String>,
 }
 
-fn keywords_regex(words: &[crate::config::Str]) -> Option<(Regex, Vec<String>)> {
+fn keywords_regex(words: &[crate::config::EnvString]) -> Option<(Regex, Vec<String>)> {
     let words: Vec<String> = words
         .iter()
         .map(|w| w.trim().to_string())
@@ -78,7 +78,7 @@ fn quoted(v: &[String]) -> String {
 
 impl Filter {
     pub fn new(scope: impl Into<String>, f: &FilterConfig) -> Filter {
-        let lower = |v: &[crate::config::Str]| -> Vec<String> {
+        let lower = |v: &[crate::config::EnvString]| -> Vec<String> {
             v.iter().map(|s| s.trim().to_lowercase()).collect()
         };
         Filter {
@@ -236,7 +236,7 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Pattern, Str};
+    use crate::config::{EnvString, Pattern};
 
     fn post() -> Post {
         Post {
@@ -250,8 +250,8 @@ mod tests {
         }
     }
 
-    fn strs(v: &[&str]) -> Vec<Str> {
-        v.iter().map(|s| Str(s.to_string())).collect()
+    fn strs(v: &[&str]) -> Vec<EnvString> {
+        v.iter().map(|s| EnvString(s.to_string())).collect()
     }
 
     fn check(f: FilterConfig) -> Option<String> {

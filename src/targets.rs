@@ -9,7 +9,7 @@ use crier_bots::console::ConsoleTarget;
 use crier_bots::discord::ratelimit::Settings as DiscordSettings;
 use crier_bots::discord::rest::RestClient;
 use crier_bots::discord::{DiscordOptions, DiscordTarget};
-use crier_bots::format::FeedFormat;
+use crier_bots::format::FeedRenderOptions;
 use crier_bots::telegram::{Limits, TelegramClient, TelegramOptions, TelegramTarget};
 
 use crate::config::{Config, Platform, TargetConfig};
@@ -163,9 +163,9 @@ fn discord_target(
 }
 
 /// Per-feed formatting settings.
-pub fn feed_formats(cfg: &Config) -> HashMap<String, FeedFormat> {
+pub fn feed_render_options(cfg: &Config) -> HashMap<String, FeedRenderOptions> {
     cfg.feeds
         .iter()
-        .map(|f| (f.name.0.clone(), cfg.feed_format(f)))
+        .map(|f| (f.name.0.clone(), cfg.feed_render_options(f)))
         .collect()
 }

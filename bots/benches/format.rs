@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use crier_bots::Post;
-use crier_bots::format::{FeedFormat, Mode, TargetFormat, discord, telegram};
+use crier_bots::format::{FeedRenderOptions, Mode, TargetFormat, discord, telegram};
 
 fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -105,7 +105,7 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    let feed = FeedFormat::default();
+    let feed = FeedRenderOptions::default();
     let summary = TargetFormat::default();
     let full = TargetFormat {
         mode: Mode::Full,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::{FeedFormat, TargetFormat};
+use crate::format::{FeedRenderOptions, TargetFormat};
 use crate::model::Post;
 use crate::target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
 
@@ -66,7 +66,7 @@ impl Target for ConsoleTarget {
         "console"
     }
 
-    fn render(&self, post: &Post, feed: &FeedFormat) -> Result<Vec<Part>, RenderError> {
+    fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
         let text = crate::format::terminal::preview(post, feed, &self.format)?;
         Ok(vec![Part {
             payload: serde_json::to_value(ConsolePayload { text })

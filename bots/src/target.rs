@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::format::FeedFormat;
+use crate::format::FeedRenderOptions;
 use crate::model::Post;
 
 /// One message of a rendered post, as the platform will receive it.
@@ -121,7 +121,7 @@ pub trait Target: Send + Sync {
         false
     }
     /// Render a post into the messages this target would send, in order.
-    fn render(&self, post: &Post, feed: &FeedFormat) -> Result<Vec<Part>, RenderError>;
+    fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError>;
     /// Send one part.
     async fn send(&self, part: &Part, ctx: &SendCtx) -> Result<Sent, DeliveryError>;
     /// Replace a sent message's content with `part`. "Not modified" is success.

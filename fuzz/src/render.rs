@@ -5,7 +5,7 @@
 use crier_bots::Post;
 use crier_bots::format::validate::{discord_message, telegram_message};
 use crier_bots::format::{
-    DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, TargetFormat, discord,
+    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, TargetFormat, discord,
     safety_net_count, telegram, terminal,
 };
 
@@ -46,7 +46,7 @@ fn formats() -> Vec<TargetFormat> {
 pub(crate) fn check_post(post: &Post, all: bool) {
     let formats = formats();
     let formats = if all { &formats[..] } else { &formats[..1] };
-    let feed = FeedFormat::default();
+    let feed = FeedRenderOptions::default();
     for fmt in formats {
         let before = safety_net_count();
         match telegram::render(post, &feed, fmt) {

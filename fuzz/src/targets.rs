@@ -125,7 +125,7 @@ pub(crate) fn config(data: &[u8]) {
         Ok(cfg) => {
             for f in &cfg.feeds {
                 let _ = cfg.feed_location(f);
-                let _ = cfg.feed_format(f);
+                let _ = cfg.feed_render_options(f);
             }
             for tg in &cfg.targets {
                 let _ = cfg.target_format(tg);

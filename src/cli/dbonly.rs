@@ -39,7 +39,7 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    let storage_key = |key: &str| -> Result<Option<crate::config::Str>, String> {
+    let storage_key = |key: &str| -> Result<Option<crate::config::EnvString>, String> {
         table
             .get("storage")
             .and_then(|s| s.get(key))
@@ -48,7 +48,7 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
                     format!("{}: storage.{key}: expected a string", path.display())
                 })?;
                 expand_env(raw, |k| std::env::var(k).ok())
-                    .map(crate::config::Str)
+                    .map(crate::config::EnvString)
                     .map_err(|e| format!("{}: storage.{key}: {e}", path.display()))
             })
             .transpose()

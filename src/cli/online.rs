@@ -112,7 +112,7 @@ pub async fn send_test(
                 post.feed = f.name.0.clone();
                 (
                     post,
-                    cfg.feed_format(f),
+                    cfg.feed_render_options(f),
                     format!("the newest article of feed {}", f.name),
                 )
             }

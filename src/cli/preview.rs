@@ -60,7 +60,7 @@ pub(super) fn preview(
     only: Option<&str>,
     json: bool,
 ) -> ExitCode {
-    use crier_bots::format::FeedFormat;
+    use crier_bots::format::FeedRenderOptions;
     let cfg = match optional_config(config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -86,14 +86,15 @@ pub(super) fn preview(
         c.feeds
             .iter()
             .find(|f| url.is_some() && c.feed_location(f).ok() == url)
-            .map(|f| (c.feed_format(f), f.name.0.clone()))
+            .map(|f| (c.feed_render_options(f), f.name.0.clone()))
     });
-    let (feed_format, feed_name) = feed_cfg.unwrap_or((FeedFormat::default(), "preview".into()));
+    let (feed_options, feed_name) =
+        feed_cfg.unwrap_or((FeedRenderOptions::default(), "preview".into()));
     render_preview(
         cfg.as_ref(),
         None,
         &newest,
-        &feed_format,
+        &feed_options,
         &feed_name,
         only,
         json,
@@ -140,7 +141,7 @@ pub(super) fn preview_feed(
         Some(&cfg),
         Some(f),
         &newest,
-        &cfg.feed_format(f),
+        &cfg.feed_render_options(f),
         &f.name.0,
         only,
         json,
@@ -153,13 +154,13 @@ fn render_preview(
     cfg: Option<&Config>,
     feed: Option<&crate::config::FeedConfig>,
     newest: &[crate::sources::SourceItem],
-    feed_format: &crier_bots::format::FeedFormat,
+    feed_options: &crier_bots::format::FeedRenderOptions,
     feed_name: &str,
     only: Option<&str>,
     json: bool,
 ) -> ExitCode {
     use crier_bots::format::TargetFormat;
-    let feed_format = feed_format.clone();
+    let feed_options = feed_options.clone();
     let feed_name = feed_name.to_string();
     let router = cfg.map(crate::pipeline::Router::new);
     let targets = match cfg {
@@ -181,7 +182,7 @@ fn render_preview(
         }
         if targets.is_empty() {
             // No config: both platforms' default look.
-            match contained(|| crier_bots::format::terminal::preview(&post, &feed_format, &TargetFormat::default())) {
+            match contained(|| crier_bots::format::terminal::preview(&post, &feed_options, &TargetFormat::default())) {
                 Ok(text) if !json => {
                     let _ = writeln!(out, "════ {} ════\n{text}", post.label());
                 }
@@ -189,12 +190,12 @@ fn render_preview(
                     for (platform, parts) in [
                         (
                             "telegram",
-                            contained(|| crier_bots::format::telegram::render(&post, &feed_format, &TargetFormat::default()))
+                            contained(|| crier_bots::format::telegram::render(&post, &feed_options, &TargetFormat::default()))
                                 .map(|v| v.iter().map(|m| serde_json::json!({"method": m.method.as_str(), "params": m.params()})).collect::<Vec<_>>()),
                         ),
                         (
                             "discord",
-                            contained(|| crier_bots::format::discord::render(&post, &feed_format, &TargetFormat::default()))
+                            contained(|| crier_bots::format::discord::render(&post, &feed_options, &TargetFormat::default()))
                                 .map(|v| v.iter().map(|m| serde_json::json!({"body": m})).collect::<Vec<_>>()),
                         ),
                     ] {
@@ -247,7 +248,7 @@ fn render_preview(
                     Some(_) => {}
                 }
             }
-            match contained(|| rt.target.render(&post, &feed_format)) {
+            match contained(|| rt.target.render(&post, &feed_options)) {
                 Ok(parts) => {
                     if json {
                         for (i, p) in parts.iter().enumerate() {

@@ -4,11 +4,11 @@
 use crier_bots::commands::{Caller, Reply, RetryWhat};
 use crier_storage::DynamicFeed;
 
-use super::{Center, dynamic_feed_config, store_err};
+use super::{CommandCenter, dynamic_feed_config, store_err};
 use crate::db::{StoreError, now_ms};
 use crate::sources;
 
-impl Center {
+impl CommandCenter {
     pub(super) async fn targets(&self) -> Result<Reply, StoreError> {
         let mut s = String::new();
         for name in self.all_targets() {

@@ -7,7 +7,7 @@
 
 use crier_bots::commands::{Caller, IMPORT_MAX_BYTES, Reply, ReplyFile, Upload, too_big};
 
-use super::{Center, dynamic_feed_config};
+use super::{CommandCenter, dynamic_feed_config};
 use crate::db::now_ms;
 use crate::opml;
 use crate::sources::{self, SourceError};
@@ -15,7 +15,7 @@ use crate::sources::{self, SourceError};
 /// The file `/export` sends.
 pub const EXPORT_FILE_NAME: &str = "crier-feeds.opml";
 
-impl Center {
+impl CommandCenter {
     pub(super) async fn import(&self, c: &Caller, file: Upload, targets: Vec<String>) -> Reply {
         let targets = match self.check_targets(targets) {
             Ok(t) => t,

@@ -8,7 +8,7 @@ use crier_bots::Post;
 use crier_bots::commands::{Button, Caller, FollowUp, Preview, Reply, Role};
 use crier_storage::{Action, IncomingArticle, Ingested, Op, Route, State};
 
-use super::{Center, EDITOR_FEED, store_err};
+use super::{CommandCenter, EDITOR_FEED, store_err};
 use crate::db::{StoreError, now_ms};
 use crate::sources;
 
@@ -26,7 +26,7 @@ pub(super) struct Pending {
     created: Instant,
 }
 
-impl Center {
+impl CommandCenter {
     /// Fetch a page (or a feed's newest item) for an editor, through the
     /// SSRF guard.
     pub(super) async fn fetch(&self, url: &str) -> Result<Post, String> {
@@ -46,7 +46,7 @@ impl Center {
 
     /// How a post looks on each of `targets`.
     pub fn previews(&self, post: &Post, targets: &[String]) -> Vec<Preview> {
-        let ff = self.engine.feed_format(&post.feed);
+        let ff = self.engine.feed_render_options(&post.feed);
         targets
             .iter()
             .filter_map(|t| {

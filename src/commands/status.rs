@@ -3,10 +3,10 @@
 use crier_bots::commands::Reply;
 use crier_storage::State;
 
-use super::{Center, ago, human};
+use super::{CommandCenter, ago, human};
 use crate::db::{StoreError, now_ms};
 
-impl Center {
+impl CommandCenter {
     pub(super) async fn status(&self) -> Result<Reply, StoreError> {
         let feeds = self.poller.feeds();
         let states = self.db.call(|s| s.feed_states()).await?;

@@ -4,11 +4,11 @@
 use crier_bots::commands::Reply;
 use crier_storage::{Action, State};
 
-use super::{Center, EDITOR_FEED, ago};
+use super::{CommandCenter, EDITOR_FEED, ago};
 use crate::db::{StoreError, now_ms};
 use crate::sources;
 
-impl Center {
+impl CommandCenter {
     pub(super) async fn find_articles(
         &self,
         what: &str,

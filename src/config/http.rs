@@ -6,21 +6,21 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dur, HttpUrl, Str};
+use super::{Dur, EnvString, HttpUrl};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     /// Where to listen, e.g. `"127.0.0.1:8080"`. Default: no listener.
     #[serde(default)]
-    pub listen: Option<Str>,
+    pub listen: Option<EnvString>,
     /// The address the outside world reaches the listener at (webhooks).
     #[serde(default)]
     pub public_url: Option<HttpUrl>,
     /// The access token of everything but `/healthz` and `/readyz`
     /// (bearer header, or the page's login form). Use `${CRIER_HTTP_TOKEN}`.
     #[serde(default, skip_serializing)]
-    pub token: Option<Str>,
+    pub token: Option<EnvString>,
     /// `/readyz` fails when a worker or watcher has been on one step
     /// longer than this.
     #[serde(default = "default_stuck_after")]
@@ -126,8 +126,8 @@ mod tests {
 
     fn cfg(listen: &str, token: Option<&str>) -> HttpConfig {
         HttpConfig {
-            listen: Some(Str(listen.into())),
-            token: token.map(|t| Str(t.into())),
+            listen: Some(EnvString(listen.into())),
+            token: token.map(|t| EnvString(t.into())),
             ..HttpConfig::default()
         }
     }

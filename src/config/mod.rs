@@ -9,7 +9,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crier_bots::format::{DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, TargetFormat};
+use crier_bots::format::{
+    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, TargetFormat,
+};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -70,28 +72,28 @@ impl std::error::Error for ConfigErrors {}
 /// A string with `${VAR}` replaced from the environment at load time.
 /// `$${` is a literal `${`.
 #[derive(Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct Str(pub String);
+pub struct EnvString(pub String);
 
-impl fmt::Debug for Str {
+impl fmt::Debug for EnvString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.0, f)
     }
 }
 
-impl fmt::Display for Str {
+impl fmt::Display for EnvString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::ops::Deref for Str {
+impl std::ops::Deref for EnvString {
     type Target = str;
     fn deref(&self) -> &str {
         &self.0
     }
 }
 
-impl Serialize for Str {
+impl Serialize for EnvString {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
     }
@@ -131,11 +133,11 @@ pub fn expand_env(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<
     Ok(out)
 }
 
-impl<'de> Deserialize<'de> for Str {
+impl<'de> Deserialize<'de> for EnvString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
         expand_env(&raw, |k| std::env::var(k).ok())
-            .map(Str)
+            .map(EnvString)
             .map_err(de::Error::custom)
     }
 }
@@ -146,7 +148,7 @@ pub struct Dur(pub Duration);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Str::deserialize(d)?;
+        let s = EnvString::deserialize(d)?;
         humantime::parse_duration(s.trim()).map(Dur).map_err(|e| {
             de::Error::custom(format!(
                 "invalid duration {:?} ({e}); write it like \"90s\", \"5m\" or \"1h 30m\"",
@@ -220,7 +222,7 @@ impl PartialEq for Pattern {
 
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Str::deserialize(d)?;
+        let s = EnvString::deserialize(d)?;
         Pattern::new(&s).map_err(de::Error::custom)
     }
 }
@@ -238,18 +240,18 @@ impl Serialize for Pattern {
 pub struct FilterConfig {
     /// Deliver only articles with at least one of these categories/tags.
     #[serde(default)]
-    pub include_categories: Vec<Str>,
+    pub include_categories: Vec<EnvString>,
     /// Never deliver articles with any of these categories/tags.
     #[serde(default)]
-    pub exclude_categories: Vec<Str>,
+    pub exclude_categories: Vec<EnvString>,
     /// Deliver only articles whose title, summary or author contains one of
     /// these words or phrases.
     #[serde(default)]
-    pub include_keywords: Vec<Str>,
+    pub include_keywords: Vec<EnvString>,
     /// Never deliver articles whose title, summary or author contains one
     /// of these words or phrases.
     #[serde(default)]
-    pub exclude_keywords: Vec<Str>,
+    pub exclude_keywords: Vec<EnvString>,
     /// Deliver only articles whose title, summary or author matches.
     #[serde(default)]
     pub include_regex: Option<Pattern>,
@@ -259,7 +261,7 @@ pub struct FilterConfig {
     /// Deliver only articles in these languages (`"en"` matches `en-US`).
     /// Articles whose language is unknown pass.
     #[serde(default)]
-    pub languages: Vec<Str>,
+    pub languages: Vec<EnvString>,
 }
 
 impl FilterConfig {
@@ -273,7 +275,7 @@ impl FilterConfig {
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     /// One of the feed's `targets`.
-    pub target: Str,
+    pub target: EnvString,
     #[serde(flatten)]
     pub filter: FilterConfig,
 }
@@ -289,10 +291,10 @@ pub struct StorageConfig {
     /// Path of the SQLite database, relative to the config file's folder
     /// (default `crier.db`).
     #[serde(default)]
-    pub path: Option<Str>,
+    pub path: Option<EnvString>,
     /// A PostgreSQL database instead (`postgres://user:${PASSWORD}@host/db`).
     #[serde(default)]
-    pub url: Option<Str>,
+    pub url: Option<EnvString>,
 }
 
 const DEFAULT_DB_PATH: &str = "crier.db";
@@ -335,7 +337,7 @@ impl StorageConfig {
 pub struct TelegramConfig {
     /// Bot token (use `${TELEGRAM_TOKEN}`); required when a telegram target exists.
     #[serde(default, skip_serializing)]
-    pub token: Option<Str>,
+    pub token: Option<EnvString>,
     #[serde(default = "default_telegram_api")]
     pub api_url: HttpUrl,
     #[serde(default)]
@@ -361,7 +363,7 @@ pub struct TelegramConfig {
     /// Where alerts go (a chat id or `@channel`); default: each admin's
     /// private chat with the bot.
     #[serde(default)]
-    pub alerts_chat: Option<Str>,
+    pub alerts_chat: Option<EnvString>,
     /// How commands arrive: `"polling"` (getUpdates) or `"webhook"`.
     #[serde(default)]
     pub updates: TelegramUpdates,
@@ -399,7 +401,7 @@ fn default_telegram_api() -> HttpUrl {
 pub struct DiscordConfig {
     /// Bot token (use `${DISCORD_TOKEN}`); required when a discord (bot) target exists.
     #[serde(default, skip_serializing)]
-    pub token: Option<Str>,
+    pub token: Option<EnvString>,
     #[serde(default = "default_discord_api")]
     pub api_url: HttpUrl,
     #[serde(default)]
@@ -463,7 +465,7 @@ pub struct CommandsConfig {
     /// they are not public (narrower than `allow_private_urls`).
     pub allow_hosts: Vec<String>,
     /// Timezone of times in `/schedule` and in replies (IANA name).
-    pub timezone: Str,
+    pub timezone: EnvString,
     /// Poll interval of feeds added with `/subscribe`.
     pub subscribe_interval: Dur,
     /// Audit entries older than this are pruned.
@@ -477,7 +479,7 @@ impl Default for CommandsConfig {
         CommandsConfig {
             allow_private_urls: false,
             allow_hosts: Vec::new(),
-            timezone: Str("UTC".into()),
+            timezone: EnvString("UTC".into()),
             subscribe_interval: Dur(Duration::from_secs(600)),
             audit_max_age: Dur(Duration::from_secs(90 * 24 * 3600)),
             audit_max_rows: 10_000,
@@ -565,7 +567,7 @@ impl Default for DeliveryConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SourcesConfig {
     /// Default User-Agent for fetching feeds and pages.
-    pub user_agent: Str,
+    pub user_agent: EnvString,
     pub connect_timeout: Dur,
     pub timeout: Dur,
     /// Largest body accepted, in bytes.
@@ -593,7 +595,7 @@ pub struct SourcesConfig {
 impl Default for SourcesConfig {
     fn default() -> Self {
         SourcesConfig {
-            user_agent: Str(format!(
+            user_agent: EnvString(format!(
                 "Crier/{} (+https://github.com/crier-bot/crier)",
                 env!("CARGO_PKG_VERSION")
             )),
@@ -619,36 +621,36 @@ pub use crate::sources::FeedKind;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedConfig {
-    pub name: Str,
+    pub name: EnvString,
     /// An http(s) URL, a `file://` URL, or a path relative to the config file.
-    pub url: Str,
+    pub url: EnvString,
     #[serde(default = "default_interval")]
     pub interval: Dur,
-    pub targets: Vec<Str>,
+    pub targets: Vec<EnvString>,
     #[serde(default)]
     pub kind: FeedKind,
     /// How many existing items to post when the feed is first seen (0: none).
     #[serde(default)]
     pub backfill: usize,
     #[serde(default)]
-    pub user_agent: Option<Str>,
+    pub user_agent: Option<EnvString>,
     #[serde(default)]
-    pub headers: BTreeMap<String, Str>,
+    pub headers: BTreeMap<String, EnvString>,
     /// Body cap override, in bytes.
     #[serde(default)]
     pub body_cap: Option<u64>,
     /// Extra CSS selectors dropped from this feed's articles.
     #[serde(default)]
-    pub drop_selectors: Vec<Str>,
+    pub drop_selectors: Vec<EnvString>,
     /// Extra text patterns (regular expressions): paragraphs matching are dropped.
     #[serde(default)]
-    pub drop_patterns: Vec<Str>,
+    pub drop_patterns: Vec<EnvString>,
     /// Discord embed colour, `"#RRGGBB"`.
     #[serde(default)]
-    pub color: Option<Str>,
+    pub color: Option<EnvString>,
     /// CSS selector of the article body when the source hands whole pages.
     #[serde(default)]
-    pub content_selector: Option<Str>,
+    pub content_selector: Option<EnvString>,
     /// Apply the built-in boilerplate rules (share boxes, "Also read",
     /// subscribe prompts…). Default true.
     #[serde(default = "yes")]
@@ -703,11 +705,11 @@ impl Platform {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetConfig {
-    pub name: Str,
+    pub name: EnvString,
     pub platform: Platform,
     /// Telegram: chat id (`-100…`) or `@username`.
     #[serde(default)]
-    pub chat: Option<Str>,
+    pub chat: Option<EnvString>,
     /// Telegram: forum topic id.
     #[serde(default)]
     pub thread: Option<i64>,
@@ -722,13 +724,13 @@ pub struct TargetConfig {
     pub silent: bool,
     /// Message template (see docs/config.md, "Templates").
     #[serde(default)]
-    pub template: Option<Str>,
+    pub template: Option<EnvString>,
     /// Template of digest posts.
     #[serde(default)]
-    pub digest_template: Option<Str>,
+    pub digest_template: Option<EnvString>,
     /// Discord embed style: template of the message text above the embed.
     #[serde(default)]
-    pub content_template: Option<Str>,
+    pub content_template: Option<EnvString>,
     /// `summary` (default) or `full` text, split into several messages.
     #[serde(default)]
     pub mode: Option<Mode>,
@@ -737,16 +739,16 @@ pub struct TargetConfig {
     pub summary_length: Option<usize>,
     /// `strftime` format of dates (default `"%Y-%m-%d %H:%M %Z"`).
     #[serde(default)]
-    pub date_format: Option<Str>,
+    pub date_format: Option<EnvString>,
     /// IANA timezone of dates (default `"UTC"`).
     #[serde(default)]
-    pub timezone: Option<Str>,
+    pub timezone: Option<EnvString>,
     /// Add a "Read more" link button.
     #[serde(default)]
     pub read_more: Option<bool>,
     /// The button's label (default "Read more").
     #[serde(default)]
-    pub read_more_label: Option<Str>,
+    pub read_more_label: Option<EnvString>,
     /// Telegram: send articles with an image as a photo with caption when
     /// they fit (default true).
     #[serde(default)]
@@ -766,7 +768,7 @@ pub struct TargetConfig {
     pub image: Option<DiscordImage>,
     /// Discord embed colour `"#RRGGBB"` (overrides the feed's).
     #[serde(default)]
-    pub color: Option<Str>,
+    pub color: Option<EnvString>,
     /// Full mode and digests: at most this many messages per post (default 10).
     #[serde(default)]
     pub max_parts: Option<usize>,
@@ -786,7 +788,7 @@ pub struct TargetConfig {
     pub crosspost: bool,
     /// Discord webhook: the name shown as author.
     #[serde(default)]
-    pub username: Option<Str>,
+    pub username: Option<EnvString>,
     /// Discord webhook: the avatar shown.
     #[serde(default)]
     pub avatar_url: Option<HttpUrl>,
@@ -1327,7 +1329,7 @@ impl Config {
                     push("feeds", i, &format!("drop_patterns[{j}]"), e);
                 }
             }
-            if let Err(e) = self.feed_format(f).check() {
+            if let Err(e) = self.feed_render_options(f).check() {
                 push("feeds", i, "", format!("feed {:?}: {e}", f.name.0));
             }
             for (j, r) in f.routes.iter().enumerate() {
@@ -1424,8 +1426,8 @@ impl Config {
     }
 
     /// The formatter's settings for a feed.
-    pub fn feed_format(&self, f: &FeedConfig) -> FeedFormat {
-        FeedFormat {
+    pub fn feed_render_options(&self, f: &FeedConfig) -> FeedRenderOptions {
+        FeedRenderOptions {
             drop_selectors: f.drop_selectors.iter().map(|s| s.0.clone()).collect(),
             drop_patterns: f.drop_patterns.iter().map(|s| s.0.clone()).collect(),
             color: f.color.as_deref().and_then(parse_color),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dur, FeedConfig, Str};
+use super::{Dur, EnvString, FeedConfig};
 
 /// Whether a feed is pushed by its WebSub hub.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -22,7 +22,7 @@ pub enum PushMode {
 /// A secret from the config: `Debug` never shows it.
 #[derive(Clone, Deserialize)]
 #[serde(transparent)]
-pub struct Secret(pub Str);
+pub struct Secret(pub EnvString);
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,5 +1,5 @@
 //! The page's buttons: pause/resume a feed, retry a target or a delivery.
-//! They go through the command layer (`Center`: permissions, audit log)
+//! They go through the command layer (`CommandCenter`: permissions, audit log)
 //! as the caller `http:<remote address>`. Browser sessions must send their
 //! CSRF token; bearer-token callers (no cookies involved) need none.
 
@@ -75,7 +75,7 @@ async fn run(
             .into_response();
     };
     let reply = st
-        .center
+        .command_center
         .handle(&caller(remote), cmd)
         .await
         .map(|r| r.text)

@@ -24,7 +24,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::commands::Center;
+use crate::commands::CommandCenter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::telemetry::Telemetry;
@@ -33,7 +33,7 @@ use crate::telemetry::Telemetry;
 pub struct HttpState {
     pub cfg: Arc<Config>,
     pub db: Db,
-    pub center: Arc<Center>,
+    pub command_center: Arc<CommandCenter>,
     pub telemetry: Telemetry,
     pub sessions: auth::Sessions,
     pub started: Instant,
@@ -152,7 +152,7 @@ pub async fn start(
     listener: TcpListener,
     cfg: Arc<Config>,
     db: Db,
-    center: Arc<Center>,
+    command_center: Arc<CommandCenter>,
     telemetry: Telemetry,
     extra: Vec<Mount>,
     shutdown: CancellationToken,
@@ -160,7 +160,7 @@ pub async fn start(
     let state = Arc::new(HttpState {
         cfg,
         db,
-        center,
+        command_center,
         telemetry,
         sessions: auth::Sessions::default(),
         started: Instant::now(),

@@ -19,7 +19,7 @@ use super::html::{
     resolve_relative_urls,
 };
 use super::identity::{Candidate, build_items, dominant_key_type};
-use super::{FeedFormat, FeedMeta, ParsedDocument, Reader};
+use super::{DocumentFormat, FeedMeta, ParsedDocument, Reader};
 
 /// One item's raw fields, as found.
 #[derive(Debug, Default)]
@@ -309,9 +309,9 @@ pub(crate) fn read_xml(text: &str, base: &Url, max_items: usize) -> Option<Parse
                 let l = local(&lower).to_owned();
                 if format.is_none() {
                     format = match l.as_str() {
-                        "rss" => Some(FeedFormat::Rss2),
-                        "feed" => Some(FeedFormat::Atom),
-                        "rdf" => Some(FeedFormat::Rss1),
+                        "rss" => Some(DocumentFormat::Rss2),
+                        "feed" => Some(DocumentFormat::Atom),
+                        "rdf" => Some(DocumentFormat::Rss1),
                         _ => return None,
                     };
                     continue;
@@ -636,7 +636,7 @@ pub(crate) fn read_json(
     let mut items = build_items(&cands, posts);
     super::text::title_untitled(&mut items);
     let meta = FeedMeta {
-        format: Some(FeedFormat::JsonFeed),
+        format: Some(DocumentFormat::JsonFeed),
         title,
         link: s(v, "home_page_url"),
         language: channel_lang.as_deref().and_then(normalize_language),

@@ -139,7 +139,7 @@ impl FeedSpec {
 /// The syntax a document was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FeedFormat {
+pub enum DocumentFormat {
     /// RSS 0.90 / 0.91 / 0.92.
     Rss0,
     /// RSS 1.0 (RDF), also RSS 0.90.
@@ -191,7 +191,7 @@ impl Reader {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeedMeta {
     /// Syntax read.
-    pub format: Option<FeedFormat>,
+    pub format: Option<DocumentFormat>,
     /// The feed's or site's title (plain text).
     pub title: Option<String>,
     /// The site's home link.

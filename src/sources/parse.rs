@@ -23,7 +23,7 @@ use super::html::{
     resolve_relative_urls,
 };
 use super::identity::{Candidate, build_items, dominant_key_type};
-use super::{FeedFormat, FeedMeta, ParsedDocument, SourceError};
+use super::{DocumentFormat, FeedMeta, ParsedDocument, SourceError};
 
 /// What the start of a document looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -832,13 +832,13 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
         &[]
     };
     let format = match feed.feed_type {
-        FeedType::Atom => FeedFormat::Atom,
-        FeedType::JSON => FeedFormat::JsonFeed,
-        FeedType::RSS0 => FeedFormat::Rss0,
-        FeedType::RSS1 => FeedFormat::Rss1,
-        FeedType::RSS2 => FeedFormat::Rss2,
+        FeedType::Atom => DocumentFormat::Atom,
+        FeedType::JSON => DocumentFormat::JsonFeed,
+        FeedType::RSS0 => DocumentFormat::Rss0,
+        FeedType::RSS1 => DocumentFormat::Rss1,
+        FeedType::RSS2 => DocumentFormat::Rss2,
     };
-    let plain_is_text = matches!(format, FeedFormat::Atom | FeedFormat::JsonFeed);
+    let plain_is_text = matches!(format, DocumentFormat::Atom | DocumentFormat::JsonFeed);
     let source_title = feed
         .title
         .as_ref()

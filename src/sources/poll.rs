@@ -114,7 +114,7 @@ impl Fetcher {
             if meta.key_type.is_some() {
                 state.key_type = meta.key_type;
             }
-            if meta.format != Some(super::FeedFormat::WordPressApi) {
+            if meta.format != Some(super::DocumentFormat::WordPressApi) {
                 state.ttl_hint_secs = meta.ttl_hint.map(|d| d.as_secs());
                 if meta.title.is_some() {
                     state.title = meta.title.clone();

@@ -14,7 +14,7 @@ use super::html::{
     tags_with_attrs,
 };
 use super::identity::{Candidate, build_items, dominant_key_type};
-use super::{FeedFormat, FeedMeta, ParsedDocument, SourceError};
+use super::{DocumentFormat, FeedMeta, ParsedDocument, SourceError};
 use crier_bots::Post;
 
 /// The link relation WordPress uses to advertise its REST API.
@@ -319,7 +319,7 @@ pub fn parse_posts(bytes: &[u8], base: &Url) -> Result<ParsedDocument, SourceErr
     }
     let items = build_items(&cands, out);
     let meta = FeedMeta {
-        format: Some(FeedFormat::WordPressApi),
+        format: Some(DocumentFormat::WordPressApi),
         key_type: dominant_key_type(&items),
         encoding: "UTF-8".into(),
         ..FeedMeta::default()

@@ -13,7 +13,7 @@ use crier::engine::{Engine, TargetRuntime};
 use crier_bots::discord::ratelimit::Settings;
 use crier_bots::discord::rest::RestClient;
 use crier_bots::discord::{DiscordOptions, DiscordTarget};
-use crier_bots::format::{DiscordStyle, FeedFormat, TargetFormat};
+use crier_bots::format::{DiscordStyle, FeedRenderOptions, TargetFormat};
 use crier_bots::{DeliveryError, MessageRef, Post, SendCtx, Target};
 use crier_fakes::discord::{Access, Author, DcMessage, DiscordLimits};
 use crier_fakes::{FakeDiscord, Fault, Window};
@@ -216,7 +216,7 @@ fn ctx(id: i64) -> SendCtx {
 
 /// Render and send the first part of a post directly (no engine).
 async fn send_one(t: &DiscordTarget, p: &Post, id: i64) -> Result<crier_bots::Sent, DeliveryError> {
-    let parts = t.render(p, &FeedFormat::default()).expect("render");
+    let parts = t.render(p, &FeedRenderOptions::default()).expect("render");
     t.send(&parts[0], &ctx(id)).await
 }
 
@@ -385,7 +385,7 @@ async fn webhook_forum_posts_threads_usernames_and_link_buttons() {
 
     // Edits and deletes find the message in its thread.
     let parts = forum
-        .render(&post("f", "Corrected"), &FeedFormat::default())
+        .render(&post("f", "Corrected"), &FeedRenderOptions::default())
         .expect("render");
     forum
         .edit(&reference, &parts[0], &ctx(2))
@@ -871,7 +871,7 @@ async fn unknown_message_10008_on_edit_or_delete_is_message_gone() {
         DiscordOptions::default(),
     );
     let part = b
-        .render(&post("1", "x"), &FeedFormat::default())
+        .render(&post("1", "x"), &FeedRenderOptions::default())
         .expect("render")
         .remove(0);
     for (t, id) in [

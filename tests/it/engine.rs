@@ -9,7 +9,7 @@ use std::time::Duration;
 use crier::config::{AmbiguousPolicy, DeliveryConfig, Dur, OnFailure};
 use crier::db::Db;
 use crier::engine::{Engine, Pacing, TargetRuntime};
-use crier_bots::format::FeedFormat;
+use crier_bots::format::FeedRenderOptions;
 use crier_bots::{DeliveryError, MessageRef, Part, Post, RenderError, SendCtx, Sent, Target};
 use crier_storage::{FeedState, IncomingArticle, LogQuery, Route, State, Store};
 use tokio_util::sync::CancellationToken;
@@ -74,7 +74,7 @@ impl Target for Scripted {
         self.idempotent
     }
     /// One part per `|`-separated piece of the title; a digest lists titles.
-    fn render(&self, post: &Post, _feed: &FeedFormat) -> Result<Vec<Part>, RenderError> {
+    fn render(&self, post: &Post, _feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
         if !post.digest.is_empty() {
             let titles: Vec<&str> = post.digest.iter().map(|d| d.title.as_str()).collect();
             let text = format!("digest: {}", titles.join(", "));

@@ -85,7 +85,7 @@ pub struct DiscordFrontend {
     /// For serenity's gateway connection only.
     token: String,
     api_url: Url,
-    center: Arc<dyn Handler>,
+    handler: Arc<dyn Handler>,
     opts: FrontendOptions,
     app_id: OnceLock<u64>,
     /// Direct-message channels by user.
@@ -132,7 +132,7 @@ impl DiscordFrontend {
         api_url: &Url,
         settings: Settings,
         opts: FrontendOptions,
-        center: Arc<dyn Handler>,
+        handler: Arc<dyn Handler>,
     ) -> Result<Arc<DiscordFrontend>, String> {
         let rest = RestClient::new(
             api_url,
@@ -144,7 +144,7 @@ impl DiscordFrontend {
             rest: Arc::new(rest),
             token: token.to_string(),
             api_url: api_url.clone(),
-            center,
+            handler,
             app_id: OnceLock::new(),
             opts,
             dms: Mutex::new(HashMap::new()),
@@ -278,7 +278,7 @@ impl DiscordFrontend {
     fn command_of(&self, ci: &CommandInteraction) -> Result<Cmd, String> {
         let name = ci.data.name.as_str();
         let now = chrono::Utc::now();
-        let tz = self.center.timezone();
+        let tz = self.handler.timezone();
         let value = |o: &str| ci.data.options.iter().find(|x| x.name == o);
         if name == "import" {
             return Ok(files::import_of(ci));
@@ -348,11 +348,11 @@ impl DiscordFrontend {
         let c = caller.clone();
         let work = tokio::spawn(async move {
             match parsed {
-                Ok(cmd) => me.center.handle(&c, cmd).await,
+                Ok(cmd) => me.handler.handle(&c, cmd).await,
                 // Usage help for people allowed to use the bot; a stranger
                 // gets the (rate-limited) refusal.
-                Err(usage) if me.center.role(&c) >= Role::Editor => Some(Reply::text(usage)),
-                Err(_) => me.center.handle(&c, Cmd::Status).await,
+                Err(usage) if me.handler.role(&c) >= Role::Editor => Some(Reply::text(usage)),
+                Err(_) => me.handler.handle(&c, Cmd::Status).await,
             }
         });
         self.respond(ci.id.get(), &ci.token, caller, work).await;
@@ -386,7 +386,7 @@ impl DiscordFrontend {
             return;
         }
         let started = Instant::now();
-        let reply = self.center.button(&caller, &ci.data.custom_id).await;
+        let reply = self.handler.button(&caller, &ci.data.custom_id).await;
         if reply.refused && reply.text.is_empty() {
             return;
         }

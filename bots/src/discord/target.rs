@@ -24,7 +24,7 @@ use url::Url;
 
 use super::rest::{CreatedMessage, RestClient, RestError, Webhook};
 use crate::format::discord::{self as fmt_discord, DiscordMessage};
-use crate::format::{FeedFormat, TargetFormat};
+use crate::format::{FeedRenderOptions, TargetFormat};
 use crate::model::Post;
 use crate::target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
 
@@ -391,7 +391,7 @@ impl Target for DiscordTarget {
         !self.is_webhook()
     }
 
-    fn render(&self, post: &Post, feed: &FeedFormat) -> Result<Vec<Part>, RenderError> {
+    fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
         let messages = fmt_discord::render(post, feed, &self.format)?;
         let thread = self.opts.forum.then(|| thread_name(post));
         Ok(messages

@@ -5,7 +5,7 @@
 use url::Url;
 
 use super::images::telegram_file;
-use super::options::{FeedFormat, TargetFormat};
+use super::options::{FeedRenderOptions, TargetFormat};
 use super::rich::Block;
 use super::text::{one_line, sanitize_url, truncate_words};
 use super::{images, layout, repair, rich, rules, sanitize, text};
@@ -165,7 +165,7 @@ fn summary_blocks(
 }
 
 /// Prepare a post: sanitise its HTML, find its image, build its summary.
-pub(crate) fn prepare(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Article {
+pub(crate) fn prepare(post: &Post, feed: &FeedRenderOptions, fmt: &TargetFormat) -> Article {
     let rules = rules::for_feed(feed);
     let link = post.link.as_deref().and_then(|l| sanitize_url(l, None));
     let base = link.as_deref().and_then(|l| Url::parse(l).ok());
@@ -272,7 +272,7 @@ pub(crate) fn empty_post(post: &Post) -> crate::target::RenderError {
 #[derive(Debug, Clone, PartialEq)]
 struct PrepKey {
     post: Post,
-    feed: FeedFormat,
+    feed: FeedRenderOptions,
     summary_length: usize,
 }
 
@@ -284,7 +284,7 @@ const PREP_CACHE: usize = 8;
 /// items and dates are not used by `prepare` and are left out of the key.
 pub(crate) fn prepared(
     post: &Post,
-    feed: &FeedFormat,
+    feed: &FeedRenderOptions,
     fmt: &TargetFormat,
 ) -> std::sync::Arc<Article> {
     use std::sync::{Arc, Mutex, OnceLock};
@@ -299,7 +299,7 @@ pub(crate) fn prepared(
             language: None,
             ..post.clone()
         },
-        feed: FeedFormat {
+        feed: FeedRenderOptions {
             color: None,
             ..feed.clone()
         },
@@ -379,7 +379,7 @@ mod cache_tests {
             ..a.clone()
         };
         let fmt = TargetFormat::default();
-        let feed = FeedFormat::default();
+        let feed = FeedRenderOptions::default();
         assert_eq!(
             prepared(&a, &feed, &fmt).content[0].plain_text(),
             "Alpha text."
@@ -400,9 +400,9 @@ mod cache_tests {
             prepared(&a, &feed, &short).summary,
             prepared(&a, &feed, &fmt).summary
         );
-        let strict = FeedFormat {
+        let strict = FeedRenderOptions {
             drop_patterns: vec!["alpha".into()],
-            ..FeedFormat::default()
+            ..FeedRenderOptions::default()
         };
         assert!(prepared(&a, &strict, &fmt).content.is_empty());
     }

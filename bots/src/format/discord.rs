@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::article::{Article, empty_post, prepared};
 use super::images::web_image;
 use super::layout::{self, Dialect, sep};
-use super::options::{DiscordImage, DiscordStyle, FeedFormat, Mode, Platform, TargetFormat};
+use super::options::{DiscordImage, DiscordStyle, FeedRenderOptions, Mode, Platform, TargetFormat};
 use super::rich::{Block, Span, Style};
 use super::safety::safety_net_used;
 use super::template;
@@ -629,7 +629,7 @@ fn cap_parts(
 /// split (at most `max_parts` messages).
 pub fn render(
     post: &Post,
-    feed: &FeedFormat,
+    feed: &FeedRenderOptions,
     fmt: &TargetFormat,
 ) -> Result<Vec<DiscordMessage>, RenderError> {
     let art = prepared(post, feed, fmt);

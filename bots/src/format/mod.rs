@@ -12,8 +12,8 @@
 //! 2. **Boilerplate removal**: default rules (social "Join Now" boxes,
 //!    "MUST READ"/"Also read" cross-links, newsletter prompts, "Leave a
 //!    Comment", "The post … appeared first on …", share buttons, related
-//!    posts, ads) plus the feed's own [`FeedFormat::drop_selectors`] and
-//!    [`FeedFormat::drop_patterns`].
+//!    posts, ads) plus the feed's own [`FeedRenderOptions::drop_selectors`] and
+//!    [`FeedRenderOptions::drop_patterns`].
 //! 3. **Rich text** ([`rich`]): blocks (paragraph, heading, list item,
 //!    quote, code, image) of spans (text with bold/italic/underline/
 //!    strike/spoiler/code flags and a link).
@@ -88,7 +88,7 @@ use rich::Block;
 
 pub use images::{TELEGRAM_FILE, telegram_file};
 pub use options::{
-    DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, Platform, TargetFormat,
+    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, Platform, TargetFormat,
 };
 pub use safety::{safety_net_count, safety_net_last};
 pub use text::escape_html;
@@ -96,7 +96,7 @@ use text::one_line;
 
 pub use template::{EMBED_DIGEST, EMBED_FULL, EMBED_SUMMARY, TEXT_DIGEST, TEXT_FULL, TEXT_SUMMARY};
 
-impl FeedFormat {
+impl FeedRenderOptions {
     /// Compile the rules; `Err` lists every invalid selector or pattern
     /// (for `crier check`; at send time invalid rules are skipped).
     pub fn check(&self) -> Result<(), String> {
@@ -180,7 +180,7 @@ impl TargetFormat {
 /// Sanitise article HTML into rich text, applying the feed's rules (the
 /// pipeline's first two steps; useful for previews and debugging).
 /// `base` resolves relative links and images.
-pub fn sanitize_html(html: &str, base: Option<&str>, feed: &FeedFormat) -> Vec<Block> {
+pub fn sanitize_html(html: &str, base: Option<&str>, feed: &FeedRenderOptions) -> Vec<Block> {
     let base = base.and_then(|b| Url::parse(b).ok());
     sanitize::sanitize(html, base.as_ref(), &rules::for_feed(feed))
 }
@@ -201,7 +201,7 @@ mod tests {
             ..TargetFormat::default()
         };
         assert_eq!(full.check(Platform::Discord), Ok(()));
-        assert_eq!(FeedFormat::default().check(), Ok(()));
+        assert_eq!(FeedRenderOptions::default().check(), Ok(()));
     }
 
     #[test]
@@ -235,9 +235,9 @@ mod tests {
 
     #[test]
     fn feed_check_reports_bad_rules() {
-        let f = FeedFormat {
+        let f = FeedRenderOptions {
             drop_selectors: vec!["<<".into()],
-            ..FeedFormat::default()
+            ..FeedRenderOptions::default()
         };
         assert!(f.check().is_err());
     }
@@ -250,12 +250,20 @@ mod tests {
             images: vec!["tg-file:AgACAgQAAxkBAAIB".into()],
             ..Post::default()
         };
-        let tg = telegram::render(&post, &FeedFormat::default(), &TargetFormat::default())
-            .expect("telegram");
+        let tg = telegram::render(
+            &post,
+            &FeedRenderOptions::default(),
+            &TargetFormat::default(),
+        )
+        .expect("telegram");
         assert_eq!(tg[0].method, telegram::TelegramMethod::SendPhoto);
         assert_eq!(tg[0].photo.as_deref(), Some("tg-file:AgACAgQAAxkBAAIB"));
-        let dc = discord::render(&post, &FeedFormat::default(), &TargetFormat::default())
-            .expect("discord");
+        let dc = discord::render(
+            &post,
+            &FeedRenderOptions::default(),
+            &TargetFormat::default(),
+        )
+        .expect("discord");
         let body = serde_json::to_string(&dc).expect("json");
         assert!(!body.contains("tg-file"), "{body}");
         // Without a URL to preview, the text fallback has no preview.
@@ -274,7 +282,8 @@ mod tests {
                 .unwrap_or_default();
         assert_eq!(f.mode, Mode::Full);
         assert_eq!(f.summary_length, 500);
-        let g: FeedFormat = serde_json::from_value(serde_json::json!({})).unwrap_or_default();
+        let g: FeedRenderOptions =
+            serde_json::from_value(serde_json::json!({})).unwrap_or_default();
         assert!(g.default_rules);
     }
 }

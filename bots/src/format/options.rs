@@ -1,4 +1,4 @@
-//! The formatting settings: per feed ([`FeedFormat`]) and per target
+//! The formatting settings: per feed ([`FeedRenderOptions`]) and per target
 //! ([`TargetFormat`]), with their modes and styles. A leaf: the renderers,
 //! templates and article preparation read these; checking them (which
 //! compiles rules and templates) lives in the parent module.
@@ -72,7 +72,7 @@ fn yes() -> bool {
 
 /// Per-feed formatting settings (from the feed's config section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeedFormat {
+pub struct FeedRenderOptions {
     /// Extra CSS selectors whose elements are dropped from article bodies
     /// (e.g. `".promo-box"`, `"div[data-ad]"`).
     #[serde(default)]
@@ -99,9 +99,9 @@ pub struct FeedFormat {
     pub default_rules: bool,
 }
 
-impl Default for FeedFormat {
+impl Default for FeedRenderOptions {
     fn default() -> Self {
-        FeedFormat {
+        FeedRenderOptions {
             drop_selectors: Vec::new(),
             drop_patterns: Vec::new(),
             color: None,

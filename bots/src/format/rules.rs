@@ -9,7 +9,7 @@ use regex::{RegexSet, RegexSetBuilder};
 use scraper::{ElementRef, Selector};
 
 use super::dom::{attr, classes};
-use super::options::FeedFormat;
+use super::options::FeedRenderOptions;
 
 /// Classes whose elements are dropped by default (exact class names).
 const DROP_CLASSES: &[&str] = &[
@@ -291,7 +291,7 @@ fn compile_pattern(p: &str) -> Result<RegexSet, String> {
 
 /// Compile a feed's rules. Invalid rules are skipped and reported in the
 /// second value.
-pub(crate) fn compile(feed: &FeedFormat) -> (Rules, Vec<String>) {
+pub(crate) fn compile(feed: &FeedRenderOptions) -> (Rules, Vec<String>) {
     let mut errors = Vec::new();
     let valid: Vec<&str> = feed
         .drop_selectors
@@ -356,7 +356,7 @@ pub(crate) fn compile(feed: &FeedFormat) -> (Rules, Vec<String>) {
 
 /// The compiled rules of a feed, from a process-wide cache keyed by the
 /// rules themselves (so two feeds with the same rules share them).
-pub(crate) fn for_feed(feed: &FeedFormat) -> Arc<Rules> {
+pub(crate) fn for_feed(feed: &FeedRenderOptions) -> Arc<Rules> {
     static DEFAULT: OnceLock<Arc<Rules>> = OnceLock::new();
     static NONE: OnceLock<Arc<Rules>> = OnceLock::new();
     let custom = !feed.drop_selectors.is_empty()
@@ -459,10 +459,10 @@ mod tests {
 
     #[test]
     fn feed_rules_compile_and_report_errors() {
-        let feed = FeedFormat {
+        let feed = FeedRenderOptions {
             drop_selectors: vec![".promo".into(), "div[".into()],
             drop_patterns: vec!["^sponsored by".into(), "(unclosed".into()],
-            ..FeedFormat::default()
+            ..FeedRenderOptions::default()
         };
         let (rules, errors) = compile(&feed);
         assert_eq!(errors.len(), 2, "{errors:?}");

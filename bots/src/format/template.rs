@@ -11,7 +11,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
 use super::article::{self, Article};
 use super::markup::{self, Piece, Slot};
-use super::options::{DiscordStyle, FeedFormat, Mode, Platform, TargetFormat};
+use super::options::{DiscordStyle, FeedRenderOptions, Mode, Platform, TargetFormat};
 use super::rich::{Block, doc_plain_text};
 use super::text::{one_line, sanitize_url, truncate_words};
 use crate::model::Post;
@@ -319,7 +319,7 @@ pub(crate) fn render_content(
 pub(crate) fn check(src: &str, fmt: &TargetFormat) -> Result<(), String> {
     compiled(src)?;
     for post in article::samples() {
-        let art = article::prepare(&post, &FeedFormat::default(), fmt);
+        let art = article::prepare(&post, &FeedRenderOptions::default(), fmt);
         let out = run(src, &post, &art, fmt)?;
         let parsed = markup::parse(&out);
         if !parsed.problems.is_empty() {

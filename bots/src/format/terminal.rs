@@ -8,7 +8,7 @@
 //! more → …]`. Discord embeds are drawn in a left bar `┃`.
 
 use super::discord::{DiscordMessage, unescape_markdown};
-use super::options::{FeedFormat, TargetFormat};
+use super::options::{FeedRenderOptions, TargetFormat};
 use super::telegram::{TelegramMessage, TelegramMethod};
 use super::validate::parse_telegram_html;
 use crate::model::Post;
@@ -20,7 +20,11 @@ pub const NEXT_MESSAGE: &str = "──── next message ────";
 /// Both platforms' views of a post, clearly separated (for the console
 /// target and `crier preview`): every Telegram message, then every Discord
 /// message, each as [`telegram`]/[`discord`] show them.
-pub fn preview(post: &Post, feed: &FeedFormat, fmt: &TargetFormat) -> Result<String, RenderError> {
+pub fn preview(
+    post: &Post,
+    feed: &FeedRenderOptions,
+    fmt: &TargetFormat,
+) -> Result<String, RenderError> {
     let tg = super::telegram::render(post, feed, fmt)?;
     let dc = super::discord::render(post, feed, fmt)?;
     let mut out = String::from("━━━━ Telegram ━━━━\n");
@@ -241,8 +245,12 @@ mod tests {
             content_html: Some("<p>Body.</p>".into()),
             ..Post::default()
         };
-        let p =
-            preview(&post, &FeedFormat::default(), &TargetFormat::default()).unwrap_or_default();
+        let p = preview(
+            &post,
+            &FeedRenderOptions::default(),
+            &TargetFormat::default(),
+        )
+        .unwrap_or_default();
         assert!(
             p.contains("━━━━ Telegram ━━━━\n**Hello *world*** ⟨https://x.example/a⟩"),
             "{p}"

@@ -320,6 +320,14 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Text for an HTML attribute value (or text): `& < > "` escaped (see
+/// [`escape_into`]).
+pub(crate) fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    escape_into(s, &mut out, true);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

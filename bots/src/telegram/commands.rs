@@ -44,7 +44,7 @@ type WaitingPost = (Vec<String>, Instant);
 
 pub struct TelegramFrontend {
     client: Arc<TelegramClient>,
-    center: Arc<dyn Handler>,
+    handler: Arc<dyn Handler>,
     admins: Vec<i64>,
     editors: Vec<i64>,
     alerts_chat: Option<String>,
@@ -116,14 +116,14 @@ impl TelegramFrontend {
         token: &str,
         api_url: &url::Url,
         opts: FrontendOptions,
-        center: Arc<dyn Handler>,
+        handler: Arc<dyn Handler>,
     ) -> Result<Arc<TelegramFrontend>, String> {
         // Long polls wait 25 s: the client must wait longer.
         let client =
             TelegramClient::new(token, api_url, Limits::default(), Duration::from_secs(60))?;
         Ok(Arc::new(TelegramFrontend {
             client,
-            center,
+            handler,
             admins: opts.admins,
             editors: opts.editors,
             alerts_chat: opts.alerts_chat,
@@ -309,7 +309,7 @@ impl TelegramFrontend {
                 };
                 let chat = msg.chat().id;
                 // Ownership first: someone else's press changes nothing.
-                let reply = self.center.button(&caller, &data).await;
+                let reply = self.handler.button(&caller, &data).await;
                 if reply.refused {
                     if !reply.text.is_empty() {
                         self.reply(chat.0, reply).await;
@@ -358,7 +358,7 @@ impl TelegramFrontend {
             };
             if let Some((targets, _)) = waiting {
                 let cmd = self.post_of(&m, targets);
-                if let Some(r) = self.center.handle(&caller, cmd).await {
+                if let Some(r) = self.handler.handle(&caller, cmd).await {
                     self.reply(chat, r).await;
                 }
             }
@@ -381,16 +381,16 @@ impl TelegramFrontend {
             &text,
             username.as_deref(),
             chrono::Utc::now(),
-            self.center.timezone(),
+            self.handler.timezone(),
         );
         let cmd = match parsed {
             Ok(Some(c)) => c,
             Ok(None) => return,
             Err(usage) => {
                 // Usage help only for people allowed to use the bot.
-                if self.center.role(&caller) >= Role::Editor {
+                if self.handler.role(&caller) >= Role::Editor {
                     self.reply(chat, Reply::text(usage)).await;
-                } else if let Some(r) = self.center.handle(&caller, Cmd::Status).await {
+                } else if let Some(r) = self.handler.handle(&caller, Cmd::Status).await {
                     // A stranger: the (rate-limited) refusal.
                     self.reply(chat, r).await;
                 }
@@ -398,7 +398,7 @@ impl TelegramFrontend {
             }
         };
         let cmd = match cmd {
-            Cmd::PostNext { targets } if self.center.role(&caller) >= Role::Editor => {
+            Cmd::PostNext { targets } if self.handler.role(&caller) >= Role::Editor => {
                 match m.reply_to_message() {
                     Some(original) => self.post_of(original, targets),
                     None => {
@@ -412,7 +412,7 @@ impl TelegramFrontend {
             }
             // The file: sent with the command, or the message it replies
             // to. Downloaded for admins only (others are refused).
-            Cmd::Import { targets, .. } if self.center.role(&caller) >= Role::Admin => {
+            Cmd::Import { targets, .. } if self.handler.role(&caller) >= Role::Admin => {
                 let doc = m
                     .document()
                     .or_else(|| m.reply_to_message().and_then(|r| r.document()));
@@ -428,8 +428,8 @@ impl TelegramFrontend {
         // asked in a group, they go to the admin's private chat.
         let private = chat != caller.user_id
             && cmd.needs() >= Role::Admin
-            && self.center.role(&caller) >= Role::Admin;
-        if let Some(r) = self.center.handle(&caller, cmd).await {
+            && self.handler.role(&caller) >= Role::Admin;
+        if let Some(r) = self.handler.handle(&caller, cmd).await {
             if private {
                 self.reply(caller.user_id, r).await;
                 self.send_text(chat, "Answered in private.", &[]).await;
@@ -493,7 +493,7 @@ impl TelegramFrontend {
         if let Some(f) = r.follow_up {
             let me = self.clone();
             crate::panics::spawn_contained("telegram follow-up", async move {
-                let report = me.center.follow_up(f).await;
+                let report = me.handler.follow_up(f).await;
                 me.send_text(chat, &report.text, &[]).await;
             });
         }

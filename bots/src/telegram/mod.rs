@@ -1,12 +1,12 @@
 //! The Telegram adapter: delivers, edits and deletes posts through
-//! teloxide, pacing every request with [`limiter::Limiter`] so that flood
+//! teloxide, pacing every request with [`ratelimit::RateLimiter`] so that flood
 //! limits are honoured by design, and classifying Telegram's answers for
 //! the delivery engine.
 
 mod check;
 pub mod commands;
 mod files;
-pub mod limiter;
+pub mod ratelimit;
 pub mod webhook;
 
 use std::sync::{Arc, RwLock};
@@ -25,17 +25,17 @@ use teloxide::types::{
 use url::Url;
 
 use crate::format::telegram::{self as tgfmt, TelegramMessage, TelegramMethod};
-use crate::format::{FeedFormat, TargetFormat};
+use crate::format::{FeedRenderOptions, TargetFormat};
 use crate::model::Post;
 use crate::target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
 
-pub use limiter::Limits;
+pub use ratelimit::Limits;
 
 /// One bot: the teloxide client and the flood limiter shared by every
 /// Telegram target (the 30 messages/s limit is per bot).
 pub struct TelegramClient {
     bot: teloxide::Bot,
-    limiter: limiter::Limiter,
+    limiter: ratelimit::RateLimiter,
 }
 
 impl std::fmt::Debug for TelegramClient {
@@ -62,7 +62,7 @@ impl TelegramClient {
         let bot = teloxide::Bot::with_client(token, http).set_api_url(api_url.clone());
         Ok(Arc::new(TelegramClient {
             bot,
-            limiter: limiter::Limiter::new(limits),
+            limiter: ratelimit::RateLimiter::new(limits),
         }))
     }
 
@@ -71,7 +71,7 @@ impl TelegramClient {
         &self.bot
     }
 
-    pub fn limiter(&self) -> &limiter::Limiter {
+    pub fn limiter(&self) -> &ratelimit::RateLimiter {
         &self.limiter
     }
 }
@@ -562,7 +562,7 @@ impl Target for TelegramTarget {
         "telegram"
     }
 
-    fn render(&self, post: &Post, feed: &FeedFormat) -> Result<Vec<Part>, RenderError> {
+    fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
         Ok(tgfmt::render(post, feed, &self.format)?
             .iter()
             .map(TelegramMessage::to_part)

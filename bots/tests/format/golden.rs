@@ -3,7 +3,8 @@
 //! the exact payloads. Reviewed by eye; `UPDATE_GOLDEN=1` rewrites them.
 
 use crier_bots::format::{
-    DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, TargetFormat, discord, telegram,
+    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, TargetFormat, discord,
+    telegram,
 };
 use crier_bots::{DigestItem, Post};
 
@@ -33,7 +34,7 @@ fn full() -> TargetFormat {
 }
 
 fn tg(post: &Post, fmt: &TargetFormat, name: &str) -> Vec<telegram::TelegramMessage> {
-    let msgs = telegram::render(post, &FeedFormat::default(), fmt)
+    let msgs = telegram::render(post, &FeedRenderOptions::default(), fmt)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_valid_telegram(&msgs);
     golden(name, &dump_tg(&msgs));
@@ -41,9 +42,9 @@ fn tg(post: &Post, fmt: &TargetFormat, name: &str) -> Vec<telegram::TelegramMess
 }
 
 fn dc(post: &Post, fmt: &TargetFormat, name: &str) -> Vec<discord::DiscordMessage> {
-    let feed = FeedFormat {
+    let feed = FeedRenderOptions {
         color: Some(0xC0392B),
-        ..FeedFormat::default()
+        ..FeedRenderOptions::default()
     };
     let msgs = discord::render(post, &feed, fmt).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_valid_discord(&msgs);
@@ -239,7 +240,7 @@ fn long_digest_is_split_within_limits() {
         max_parts: 100,
         ..TargetFormat::default()
     };
-    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert!(t.len() > 1);
     assert_valid_telegram(&t);
     let seen = seen_telegram(&t);
@@ -249,7 +250,7 @@ fn long_digest_is_split_within_limits() {
             "item {i} lost"
         );
     }
-    let d = discord::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let d = discord::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert!(d.len() > 1);
     assert_valid_discord(&d);
     let seen = seen_discord(&d);
@@ -275,7 +276,7 @@ fn seed_article_element_without_page_narrowing() {
     let mut post = seed_page();
     post.content_html = Some(html[start..end].to_string());
     let full = full();
-    let t = telegram::render(&post, &FeedFormat::default(), &full).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &full).unwrap_or_default();
     assert_valid_telegram(&t);
     let seen = seen_telegram(&t);
     assert_clean(&seen);
@@ -286,9 +287,9 @@ fn seed_article_element_without_page_narrowing() {
         "headline repeated:\n{seen}"
     );
     // And with every default rule off, the noise is there: the rules do the work.
-    let raw = FeedFormat {
+    let raw = FeedRenderOptions {
         default_rules: false,
-        ..FeedFormat::default()
+        ..FeedRenderOptions::default()
     };
     let t = telegram::render(&post, &raw, &full).unwrap_or_default();
     assert!(seen_telegram(&t).contains("Join Now"));

@@ -2,7 +2,7 @@
 //! links, enormous titles, empty content, huge bodies.
 
 use crier_bots::format::validate::parse_telegram_html;
-use crier_bots::format::{DiscordStyle, FeedFormat, Mode, TargetFormat, discord, telegram};
+use crier_bots::format::{DiscordStyle, FeedRenderOptions, Mode, TargetFormat, discord, telegram};
 use crier_bots::{DigestItem, Post};
 
 use crate::common::*;
@@ -102,7 +102,7 @@ fn no_placeholder_can_inject_formatting_on_telegram() {
     for fmt in [TargetFormat::default(), all_placeholders()] {
         for payload in PAYLOADS {
             let post = hostile_post(payload);
-            let msgs = telegram::render(&post, &FeedFormat::default(), &fmt)
+            let msgs = telegram::render(&post, &FeedRenderOptions::default(), &fmt)
                 .unwrap_or_else(|e| panic!("{payload}: {e}"));
             assert_valid_telegram(&msgs);
             for m in &msgs {
@@ -159,7 +159,7 @@ fn no_placeholder_can_inject_formatting_on_discord() {
             };
             for payload in PAYLOADS {
                 let post = hostile_post(payload);
-                let msgs = discord::render(&post, &FeedFormat::default(), &fmt)
+                let msgs = discord::render(&post, &FeedRenderOptions::default(), &fmt)
                     .unwrap_or_else(|e| panic!("{payload}: {e}"));
                 assert_valid_discord(&msgs);
                 for m in &msgs {
@@ -206,8 +206,12 @@ fn digest_items_cannot_inject() {
             .collect(),
         ..Post::default()
     };
-    let t = telegram::render(&post, &FeedFormat::default(), &TargetFormat::default())
-        .unwrap_or_default();
+    let t = telegram::render(
+        &post,
+        &FeedRenderOptions::default(),
+        &TargetFormat::default(),
+    )
+    .unwrap_or_default();
     assert_valid_telegram(&t);
     for m in &t {
         let p = parse_telegram_html(m.body()).unwrap_or_default();
@@ -217,8 +221,12 @@ fn digest_items_cannot_inject() {
             p.entities
         );
     }
-    let d = discord::render(&post, &FeedFormat::default(), &TargetFormat::default())
-        .unwrap_or_default();
+    let d = discord::render(
+        &post,
+        &FeedRenderOptions::default(),
+        &TargetFormat::default(),
+    )
+    .unwrap_or_default();
     assert_valid_discord(&d);
     for m in &d {
         for e in &m.embeds {
@@ -256,7 +264,7 @@ fn javascript_links_are_dropped() {
         read_more: true,
         ..TargetFormat::default()
     };
-    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert_valid_telegram(&t);
     let all = serde_json::to_string(&t).unwrap_or_default().to_lowercase();
     assert!(!all.contains("script:") && !all.contains("data:"), "{all}");
@@ -271,7 +279,7 @@ fn javascript_links_are_dropped() {
             assert!(seen.contains("one two three four five six"), "{seen}");
         }
     }
-    let d = discord::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let d = discord::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert_valid_discord(&d);
     let all = serde_json::to_string(&d).unwrap_or_default().to_lowercase();
     assert!(!all.contains("script:") && !all.contains("data:"), "{all}");
@@ -300,7 +308,8 @@ fn enormous_titles_are_cut() {
                 ..TargetFormat::default()
             },
         ] {
-            let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+            let t =
+                telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
             assert_valid_telegram(&t);
             let seen = parse_telegram_html(t[0].body()).unwrap_or_default().text;
             assert!(seen.contains('…'));
@@ -308,7 +317,7 @@ fn enormous_titles_are_cut() {
                 seen.contains("Body text."),
                 "body lost behind an enormous title"
             );
-            let d = discord::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+            let d = discord::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
             assert_valid_discord(&d);
             let e_title = d[0].embeds[0].title.clone().unwrap_or_default();
             assert!(e_title.ends_with('…'));
@@ -323,8 +332,22 @@ fn empty_content() {
         feed: "f".into(),
         ..Post::default()
     };
-    assert!(telegram::render(&nothing, &FeedFormat::default(), &TargetFormat::default()).is_err());
-    assert!(discord::render(&nothing, &FeedFormat::default(), &TargetFormat::default()).is_err());
+    assert!(
+        telegram::render(
+            &nothing,
+            &FeedRenderOptions::default(),
+            &TargetFormat::default()
+        )
+        .is_err()
+    );
+    assert!(
+        discord::render(
+            &nothing,
+            &FeedRenderOptions::default(),
+            &TargetFormat::default()
+        )
+        .is_err()
+    );
     let blank = Post {
         feed: "f".into(),
         title: "   ".into(),
@@ -334,7 +357,14 @@ fn empty_content() {
         summary_html: Some("".into()),
         ..Post::default()
     };
-    assert!(telegram::render(&blank, &FeedFormat::default(), &TargetFormat::default()).is_err());
+    assert!(
+        telegram::render(
+            &blank,
+            &FeedRenderOptions::default(),
+            &TargetFormat::default()
+        )
+        .is_err()
+    );
     let title_only = Post {
         feed: "f".into(),
         title: "Just a title".into(),
@@ -345,9 +375,11 @@ fn empty_content() {
             mode,
             ..TargetFormat::default()
         };
-        let t = telegram::render(&title_only, &FeedFormat::default(), &fmt).unwrap_or_default();
+        let t =
+            telegram::render(&title_only, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
         assert_valid_telegram(&t);
-        let d = discord::render(&title_only, &FeedFormat::default(), &fmt).unwrap_or_default();
+        let d =
+            discord::render(&title_only, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
         assert_valid_discord(&d);
     }
     let image_only = Post {
@@ -357,7 +389,7 @@ fn empty_content() {
     };
     let t = telegram::render(
         &image_only,
-        &FeedFormat::default(),
+        &FeedRenderOptions::default(),
         &TargetFormat::default(),
     )
     .unwrap_or_default();
@@ -365,7 +397,7 @@ fn empty_content() {
     assert_eq!(t[0].method.as_str(), "sendPhoto");
     let d = discord::render(
         &image_only,
-        &FeedFormat::default(),
+        &FeedRenderOptions::default(),
         &TargetFormat::default(),
     )
     .unwrap_or_default();
@@ -389,7 +421,7 @@ fn truncation_keeps_the_link_line() {
         template: Some("{{ summary }}\n\n<a href=\"{{ link }}\">Read the article</a>".into()),
         ..TargetFormat::default()
     };
-    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert_valid_telegram(&t);
     assert_eq!(t.len(), 1);
     let p = parse_telegram_html(t[0].body()).unwrap_or_default();
@@ -404,7 +436,7 @@ fn truncation_keeps_the_link_line() {
             .iter()
             .any(|e| e.url.as_deref() == Some("https://site.example/a"))
     );
-    let d = discord::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let d = discord::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert_valid_discord(&d);
     let desc = d[0].embeds[0].description.clone().unwrap_or_default();
     assert!(
@@ -432,7 +464,7 @@ fn full_text_splits_into_valid_parts_without_cutting_words() {
         read_more: true,
         ..TargetFormat::default()
     };
-    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert!(t.len() > 2);
     assert_valid_telegram(&t);
     assert!(
@@ -477,7 +509,7 @@ fn full_text_splits_into_valid_parts_without_cutting_words() {
             discord_style: style,
             ..fmt.clone()
         };
-        let d = discord::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+        let d = discord::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
         assert!(d.len() > 1);
         assert_valid_discord(&d);
         let all = seen_discord(&d);
@@ -534,10 +566,11 @@ fn one_megabyte_body() {
                 discord_style: style,
                 ..TargetFormat::default()
             };
-            let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+            let t =
+                telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
             assert_valid_telegram(&t);
             assert!(t.len() <= fmt.max_parts);
-            let d = discord::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+            let d = discord::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
             assert_valid_discord(&d);
             assert!(d.len() <= fmt.max_parts);
         }
@@ -547,8 +580,12 @@ fn one_megabyte_body() {
 #[test]
 fn fallbacks_are_accepted() {
     let post = seed_page();
-    let t = telegram::render(&post, &FeedFormat::default(), &TargetFormat::default())
-        .unwrap_or_default();
+    let t = telegram::render(
+        &post,
+        &FeedRenderOptions::default(),
+        &TargetFormat::default(),
+    )
+    .unwrap_or_default();
     let plain = telegram::plain_fallback(&t[0]);
     assert!(plain.parse_mode.is_none());
     assert_valid_telegram(std::slice::from_ref(&plain));
@@ -560,7 +597,7 @@ fn fallbacks_are_accepted() {
         mode: Mode::Full,
         ..TargetFormat::default()
     };
-    let d = discord::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let d = discord::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     let min = discord::minimal_fallback(&d[0]);
     assert!(min.embeds.is_empty());
     assert_valid_discord(&[min]);
@@ -576,10 +613,10 @@ fn feed_rules_apply() {
         ),
         ..Post::default()
     };
-    let feed = FeedFormat {
+    let feed = FeedRenderOptions {
         drop_selectors: vec![".promo".into()],
         drop_patterns: vec!["^sponsored by".into()],
-        ..FeedFormat::default()
+        ..FeedRenderOptions::default()
     };
     let fmt = TargetFormat {
         mode: Mode::Full,
@@ -592,7 +629,7 @@ fn feed_rules_apply() {
         !seen.contains("Buy our") && !seen.contains("ACME"),
         "{seen}"
     );
-    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert!(
         seen_telegram(&t).contains("ACME"),
         "rules leak between feeds"
@@ -624,7 +661,7 @@ fn link_dense_text_stays_within_the_entity_budget() {
             max_parts: 100,
             ..TargetFormat::default()
         };
-        let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+        let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
         assert_valid_telegram(&t);
         if mode == Mode::Full {
             // Nothing lost: every word is still there, most still linked.
@@ -653,7 +690,7 @@ fn dates_use_the_target_format_and_timezone() {
         ..TargetFormat::default()
     };
     assert_eq!(fmt.check(crier_bots::format::Platform::Telegram), Ok(()));
-    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     let seen = parse_telegram_html(t[0].body()).unwrap_or_default().text;
     assert!(
         seen.ends_with("01.02.2023 12:12 JST | 2023-02-01T03:12:44+00:00"),
@@ -684,7 +721,7 @@ fn a_rest_of_many_headings_stays_within_the_entity_budget() {
         mode: Mode::Full,
         ..TargetFormat::default()
     };
-    let t = telegram::render(&post, &FeedFormat::default(), &fmt).unwrap_or_default();
+    let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     assert_valid_telegram(&t);
     assert!(t.len() <= fmt.max_parts);
 }

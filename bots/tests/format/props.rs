@@ -7,8 +7,8 @@ use proptest::prelude::*;
 
 use crier_bots::format::validate::{discord_message, parse_telegram_html, telegram_text};
 use crier_bots::format::{
-    DiscordImage, DiscordStyle, FeedFormat, LinkPreview, Mode, TargetFormat, discord, telegram,
-    terminal,
+    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, TargetFormat, discord,
+    telegram, terminal,
 };
 use crier_bots::{DigestItem, Post};
 
@@ -150,7 +150,7 @@ fn formats() -> Vec<TargetFormat> {
 
 fn check_all(post: &Post) {
     for fmt in formats() {
-        match telegram::render(post, &FeedFormat::default(), &fmt) {
+        match telegram::render(post, &FeedRenderOptions::default(), &fmt) {
             Ok(msgs) => {
                 assert_valid_telegram(&msgs);
                 assert!(msgs.len() <= fmt.max_parts.max(1));
@@ -163,7 +163,7 @@ fn check_all(post: &Post) {
             }
             Err(e) => assert!(e.0.contains("nothing to publish"), "{e}"),
         }
-        match discord::render(post, &FeedFormat::default(), &fmt) {
+        match discord::render(post, &FeedRenderOptions::default(), &fmt) {
             Ok(msgs) => {
                 assert_valid_discord(&msgs);
                 for m in &msgs {
@@ -223,10 +223,10 @@ proptest! {
         let fmt = TargetFormat { template: Some(t), ..TargetFormat::default() };
         let _ = fmt.check(crier_bots::format::Platform::Telegram);
         let post = seed_page();
-        if let Ok(m) = telegram::render(&post, &FeedFormat::default(), &fmt) {
+        if let Ok(m) = telegram::render(&post, &FeedRenderOptions::default(), &fmt) {
             assert_valid_telegram(&m);
         }
-        if let Ok(m) = discord::render(&post, &FeedFormat::default(), &fmt) {
+        if let Ok(m) = discord::render(&post, &FeedRenderOptions::default(), &fmt) {
             assert_valid_discord(&m);
         }
     }
@@ -264,10 +264,10 @@ proptest! {
             TargetFormat::default(),
             TargetFormat { mode: Mode::Full, discord_style: DiscordStyle::Plain, ..TargetFormat::default() },
         ] {
-            if let Ok(m) = telegram::render(&post, &FeedFormat::default(), &fmt) {
+            if let Ok(m) = telegram::render(&post, &FeedRenderOptions::default(), &fmt) {
                 assert_valid_telegram(&m);
             }
-            if let Ok(m) = discord::render(&post, &FeedFormat::default(), &fmt) {
+            if let Ok(m) = discord::render(&post, &FeedRenderOptions::default(), &fmt) {
                 assert_valid_discord(&m);
             }
         }

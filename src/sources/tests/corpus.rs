@@ -40,7 +40,7 @@ fn seed_wordpress_feed() {
         &Url::parse("https://meritnews24.example/feed/").expect("url"),
     )
     .expect("seed feed parses");
-    assert_eq!(doc.meta.format, Some(FeedFormat::Rss2));
+    assert_eq!(doc.meta.format, Some(DocumentFormat::Rss2));
     assert_eq!(doc.meta.title.as_deref(), Some("Meritnews24"));
     assert_eq!(doc.meta.language.as_deref(), Some("en-US"));
     assert_eq!(
@@ -101,7 +101,7 @@ fn seed_wordpress_feed() {
 #[test]
 fn rss_090_091_092() {
     let d = parse("rss090.rdf");
-    assert_eq!(d.meta.format, Some(FeedFormat::Rss1));
+    assert_eq!(d.meta.format, Some(DocumentFormat::Rss1));
     assert_eq!(
         titles(&d),
         vec!["New Status Updates", "Bugzilla Reorganized"]
@@ -109,7 +109,7 @@ fn rss_090_091_092() {
     assert_eq!(d.items[0].keys, vec!["link:http://www.mozilla.org/status/"]);
 
     let d = parse("rss091.xml");
-    assert_eq!(d.meta.format, Some(FeedFormat::Rss0));
+    assert_eq!(d.meta.format, Some(DocumentFormat::Rss0));
     assert_eq!(d.items.len(), 2);
     assert_eq!(d.items[0].key_type, KeyType::Link);
 
@@ -131,7 +131,7 @@ fn rss_090_091_092() {
 #[test]
 fn rss_10_rdf() {
     let d = parse("rss10.rdf");
-    assert_eq!(d.meta.format, Some(FeedFormat::Rss1));
+    assert_eq!(d.meta.format, Some(DocumentFormat::Rss1));
     assert_eq!(d.meta.ttl_hint, Some(std::time::Duration::from_secs(1800)));
     let p = &d.items[0].post;
     assert_eq!(
@@ -201,7 +201,7 @@ fn rss_20_media_and_relative_links() {
 #[test]
 fn atom_03_and_10() {
     let d = parse("atom10.xml");
-    assert_eq!(d.meta.format, Some(FeedFormat::Atom));
+    assert_eq!(d.meta.format, Some(DocumentFormat::Atom));
     assert_eq!(d.meta.title.as_deref(), Some("Atom & Eve"));
     let p = &d.items[0].post;
     assert_eq!(p.title, "Relative links & xml:base");
@@ -263,7 +263,7 @@ fn atom_03_and_10() {
 #[test]
 fn json_feed_10_and_11() {
     let d = parse("jsonfeed10.json");
-    assert_eq!(d.meta.format, Some(FeedFormat::JsonFeed));
+    assert_eq!(d.meta.format, Some(DocumentFormat::JsonFeed));
     assert_eq!(
         d.items[0].keys,
         vec!["guid:2", "link:https://json.example/2"]

@@ -121,7 +121,7 @@ fn untitled_rss_items_keep_their_link_and_get_a_title() {
 #[test]
 fn json_feed_versions_under_http_and_https_and_none() {
     let d = read("jsonfeed-http-version.json");
-    assert_eq!(d.meta.format, Some(FeedFormat::JsonFeed));
+    assert_eq!(d.meta.format, Some(DocumentFormat::JsonFeed));
     assert_eq!(titles(&d), vec!["Second post", "First post"]);
     assert_eq!(d.meta.reader, Some(Reader::Strict));
     let d = read("jsonfeed-http-version11.json");

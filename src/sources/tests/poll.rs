@@ -228,7 +228,7 @@ async fn wordpress_rest_with_embed() {
     s.kind = FeedKind::WordPress;
     let (items, meta, state) = poll_items(&f, &s, &FetchState::default()).await;
     assert_eq!(meta.via, Some(Via::WordPressApi));
-    assert_eq!(meta.format, Some(FeedFormat::WordPressApi));
+    assert_eq!(meta.format, Some(DocumentFormat::WordPressApi));
     assert_eq!(state.wordpress, WpStatus::Available);
     let q = server
         .last_request("/wp-json/wp/v2/posts")
@@ -404,7 +404,7 @@ async fn auto_detects_wordpress_from_link_header_and_html() {
     let (items_, meta, state) =
         poll_items(&f, &spec(&server, "/page"), &FetchState::default()).await;
     assert_eq!(items_.len(), 2);
-    assert_eq!(meta.format, Some(FeedFormat::Rss1));
+    assert_eq!(meta.format, Some(DocumentFormat::Rss1));
     assert!(
         state
             .discovered_feed

@@ -15,6 +15,8 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 
+use crate::format::text::escape_attr;
+
 /// Placeholders of the set-aside code blocks (private-use characters,
 /// removed from the input first).
 const KEEP_OPEN: char = '\u{E000}';
@@ -70,13 +72,6 @@ pub fn markdown_html(md: &str) -> String {
     restore(&html, &kept)
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// ```` ```code``` ```` blocks as placeholders, their HTML in `kept`.
 fn set_aside_code_blocks(md: &str, kept: &mut Vec<String>) -> String {
     let mut text = String::with_capacity(md.len());
@@ -92,7 +87,7 @@ fn set_aside_code_blocks(md: &str, kept: &mut Vec<String>) -> String {
             code = body;
         }
         text.push_str(&rest[..start]);
-        kept.push(format!("<pre>{}</pre>", esc(code.trim_end())));
+        kept.push(format!("<pre>{}</pre>", escape_attr(code.trim_end())));
         text.push(KEEP_OPEN);
         text.push_str(&(kept.len() - 1).to_string());
         text.push(KEEP_CLOSE);
@@ -245,10 +240,10 @@ impl Writer<'_> {
             Event::Text(t) => self.text(&t, &range),
             Event::Code(t) => {
                 self.out.push_str("<code>");
-                self.out.push_str(&esc(&t));
+                self.out.push_str(&escape_attr(&t));
                 self.out.push_str("</code>");
             }
-            Event::Html(t) | Event::InlineHtml(t) => self.out.push_str(&esc(&t)),
+            Event::Html(t) | Event::InlineHtml(t) => self.out.push_str(&escape_attr(&t)),
             Event::SoftBreak => self.out.push_str("<br>"),
             // A line ending in `\`: Discord shows the backslash.
             Event::HardBreak if self.source(&range).starts_with('\\') => {
@@ -257,7 +252,7 @@ impl Writer<'_> {
             Event::HardBreak => self.out.push_str("<br>"),
             // Not parsed with these options; shown as typed if ever.
             _ => {
-                let s = esc(self.source(&range));
+                let s = escape_attr(self.source(&range));
                 self.out.push_str(&s);
             }
         }
@@ -281,15 +276,15 @@ impl Writer<'_> {
                 link_type: LinkType::Inline,
                 dest_url,
                 ..
-            } if http(&dest_url) => (format!("<a href=\"{}\">", esc(&dest_url)), "</a>"),
+            } if http(&dest_url) => (format!("<a href=\"{}\">", escape_attr(&dest_url)), "</a>"),
             Tag::Image {
                 link_type: LinkType::Inline,
                 dest_url,
                 ..
-            } if http(&dest_url) => (format!("!<a href=\"{}\">", esc(&dest_url)), "</a>"),
+            } if http(&dest_url) => (format!("!<a href=\"{}\">", escape_attr(&dest_url)), "</a>"),
             // Other links (autolinks, other schemes, references) as typed.
             Tag::Link { .. } | Tag::Image { .. } => {
-                let s = esc(at);
+                let s = escape_attr(at);
                 self.out.push_str(&s);
                 self.skip = 1;
                 return;
@@ -318,20 +313,20 @@ impl Writer<'_> {
             // An entity stays as typed (Discord shows `&amp;` so); an
             // escaped character is text, never a spoiler mark.
             let s = if source.starts_with('&') && source.ends_with(';') {
-                esc(source)
+                escape_attr(source)
             } else {
-                esc(t)
+                escape_attr(t)
             };
             self.out.push_str(&s);
             return;
         }
         let mut rest = t;
         while let Some(i) = rest.find("||") {
-            self.out.push_str(&esc(&rest[..i]));
+            self.out.push_str(&escape_attr(&rest[..i]));
             self.spoiler_mark();
             rest = &rest[i + 2..];
         }
-        self.out.push_str(&esc(rest));
+        self.out.push_str(&escape_attr(rest));
     }
 
     /// A `||`: opens a spoiler, or closes the one open in this element.
@@ -452,7 +447,7 @@ mod tests {
 
     #[test]
     fn spoilers_and_underlines_reach_both_platforms() {
-        use crate::format::{FeedFormat, TargetFormat};
+        use crate::format::{FeedRenderOptions, TargetFormat};
         let html = markdown_html("The end: ||he lives|| and __that__ matters");
         let post = crate::model::Post {
             feed: "editor".into(),
@@ -460,7 +455,7 @@ mod tests {
             content_html: Some(html),
             ..Default::default()
         };
-        let (feed, fmt) = (FeedFormat::default(), TargetFormat::default());
+        let (feed, fmt) = (FeedRenderOptions::default(), TargetFormat::default());
         let tg: String = crate::format::telegram::render(&post, &feed, &fmt)
             .expect("telegram")
             .iter()

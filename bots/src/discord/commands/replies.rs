@@ -257,7 +257,7 @@ impl DiscordFrontend {
         let Some(f) = reply.follow_up else { return };
         let me = self.clone();
         crate::panics::spawn_contained("discord follow-up", async move {
-            let report = me.center.follow_up(f).await;
+            let report = me.handler.follow_up(f).await;
             let msgs = reply_messages(&report, EPHEMERAL);
             if started.elapsed() < TOKEN_LIFE {
                 let mut ok = true;

@@ -187,7 +187,7 @@ mod tests {
     use super::super::tests::{bot, hook_with};
     use super::*;
     use crate::discord::target::DiscordOptions;
-    use crate::format::{FeedFormat, TargetFormat};
+    use crate::format::{FeedRenderOptions, TargetFormat};
     use crate::target::Target;
 
     #[test]
@@ -272,7 +272,7 @@ mod tests {
             link: Some("https://x.example/a".into()),
             ..Default::default()
         };
-        let ff = FeedFormat::default();
+        let ff = FeedRenderOptions::default();
         let channel = hook_with(
             full.clone(),
             DiscordOptions {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::article::{Article, empty_post, prepared};
 use super::images::{telegram_file, web_image};
 use super::layout::{self, Dialect, doc_len, sep};
-use super::options::{FeedFormat, LinkPreview, Mode, Platform, TargetFormat};
+use super::options::{FeedRenderOptions, LinkPreview, Mode, Platform, TargetFormat};
 use super::rich::{Block, Span, Style};
 use super::safety::safety_net_used;
 use super::template;
@@ -454,7 +454,7 @@ fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
 /// not (a bug), its plain-text fallback is sent instead.
 pub fn render(
     post: &Post,
-    feed: &FeedFormat,
+    feed: &FeedRenderOptions,
     fmt: &TargetFormat,
 ) -> Result<Vec<TelegramMessage>, RenderError> {
     let art = prepared(post, feed, fmt);

@@ -46,7 +46,7 @@ struct State {
     chats: HashMap<String, ChatState>,
 }
 
-pub struct Limiter {
+pub struct RateLimiter {
     limits: Limits,
     state: Mutex<State>,
 }
@@ -57,9 +57,9 @@ pub struct Limiter {
 const MINUTE: Duration = Duration::from_millis(61_000);
 const SECOND: Duration = Duration::from_millis(1_050);
 
-impl Limiter {
-    pub fn new(limits: Limits) -> Limiter {
-        Limiter {
+impl RateLimiter {
+    pub fn new(limits: Limits) -> RateLimiter {
+        RateLimiter {
             limits,
             state: Mutex::new(State::default()),
         }
@@ -139,8 +139,8 @@ impl Limiter {
 mod tests {
     use super::*;
 
-    fn limiter() -> Limiter {
-        Limiter::new(Limits::default())
+    fn limiter() -> RateLimiter {
+        RateLimiter::new(Limits::default())
     }
 
     #[tokio::test(start_paused = true)]
