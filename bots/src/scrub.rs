@@ -181,7 +181,10 @@ mod tests {
             scrub("x/webhooks/1234api/webhooks/123654/SeCrEtWeBhOoKtOkEn_0123456789 y"),
             "x/webhooks/1234api/***/123654/*** y"
         );
-        assert_eq!(scrub("/Webhooks/é1/tök€n?wait=true"), "/Webhooks/é1/***?wait=true");
+        assert_eq!(
+            scrub("/Webhooks/é1/tök€n?wait=true"),
+            "/Webhooks/é1/***?wait=true"
+        );
         // A mistyped id (not digits) still hides the token after it.
         assert_eq!(
             scrub("hmgz://x.example/eqi/webhooks/1%EF%BF%BD5235/HfFiFpTcAtGxVvNjAx_0083584967\""),

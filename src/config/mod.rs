@@ -859,6 +859,47 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// Where a key path's value sits in the text (best effort, for semantic
 /// errors that serde did not raise): the line of `key = ` inside the n-th
 /// `[[section]]`.
+/// Config errors echo values (a mistyped URL, an unknown platform name):
+/// whatever follows `/webhooks/<id>/` or `/interactions/<id>/` anywhere
+/// in the file is a token, hidden from every message however the message
+/// quotes it (percent-encoded, cut, run into other text). Tokens of 8+
+/// characters of the token alphabet; the scrub rules apply as well.
+fn hide_webhook_tokens(text: &str, errors: &mut [ConfigError]) {
+    let mut tokens: Vec<&str> = Vec::new();
+    let lower = text.to_ascii_lowercase(); // same byte offsets
+    for pat in ["/webhooks/", "/interactions/"] {
+        for (at, _) in lower.match_indices(pat) {
+            let rest = &text[at + pat.len()..];
+            let Some((_, after_id)) = rest.split_once('/') else {
+                continue;
+            };
+            let end = after_id
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(after_id.len());
+            let token = &after_id[..end];
+            if token.len() >= 8 && !tokens.contains(&token) {
+                tokens.push(token);
+            }
+        }
+    }
+    // Longest first: a token that holds another is hidden whole.
+    tokens.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let hide = |s: &str| {
+        let mut m = crier_bots::scrub::scrubbed(s);
+        for t in &tokens {
+            if m.contains(t) {
+                m = m.replace(t, crier_bots::scrub::HIDDEN);
+            }
+        }
+        m
+    };
+    for e in errors.iter_mut() {
+        e.message = hide(&e.message);
+        // A key path can hold one too (a key named after the token).
+        e.key = hide(&e.key);
+    }
+}
+
 fn locate(text: &str, section: &str, index: usize, key: &str) -> Option<usize> {
     let header = format!("[[{section}]]");
     let mut seen = 0usize;
@@ -925,6 +966,13 @@ impl Config {
     /// Parse and validate config text; `path` is used in messages and to
     /// resolve relative paths.
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
+        Config::parse_text(text, path).map_err(|mut errs| {
+            hide_webhook_tokens(text, &mut errs.0);
+            errs
+        })
+    }
+
+    fn parse_text(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
         let err = |key: String, line: Option<usize>, message: String| ConfigError {
             file: path.to_path_buf(),
             key,

@@ -324,6 +324,42 @@ webhook_url = "htps://discord.com/api/webhooks/123456/SECRET_token_0123456789"
     assert!(!e.to_string().contains("SECRET"), "{e}");
 }
 
+/// Found by AFL: mistyped webhook URLs (a space or `#` in the id, a
+/// percent-encoded path, an id run into another URL) and values echoed by
+/// other errors (an unknown platform) never show the token.
+#[test]
+fn no_shape_of_mistyped_webhook_url_shows_its_token() {
+    for (platform, url) in [
+        (
+            "discord_webhook",
+            "htps://discord.com/api/webhooks/12 456/SECRETtoken_0123456789",
+        ),
+        (
+            "discord_webhook",
+            "htps://discord.com/api/webhooks/12#456/SECRETtoken_0123456789",
+        ),
+        (
+            "discord_webhook",
+            "hmgz://a?gdwgc.eun/eqi/webhooks/195235/SECRETtoken_0123456789",
+        ),
+        (
+            "discord_webhook",
+            "htps://discord.com/api/webhooks/1234api/webhooks/123654/SECRETtoken_0123456789",
+        ),
+        (
+            "discord_webh//discord.com/api/webhooks/1/SECRETtoken_0123456789",
+            "https://x.example/",
+        ),
+    ] {
+        let text = format!(
+            "[[feeds]]\nname = \"f\"\nurl = \"https://x.example/feed\"\ntargets = [\"hook\"]\n\n[[targets]]\nname = \"hook\"\nplatform = \"{platform}\"\nwebhook_url = \"{url}\"\n"
+        );
+        let e = one_error(&text);
+        assert!(!e.to_string().contains("SECRETtoken"), "{e}");
+        assert!(e.to_string().contains("***"), "{e}");
+    }
+}
+
 #[test]
 fn push_keys_load_and_a_bad_hook_secret_is_reported() {
     set_token();
