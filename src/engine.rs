@@ -86,7 +86,14 @@ pub struct Engine {
     feed_render_options: HashMap<String, FeedRenderOptions>,
     policy: DeliveryConfig,
     telemetry: crate::telemetry::Telemetry,
+    /// Workers whose storage errors passed the alert threshold: the one
+    /// storage incident is open while this is above zero (one alert for a
+    /// failing database, not one per target).
+    storage_failing: std::sync::atomic::AtomicUsize,
 }
+
+/// The one incident of a delivery log that answers errors.
+const STORAGE_INCIDENT: &str = "storage:delivery-log";
 
 enum Step {
     /// Look at the queue again now.
@@ -125,6 +132,7 @@ impl Engine {
             feed_render_options,
             policy,
             telemetry: Default::default(),
+            storage_failing: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -261,7 +269,6 @@ impl Engine {
         };
         crate::faults::once("worker", &name);
         let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Worker, &name);
-        let trouble_key = format!("storage:worker:{name}");
         let mut errors_in_a_row = 0u32;
         loop {
             if shutdown.is_cancelled() {
@@ -275,7 +282,12 @@ impl Engine {
                 Ok(s) => {
                     if errors_in_a_row >= STORAGE_ALERT_AFTER {
                         tracing::info!(target_name = %name, "the delivery log answers again; deliveries resume");
-                        self.alerts.close(&trouble_key);
+                        let was = self
+                            .storage_failing
+                            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                        if was == 1 {
+                            self.alerts.close(STORAGE_INCIDENT);
+                        }
                     }
                     errors_in_a_row = 0;
                     s
@@ -286,10 +298,15 @@ impl Engine {
                     // Deliveries pause (nothing is dropped: the rows stay
                     // queued); the admins hear of it once per incident.
                     if errors_in_a_row == STORAGE_ALERT_AFTER {
-                        self.alerts.open(
-                            &trouble_key,
-                            &format!("Deliveries to {name} are paused: the delivery log answers errors ({e}). Crier retries every {}s; nothing is dropped.", STORAGE_RETRY.as_secs()),
-                        );
+                        let was = self
+                            .storage_failing
+                            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if was == 0 {
+                            self.alerts.open(
+                                STORAGE_INCIDENT,
+                                &format!("Deliveries are paused: the delivery log answers errors ({e}; first seen delivering to {name}). Crier retries every {}s; nothing is dropped.", STORAGE_RETRY.as_secs()),
+                            );
+                        }
                     }
                     Step::Sleep(STORAGE_RETRY)
                 }

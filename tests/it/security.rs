@@ -227,22 +227,29 @@ fn a_send_whose_record_fails_is_recorded_later_and_never_sent_twice() {
 #[test]
 fn a_failing_delivery_log_pauses_deliveries_alerts_once_and_loses_nothing() {
     let ws = Workspace::new();
-    ws.write("config.toml", &console_config("crier.db"));
+    // Two targets on one failing database: one incident, one alert.
+    let config = console_config("crier.db").replace(
+        "targets = [\"console\"]",
+        "targets = [\"console\", \"console2\"]",
+    ) + "\n[[targets]]\nname = \"console2\"\nplatform = \"console\"\n";
+    assert!(config.contains("\"console2\"]"), "{config}");
+    ws.write("config.toml", &config);
     ws.write("feed.xml", &rss(&numbered("paused", 2)));
-    // Fifteen failures = three failed worker steps (five tries per call):
-    // enough for the alert, then the log answers again.
+    // Forty failures = eight failed worker steps (five tries per call):
+    // enough for both workers to pass the alert threshold (three in a
+    // row each), then the log answers again.
     let mut run = Running::start(
         ws.dir.path(),
         &ws.config(),
-        &[("CRIER_TEST_FAULTS", "store.mark_sending=15")],
+        &[("CRIER_TEST_FAULTS", "store.mark_sending=40")],
     );
     run.wait_for("the pause alerted", Duration::from_secs(60), |_, err| {
-        err.contains("Deliveries to console are paused")
+        err.contains("Deliveries are paused")
     });
     run.wait_for("deliveries resumed", Duration::from_secs(60), |_, err| {
         err.contains("deliveries resume")
     });
-    wait_until("both rows sent", Duration::from_secs(60), || {
+    wait_until("every row sent", Duration::from_secs(60), || {
         Store::open(&ws.path("crier.db"))
             .and_then(|s| {
                 s.log(&LogQuery {
@@ -252,18 +259,21 @@ fn a_failing_delivery_log_pauses_deliveries_alerts_once_and_loses_nothing() {
             })
             .map(|l| l.iter().filter(|e| e.delivery.state == State::Sent).count())
             .unwrap_or(0)
-            == 2
+            == 4
     });
     let (_, out, err) = run.terminate();
     assert_eq!(
-        out.matches(POST_MARK).count(),
-        2,
-        "each article printed once:\n{out}\n{err}"
+        (
+            out.matches(POST_MARK).count(),
+            out.matches("═══ console2 · post").count()
+        ),
+        (2, 2),
+        "each article printed once per target:\n{out}\n{err}"
     );
     assert_eq!(
-        err.matches("Deliveries to console are paused").count(),
+        err.matches("Deliveries are paused").count(),
         1,
-        "alerted once per incident:\n{err}"
+        "alerted once per incident, not once per target:\n{err}"
     );
 }
 
