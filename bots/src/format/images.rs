@@ -116,6 +116,18 @@ fn picture_key(src: &str) -> String {
         .or_else(|| no_query.strip_prefix("http://"))
         .unwrap_or(&no_query)
         .to_string();
+    // Jetpack's image CDN (Photon) serves `site/path` as
+    // `i0.wp.com/site/path` (i0–i3): the same picture.
+    let no_scheme = match no_scheme.split_once(".wp.com/") {
+        Some((cdn, rest))
+            if cdn.len() == 2
+                && cdn.starts_with('i')
+                && cdn[1..].chars().all(|c| c.is_ascii_digit()) =>
+        {
+            rest.to_string()
+        }
+        _ => no_scheme,
+    };
     let Some((dir, name)) = no_scheme.rsplit_once('/') else {
         return no_scheme;
     };
@@ -191,6 +203,27 @@ mod tests {
         assert!(!same_picture(
             "https://site.example/up/photo.jpg",
             "https://site.example/up/other.jpg"
+        ));
+    }
+
+    #[test]
+    fn jetpack_cdn_copies_are_the_same_picture() {
+        assert!(same_picture(
+            "https://i0.wp.com/site.example/wp-content/uploads/a-1024x683.jpg?ssl=1",
+            "https://site.example/wp-content/uploads/a.jpg"
+        ));
+        assert!(same_picture(
+            "https://i2.wp.com/site.example/up/b.png?resize=640%2C360",
+            "http://site.example/up/b-300x169.png"
+        ));
+        assert!(!same_picture(
+            "https://i0.wp.com/site.example/up/a.jpg",
+            "https://other.example/up/a.jpg"
+        ));
+        // Not the CDN: a host that merely ends like it.
+        assert!(!same_picture(
+            "https://xi0.wp.com/site.example/a.jpg",
+            "https://site.example/a.jpg"
         ));
     }
 }
