@@ -161,7 +161,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     );
     engine.recover(&lock).await?;
     for t in &cfg.targets {
-        (engine.telemetry().metrics).set_platform(&t.name.0, t.platform.as_str());
+        (engine.telemetry().metrics).set_platform(&t.name.0, t.platform().as_str());
     }
     let fetcher = Arc::new(fetcher_for(&cfg)?);
     let poller = Poller::with_alerts(
@@ -205,7 +205,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
             crier_bots::telegram::commands::FrontendOptions {
                 admins: tg.admins.clone(),
                 editors: tg.editors.clone(),
-                alerts_chat: tg.alerts_chat.as_ref().map(|s| s.0.clone()),
+                alerts_chat: tg.alerts_chat.as_ref().map(|c| c.as_api()),
             },
             handler.clone(),
         )
@@ -238,10 +238,10 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
                 invalid_request_guard: dc.invalid_request_guard,
             },
             FrontendOptions {
-                admins: dc.admins.clone(),
-                application_id: dc.application_id,
-                guild_id: dc.guild_id,
-                alerts_channel: dc.alerts_channel,
+                admins: dc.admins.iter().map(|a| a.as_i64()).collect(),
+                application_id: dc.application_id.map(|a| a.as_i64()),
+                guild_id: dc.guild_id.map(|g| g.as_i64()),
+                alerts_channel: dc.alerts_channel.map(|c| c.as_i64()),
             },
             handler.clone(),
         )

@@ -90,12 +90,7 @@ impl CommandCenter {
             ..sources::FetcherConfig::default()
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let tz = cfg
-            .commands
-            .timezone
-            .trim()
-            .parse::<chrono_tz::Tz>()
-            .unwrap_or(chrono_tz::UTC);
+        let tz = cfg.commands.timezone.0;
         Ok(Arc::new(CommandCenter {
             db,
             engine,
@@ -134,14 +129,18 @@ impl CommandCenter {
             },
             Platform::Discord => match &self.cfg.discord {
                 Some(d)
-                    if d.admins.contains(&c.user_id)
-                        || c.roles.iter().any(|r| d.admin_roles.contains(r)) =>
+                    if d.admins.iter().any(|a| a.as_i64() == c.user_id)
+                        || c.roles
+                            .iter()
+                            .any(|r| d.admin_roles.iter().any(|a| a.as_i64() == *r)) =>
                 {
                     Role::Admin
                 }
                 Some(d)
-                    if d.editors.contains(&c.user_id)
-                        || c.roles.iter().any(|r| d.editor_roles.contains(r)) =>
+                    if d.editors.iter().any(|a| a.as_i64() == c.user_id)
+                        || c.roles
+                            .iter()
+                            .any(|r| d.editor_roles.iter().any(|a| a.as_i64() == *r)) =>
                 {
                     Role::Editor
                 }

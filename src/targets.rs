@@ -12,7 +12,7 @@ use crier_bots::discord::{DiscordOptions, DiscordTarget};
 use crier_bots::format::FeedRenderOptions;
 use crier_bots::telegram::{Limits, TelegramClient, TelegramOptions, TelegramTarget};
 
-use crate::config::{Config, Platform, TargetConfig};
+use crate::config::{Config, TargetConfig, TargetKind};
 use crate::engine::{Pacing, TargetRuntime};
 
 /// Options for building targets that tests override.
@@ -50,8 +50,8 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
     let mut telegram: Option<Arc<TelegramClient>> = None;
     let mut discord: Option<Arc<RestClient>> = None;
     for t in &cfg.targets {
-        let target: Arc<dyn Target> = match t.platform {
-            Platform::Telegram => {
+        let target: Arc<dyn Target> = match &t.kind {
+            TargetKind::Telegram(tg) => {
                 let client = match &telegram {
                     Some(c) => c.clone(),
                     None => {
@@ -64,19 +64,21 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
                     t.name.0.clone(),
                     client,
                     TelegramOptions {
-                        chat: t.chat.as_ref().map(|c| c.0.clone()).unwrap_or_default(),
-                        thread: t.thread.and_then(|th| i32::try_from(th).ok()),
+                        chat: tg.chat.as_api(),
+                        thread: tg.thread,
                         silent: t.silent,
-                        protect_content: t.protect_content,
+                        protect_content: tg.protect_content,
                     },
                     cfg.target_format(t),
                 ))
             }
-            Platform::Console => Arc::new(match &opts.console_sink {
+            TargetKind::Console(_) => Arc::new(match &opts.console_sink {
                 Some(mk) => ConsoleTarget::new(t.name.0.clone(), cfg.target_format(t), mk()),
                 None => ConsoleTarget::stdout(t.name.0.clone(), cfg.target_format(t)),
             }),
-            Platform::Discord | Platform::DiscordWebhook => discord_target(cfg, t, &mut discord)?,
+            TargetKind::Discord(_) | TargetKind::DiscordWebhook(_) => {
+                discord_target(cfg, t, &mut discord)?
+            }
         };
         out.insert(
             t.name.0.clone(),
@@ -128,37 +130,49 @@ fn discord_target(
             r
         }
     };
-    let id = |v: i64| u64::try_from(v).ok();
-    let opts = DiscordOptions {
-        silent: t.silent,
-        suppress_embeds: t.suppress_embeds,
-        ping_role: t.ping_role.and_then(id),
-        crosspost: t.crosspost,
-        username: t.username.as_ref().map(|s| s.0.clone()),
-        avatar_url: t.avatar_url.as_ref().map(|u| u.0.to_string()),
-        thread_id: t.thread_id.and_then(id),
-        forum: t.forum,
-        applied_tags: t.applied_tags.iter().filter_map(|v| id(*v)).collect(),
-    };
     let name = t.name.0.clone();
     let format = cfg.target_format(t);
-    Ok(match t.platform {
-        Platform::Discord => {
-            let channel = t.channel.and_then(id).ok_or_else(|| {
-                anyhow::anyhow!("target {name:?}: `channel` must be a channel id")
-            })?;
-            Arc::new(DiscordTarget::bot(name, format, rest, channel, opts))
+    let posting = |p: &crate::config::DiscordPosting| DiscordOptions {
+        silent: t.silent,
+        suppress_embeds: p.suppress_embeds,
+        ping_role: p.ping_role.map(|r| r.get()),
+        crosspost: false,
+        username: None,
+        avatar_url: None,
+        thread_id: None,
+        forum: false,
+        applied_tags: Vec::new(),
+    };
+    Ok(match &t.kind {
+        TargetKind::Discord(d) => {
+            let opts = DiscordOptions {
+                crosspost: d.place.crosspost,
+                ..posting(&d.posting)
+            };
+            Arc::new(DiscordTarget::bot(
+                name,
+                format,
+                rest,
+                d.place.channel.get(),
+                opts,
+            ))
         }
-        _ => {
-            let url = t
-                .webhook_url
-                .as_ref()
-                .ok_or_else(|| anyhow::anyhow!("target {name:?} needs `webhook_url`"))?;
+        TargetKind::DiscordWebhook(w) => {
+            let opts = DiscordOptions {
+                username: w.place.username.as_ref().map(|s| s.0.clone()),
+                avatar_url: w.place.avatar_url.as_ref().map(|u| u.0.to_string()),
+                thread_id: w.place.thread_id.map(|id| id.get()),
+                forum: w.place.forum,
+                applied_tags: w.place.applied_tags.iter().map(|id| id.get()).collect(),
+                ..posting(&w.posting)
+            };
             // The error never contains the URL (its token is a secret).
-            let target = DiscordTarget::webhook(name.clone(), format, rest, &url.0, opts)
-                .map_err(|e| anyhow::anyhow!("target {name:?}: `webhook_url`: {e}"))?;
+            let target =
+                DiscordTarget::webhook(name.clone(), format, rest, &w.place.webhook_url.0, opts)
+                    .map_err(|e| anyhow::anyhow!("target {name:?}: `webhook_url`: {e}"))?;
             Arc::new(target)
         }
+        _ => anyhow::bail!("target {name:?} is not a Discord target"),
     })
 }
 

@@ -36,6 +36,7 @@ pub fn config_warnings(cfg: &Config) -> Vec<String> {
             cfg.file.display()
         ));
     }
+    w.extend(cfg.warnings.iter().map(|e| e.to_string()));
     w
 }
 

@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{Dur, EnvString, HttpUrl};
+use super::values::{Dur, EnvString, HttpUrl, Secret};
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     /// Where to listen, e.g. `"127.0.0.1:8080"`. Default: no listener.
@@ -19,8 +19,8 @@ pub struct HttpConfig {
     pub public_url: Option<HttpUrl>,
     /// The access token of everything but `/healthz` and `/readyz`
     /// (bearer header, or the page's login form). Use `${CRIER_HTTP_TOKEN}`.
-    #[serde(default, skip_serializing)]
-    pub token: Option<EnvString>,
+    #[serde(default)]
+    pub token: Option<Secret>,
     /// `/readyz` fails when a worker or watcher has been on one step
     /// longer than this.
     #[serde(default = "default_stuck_after")]
@@ -43,7 +43,7 @@ fn default_stuck_after() -> Dur {
 }
 
 /// How the Telegram command front-end receives updates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TelegramUpdates {
     /// Long polling with `getUpdates`.
@@ -69,7 +69,10 @@ impl HttpConfig {
 
     /// The access token, when set and not blank.
     pub fn token(&self) -> Option<&str> {
-        self.token.as_deref().filter(|t| !t.trim().is_empty())
+        self.token
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|t| !t.trim().is_empty())
     }
 
     /// Semantic errors as `(key, message)`.
@@ -127,7 +130,7 @@ mod tests {
     fn cfg(listen: &str, token: Option<&str>) -> HttpConfig {
         HttpConfig {
             listen: Some(EnvString(listen.into())),
-            token: token.map(|t| EnvString(t.into())),
+            token: token.map(|t| Secret(EnvString(t.into()))),
             ..HttpConfig::default()
         }
     }

@@ -1,15 +1,16 @@
 //! Per-feed push settings: WebSub (`push`, `push_safety_interval`) and the
 //! WordPress publish hook (`wordpress_hook_secret`). See `src/websub/`.
 
-use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{Dur, EnvString, FeedConfig};
+use super::feeds::FeedConfig;
+use super::values::Dur;
+use super::values::Secret;
 
 /// Whether a feed is pushed by its WebSub hub.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PushMode {
     /// Subscribe when the feed names a hub and `[http] public_url` is set.
@@ -17,17 +18,6 @@ pub enum PushMode {
     Auto,
     /// Poll only.
     Off,
-}
-
-/// A secret from the config: `Debug` never shows it.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub EnvString);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<hidden>")
-    }
 }
 
 /// The shortest hook secret accepted.
@@ -42,7 +32,7 @@ impl FeedConfig {
     pub fn hook_secret(&self) -> Option<&str> {
         self.wordpress_hook_secret
             .as_ref()
-            .map(|s| s.0.0.as_str())
+            .map(Secret::expose)
             .filter(|s| !s.trim().is_empty())
     }
 

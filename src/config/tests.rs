@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 const GOOD: &str = r#"
 [storage]
@@ -54,7 +55,13 @@ fn a_good_config_loads_with_env_and_relative_paths() {
     assert_eq!(c.telegram_token(), Some("123:abc"));
     assert_eq!(c.db_path(), PathBuf::from("/etc/crier/data/crier.db"));
     assert_eq!(c.feeds[0].interval.0, Duration::from_secs(300));
-    assert_eq!(c.targets[0].thread, Some(7));
+    match &c.targets[0].kind {
+        TargetKind::Telegram(tg) => {
+            assert_eq!(tg.thread, Some(7));
+            assert_eq!(tg.chat, TelegramChat::Username("channel".into()));
+        }
+        other => panic!("a Telegram target, got {other:?}"),
+    }
     assert_eq!(c.feeds[0].targets[1].0, "console");
 }
 
@@ -256,7 +263,8 @@ fn template_errors_name_the_target() {
         "silent = true\ntemplate = \"{{ title }\\n{% if %}\"",
     );
     let e = one_error(&text);
-    assert_eq!(e.key, "targets[0]");
+    assert_eq!(e.key, "targets[0].template");
+    assert_eq!(e.line, Some(22));
     assert!(
         e.message.starts_with("target \"tg\": template: "),
         "{}",
@@ -398,4 +406,190 @@ fn push_keys_load_and_a_bad_hook_secret_is_reported() {
         "interval = \"5m\"\nwordpress_hook_secret = \"0123456789abcdef-x\"",
     ));
     assert!(e.message.contains("[http] listen"), "{}", e.message);
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported_at_once_each_at_its_line() {
+    set_token();
+    let text = r#"[telegram]
+token = "${CRIER_TEST_TG_TOKEN}"
+
+[sourcs]
+timeout = "5s"
+
+[[feeds]]
+name = "a"
+url = "https://example.com/a.xml"
+intervall = "5m"
+targets = ["tg"]
+
+[[feeds]]
+name = "b"
+url = "https://example.com/b.xml"
+interval = "soon"
+backfil = 3
+targets = ["tg"]
+
+[[targets]]
+name = "tg"
+platform = "telegram"
+chat = "my channel"
+thred = 7
+ping_role = 5
+timezone = "Europe/Pari"
+"#;
+    let errs = load(text).expect_err("errors").0;
+    let got: Vec<(String, Option<usize>)> = errs.iter().map(|e| (e.key.clone(), e.line)).collect();
+    let want = [
+        (
+            "sourcs",
+            4,
+            "unknown section `sourcs` (did you mean `sources`?)",
+        ),
+        (
+            "feeds[0].intervall",
+            10,
+            "unknown field `intervall` (did you mean `interval`?)",
+        ),
+        ("feeds[1].interval", 16, "invalid duration"),
+        (
+            "feeds[1].backfil",
+            17,
+            "unknown field `backfil` (did you mean `backfill`?)",
+        ),
+        (
+            "targets[0].chat",
+            23,
+            "is neither a numeric chat id nor an @username",
+        ),
+        (
+            "targets[0].thred",
+            24,
+            "unknown field `thred` (did you mean `thread`?)",
+        ),
+        ("targets[0].ping_role", 25, "not used by platform telegram"),
+        ("targets[0].timezone", 26, "(did you mean `Europe/Paris`?)"),
+    ];
+    for (key, line, text) in want {
+        assert!(
+            errs.iter()
+                .any(|e| e.key == key && e.line == Some(line) && e.message.contains(text)),
+            "no error {key}:{line} {text:?} in {got:?}\n{errs:#?}"
+        );
+    }
+    assert_eq!(errs.len(), want.len(), "{errs:#?}");
+    // In the order of the file.
+    let lines: Vec<usize> = errs.iter().filter_map(|e| e.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+}
+
+#[test]
+fn ids_chats_and_topics_are_parsed_once_and_checked() {
+    let text = |extra: &str| {
+        format!(
+            "[discord]\ntoken = \"t\"\n\n[[targets]]\nname = \"d\"\nplatform = \"discord\"\n{extra}\n"
+        )
+    };
+    // An id as a number or as the string Discord's "Copy ID" gives.
+    for (value, want) in [
+        ("123456789012345678", 123456789012345678u64),
+        ("\"42\"", 42),
+    ] {
+        let c = load(&text(&format!("channel = {value}\nping_role = {value}"))).expect("loads");
+        let TargetKind::Discord(d) = &c.targets[0].kind else {
+            panic!("a Discord target")
+        };
+        assert_eq!(d.place.channel.get(), want);
+        assert_eq!(d.posting.ping_role.map(DiscordId::get), Some(want));
+    }
+    // A negative role was silently "no ping"; now it is an error at its key.
+    let e = one_error(&text("channel = 1\nping_role = -5"));
+    assert_eq!(e.key, "targets[0].ping_role");
+    assert!(e.message.contains("not a Discord id"), "{}", e.message);
+    let e = one_error(&text("channel = \"#general\""));
+    assert_eq!(e.key, "targets[0].channel");
+
+    let tg = |chat: &str, extra: &str| {
+        format!(
+            "[telegram]\ntoken = \"t\"\n\n[[targets]]\nname = \"t\"\nplatform = \"telegram\"\nchat = {chat}\n{extra}\n"
+        )
+    };
+    let chat_of = |c: &Config| match &c.targets[0].kind {
+        TargetKind::Telegram(t) => t.chat.clone(),
+        other => panic!("a Telegram target, got {other:?}"),
+    };
+    for (chat, want) in [
+        ("-1001234567890", TelegramChat::Id(-1001234567890)),
+        ("\"-1001234567890\"", TelegramChat::Id(-1001234567890)),
+        (
+            "\"@crier_news\"",
+            TelegramChat::Username("crier_news".into()),
+        ),
+        (
+            "\"https://t.me/crier_news\"",
+            TelegramChat::Username("crier_news".into()),
+        ),
+        (
+            "\"t.me/crier_news/\"",
+            TelegramChat::Username("crier_news".into()),
+        ),
+    ] {
+        let c = load(&tg(chat, "")).expect("loads");
+        assert_eq!(chat_of(&c), want, "{chat}");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+    // A channel id without -100 loads, with a warning that says what to write.
+    let c = load(&tg("1234567890", "")).expect("loads");
+    assert_eq!(c.warnings.len(), 1);
+    assert_eq!(c.warnings[0].key, "targets[0].chat");
+    assert!(
+        c.warnings[0]
+            .message
+            .contains("did you mean -1001234567890?"),
+        "{}",
+        c.warnings[0].message
+    );
+    // An invite link cannot be posted to.
+    let e = one_error(&tg("\"https://t.me/+AbCdEf\"", ""));
+    assert!(e.message.contains("invite link"), "{}", e.message);
+    // A topic out of range was "the main chat"; now it is an error.
+    let e = one_error(&tg("-1001", "thread = 4294967297"));
+    assert_eq!(e.key, "targets[0].thread");
+    assert!(e.message.contains("not a forum topic id"), "{}", e.message);
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    set_token();
+    let text = format!(
+        "{GOOD}\n[[targets]]\nname = \"hook\"\nplatform = \"discord_webhook\"\nwebhook_url = \"https://discord.com/api/webhooks/123/SECRET_webhook_token_xyz\"\n\n[http]\ntoken = \"SECRET_http_token_0123456789\"\n"
+    );
+    let c = load(&text).expect("loads");
+    let shown = format!("{c:?}");
+    for secret in [
+        "123:abc",
+        "SECRET_webhook_token_xyz",
+        "SECRET_http_token_0123456789",
+    ] {
+        assert!(!shown.contains(secret), "{secret} shown in {shown}");
+    }
+    assert_eq!(c.telegram_token(), Some("123:abc"));
+}
+
+#[test]
+fn a_target_without_a_platform_names_the_choices() {
+    let e = one_error("[[targets]]\nname = \"x\"\n");
+    assert_eq!(e.key, "targets[0]");
+    assert!(
+        e.message
+            .contains("needs `platform` (one of telegram, discord, discord_webhook, console)"),
+        "{}",
+        e.message
+    );
+    let e = one_error("[[targets]]\nname = \"x\"\nplatform = \"telgram\"\n");
+    assert!(
+        e.message.contains("did you mean `telegram`?"),
+        "{}",
+        e.message
+    );
 }

@@ -116,37 +116,58 @@ impl TargetFormat {
     /// Validate the settings and compile the templates this target will
     /// use on `platform`, rendering them against sample posts. `Err`
     /// describes every problem (syntax errors with their line, unknown
-    /// placeholders, unsupported markup, bad timezone or date format…);
+    /// placeholders, unsupported markup, bad date format…);
     /// `crier check` prefixes it with the target name.
     pub fn check(&self, platform: Platform) -> Result<(), String> {
-        let mut errors = Vec::new();
-        if self.timezone.trim().parse::<chrono_tz::Tz>().is_err() {
-            errors.push(format!("unknown timezone {:?}", self.timezone));
+        let errors: Vec<String> = self
+            .problems(platform)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
         }
+    }
+
+    /// What `check` reports, each with the settings key it is about
+    /// (`template`, `date_format`, …), so a config error can point at it.
+    pub fn problems(&self, platform: Platform) -> Vec<(&'static str, String)> {
+        let mut errors = Vec::new();
         {
             use std::fmt::Write as _;
             let mut s = String::new();
             let sample = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
             if write!(s, "{}", sample.format(&self.date_format)).is_err() {
-                errors.push(format!("invalid date_format {:?}", self.date_format));
+                errors.push((
+                    "date_format",
+                    format!("invalid date_format {:?}", self.date_format),
+                ));
             }
         }
         if self.max_parts == 0 || self.max_parts > 100 {
-            errors.push("max_parts must be between 1 and 100".into());
+            errors.push(("max_parts", "max_parts must be between 1 and 100".into()));
         }
         if self.hashtags > 30 {
-            errors.push("hashtags must be at most 30".into());
+            errors.push(("hashtags", "hashtags must be at most 30".into()));
         }
         if self.summary_length > 100_000 {
-            errors.push("summary_length must be at most 100000".into());
+            errors.push((
+                "summary_length",
+                "summary_length must be at most 100000".into(),
+            ));
         }
         if self.color.is_some_and(|c| c > 0xFF_FFFF) {
-            errors.push("color must be at most 0xFFFFFF".into());
+            errors.push(("color", "color must be at most 0xFFFFFF".into()));
         }
         if one_line(&self.read_more_label).is_empty() {
-            errors.push("read_more_label must not be empty".into());
+            errors.push((
+                "read_more_label",
+                "read_more_label must not be empty".into(),
+            ));
         }
-        let mut templates: Vec<(&str, &str)> = vec![
+        let mut templates: Vec<(&'static str, &str)> = vec![
             ("template", template::source_for(platform, self, false)),
             (
                 "digest_template",
@@ -160,14 +181,10 @@ impl TargetFormat {
         }
         for (name, src) in templates {
             if let Err(e) = template::check(src, self) {
-                errors.push(format!("{name}: {e}"));
+                errors.push((name, format!("{name}: {e}")));
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors.join("; "))
-        }
+        errors
     }
 
     /// The template source this target uses for ordinary (not digest)
@@ -225,12 +242,11 @@ mod tests {
         let e = markup.check(Platform::Discord).err().unwrap_or_default();
         assert!(e.contains("unsupported tag <div>"), "{e}");
         let tz = TargetFormat {
-            timezone: "Mars/Olympus".into(),
             date_format: "%Q".into(),
             ..TargetFormat::default()
         };
         let e = tz.check(Platform::Telegram).err().unwrap_or_default();
-        assert!(e.contains("timezone") && e.contains("date_format"), "{e}");
+        assert!(e.contains("date_format"), "{e}");
     }
 
     #[test]
@@ -281,6 +297,7 @@ mod tests {
             serde_json::from_value(serde_json::json!({"mode": "full", "timezone": "Europe/Paris"}))
                 .unwrap_or_default();
         assert_eq!(f.mode, Mode::Full);
+        assert_eq!(f.timezone, chrono_tz::Europe::Paris);
         assert_eq!(f.summary_length, 500);
         let g: FeedRenderOptions =
             serde_json::from_value(serde_json::json!({})).unwrap_or_default();

@@ -139,8 +139,9 @@ pub struct TargetFormat {
     /// `"%Y-%m-%d %H:%M %Z"`.
     pub date_format: String,
     /// IANA timezone of the `date` placeholder (chrono-tz name, e.g.
-    /// `"Europe/Paris"`). Default `"UTC"`.
-    pub timezone: String,
+    /// `"Europe/Paris"`), parsed once. Default UTC.
+    #[serde(with = "tz_name")]
+    pub timezone: chrono_tz::Tz,
     /// Add a "Read more" URL button to the (last) message (Telegram inline
     /// keyboard, Discord link button). Default `false`.
     pub read_more: bool,
@@ -175,7 +176,7 @@ impl Default for TargetFormat {
             mode: Mode::Summary,
             summary_length: 500,
             date_format: "%Y-%m-%d %H:%M %Z".into(),
-            timezone: "UTC".into(),
+            timezone: chrono_tz::UTC,
             read_more: false,
             read_more_label: "Read more".into(),
             photo: true,
@@ -186,5 +187,21 @@ impl Default for TargetFormat {
             max_parts: 10,
             hashtags: 5,
         }
+    }
+}
+
+/// A timezone as its IANA name in serialized settings.
+mod tz_name {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(tz: &chrono_tz::Tz, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(tz.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+        let s = String::deserialize(d)?;
+        s.trim()
+            .parse()
+            .map_err(|_| de::Error::custom(format!("unknown timezone {s:?}")))
     }
 }

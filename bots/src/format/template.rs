@@ -181,14 +181,13 @@ fn describe(e: &minijinja::Error) -> String {
     s
 }
 
-/// Format a date in the target's timezone and format (falls back to UTC
-/// and `%Y-%m-%d %H:%M` when those are invalid; `check` reports them).
+/// Format a date in the target's timezone and format (falls back to
+/// `%Y-%m-%d %H:%M` when the format is invalid; `check` reports it).
 pub(crate) fn format_date(dt: Option<DateTime<Utc>>, fmt: &TargetFormat) -> String {
     let Some(dt) = dt else {
         return String::new();
     };
-    let tz: chrono_tz::Tz = fmt.timezone.trim().parse().unwrap_or(chrono_tz::UTC);
-    let local = dt.with_timezone(&tz);
+    let local = dt.with_timezone(&fmt.timezone);
     let mut s = String::new();
     if write!(s, "{}", local.format(&fmt.date_format)).is_err() {
         s.clear();

@@ -685,7 +685,7 @@ fn dates_use_the_target_format_and_timezone() {
     let post = seed_page();
     let fmt = TargetFormat {
         template: Some("{{ title }}\n{{ date }} | {{ published }}".into()),
-        timezone: "Asia/Tokyo".into(),
+        timezone: chrono_tz::Asia::Tokyo,
         date_format: "%d.%m.%Y %H:%M %Z".into(),
         ..TargetFormat::default()
     };

@@ -1,0 +1,617 @@
+//! Reading `config.toml` into [`Config`]: every problem of the file at
+//! once, each with its line (from the TOML parser's spans) and key path.
+//!
+//! The document is parsed once into a spanned tree (`toml::de::DeTable`).
+//! Each section and each `[[feeds]]` / `[[targets]]` element is then
+//! deserialized on its own, so one bad element does not hide the others;
+//! within one, a failing key is reported, taken out and the element read
+//! again, so every bad key is reported (unknown keys with "did you
+//! mean"). Targets are read in parts: the keys every target has, then the
+//! keys of its `platform` (a key of another platform says which).
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::errors::{ConfigError, ConfigErrors, did_you_mean, line_of};
+use super::targets::{
+    ConsoleTarget, DiscordBotTarget, DiscordChannel, DiscordLook, DiscordPosting, DiscordWebhook,
+    DiscordWebhookTarget, Platform, TargetCommon, TargetConfig, TargetKind, TelegramLook,
+    TelegramPlace, TelegramTarget,
+};
+use super::{Config, DiscordConfig, TelegramConfig};
+
+const SECTIONS: [&str; 9] = [
+    "storage", "telegram", "discord", "delivery", "sources", "commands", "http", "feeds", "targets",
+];
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+pub(super) struct Loader<'i> {
+    text: &'i str,
+    file: PathBuf,
+    root: DeTable<'i>,
+    /// Where each feed and target read sits in its array in the file.
+    feed_at: Vec<usize>,
+    target_at: Vec<usize>,
+    pub errors: Vec<ConfigError>,
+}
+
+impl<'i> Loader<'i> {
+    pub fn parse(text: &'i str, file: &Path) -> Result<Loader<'i>, ConfigErrors> {
+        let root = DeTable::parse(text).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: file.to_path_buf(),
+                key: String::new(),
+                line: e.span().map(|s| line_of(text, s.start)),
+                message: e.message().trim().to_string(),
+            }])
+        })?;
+        Ok(Loader {
+            text,
+            file: file.to_path_buf(),
+            root: root.into_inner(),
+            feed_at: Vec::new(),
+            target_at: Vec::new(),
+            errors: Vec::new(),
+        })
+    }
+
+    /// Read every section. What failed is left at its default (a section)
+    /// or out (a feed or target) and the second value is `true`: the
+    /// errors say why, and checks across keys skip what is missing.
+    pub fn config(&mut self) -> (Config, bool) {
+        let unknown: Vec<(String, Range<usize>)> = self
+            .root
+            .keys()
+            .map(|k| (k.get_ref().to_string(), k.span()))
+            .filter(|(k, _)| !SECTIONS.contains(&k.as_str()))
+            .collect();
+        for (k, span) in unknown {
+            let hint = did_you_mean(&k, SECTIONS);
+            self.error(
+                k.clone(),
+                Some(span),
+                format!("unknown section `{k}`{hint}"),
+            );
+        }
+        let before = self.errors.len();
+        let storage = self.section("storage");
+        let telegram = self.optional::<TelegramConfig>("telegram");
+        let discord = self.optional::<DiscordConfig>("discord");
+        let delivery = self.section("delivery");
+        let sources = self.section("sources");
+        let commands = self.section("commands");
+        let http = self.section("http");
+        let (feeds, feed_at) = self.elements("feeds", |l, path, v| l.value(path, v));
+        let (targets, target_at) = self.elements("targets", |l, path, v| l.target(path, v));
+        self.feed_at = feed_at;
+        self.target_at = target_at;
+        let partial = self.errors.len() > before;
+        let cfg = Config {
+            storage: storage.unwrap_or_default(),
+            telegram: telegram.flatten(),
+            discord: discord.flatten(),
+            delivery: delivery.unwrap_or_default(),
+            sources: sources.unwrap_or_default(),
+            commands: commands.unwrap_or_default(),
+            http: http.unwrap_or_default(),
+            feeds,
+            targets,
+            base_dir: PathBuf::new(),
+            file: PathBuf::new(),
+            warnings: Vec::new(),
+        };
+        (cfg, partial)
+    }
+
+    /// The key path of the i-th feed or target read (failed elements are
+    /// left out, so its index in the file may be larger).
+    pub fn element_path(&self, section: &str, i: usize, key: &str) -> String {
+        let at = match section {
+            "feeds" => self.feed_at.get(i),
+            _ => self.target_at.get(i),
+        }
+        .copied()
+        .unwrap_or(i);
+        if key.is_empty() {
+            format!("{section}[{at}]")
+        } else {
+            format!("{section}[{at}].{key}")
+        }
+    }
+
+    /// An error at a key path, on the line of that key (or of the nearest
+    /// part of the path in the file).
+    pub fn error_at(&mut self, key: String, message: String) {
+        let line = self.line(&key);
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            key,
+            line,
+            message,
+        });
+    }
+
+    /// The line of a key path such as `feeds[1].targets[0]` (the deepest
+    /// part of it that is in the file).
+    pub fn line(&self, path: &str) -> Option<usize> {
+        let mut span: Option<Range<usize>> = None;
+        let mut cur: Option<&DeValue<'i>> = None;
+        let mut table: Option<&DeTable<'i>> = Some(&self.root);
+        for seg in segments(path) {
+            let next: Option<&Value<'i>> = match (seg, table, cur) {
+                (Seg::Key(k), Some(t), _) => t.get(k),
+                (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(i),
+                _ => None,
+            };
+            let Some(v) = next else { break };
+            span = Some(v.span());
+            cur = Some(v.get_ref());
+            table = match v.get_ref() {
+                DeValue::Table(t) => Some(t),
+                _ => None,
+            };
+        }
+        span.map(|s| line_of(self.text, s.start))
+    }
+
+    pub fn error(&mut self, key: String, span: Option<Range<usize>>, message: String) {
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            key,
+            line: span.map(|s| line_of(self.text, s.start)),
+            message,
+        });
+    }
+
+    /// A section with defaults (absent: the defaults).
+    fn section<T: DeserializeOwned + Default>(&mut self, name: &str) -> Option<T> {
+        match self.root.get(name).cloned() {
+            None => Some(T::default()),
+            Some(v) => self.value(name, &v),
+        }
+    }
+
+    /// A section that may be absent: `Some(None)` when it is.
+    fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Option<Option<T>> {
+        match self.root.get(name).cloned() {
+            None => Some(None),
+            Some(v) => self.value(name, &v).map(Some),
+        }
+    }
+
+    /// The elements of an array of tables that read without error.
+    fn elements<T>(
+        &mut self,
+        name: &str,
+        mut read: impl FnMut(&mut Self, &str, &Value<'i>) -> Option<T>,
+    ) -> (Vec<T>, Vec<usize>) {
+        let Some(v) = self.root.get(name).cloned() else {
+            return (Vec::new(), Vec::new());
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            self.error(
+                name.to_string(),
+                Some(v.span()),
+                format!("`{name}` is a list of tables: write each one as [[{name}]]"),
+            );
+            return (Vec::new(), Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut at = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            if let Some(t) = read(self, &format!("{name}[{i}]"), item) {
+                out.push(t);
+                at.push(i);
+            }
+        }
+        (out, at)
+    }
+
+    /// Deserialize one value, reporting every key that fails: a failing
+    /// key is recorded, taken out, and the value read again.
+    pub fn value<T: DeserializeOwned>(&mut self, path: &str, v: &Value<'i>) -> Option<T> {
+        let mut v = v.clone();
+        let mut removed: Vec<String> = Vec::new();
+        let mut failed = false;
+        // Each round removes a key, so the rounds are bounded by the keys.
+        for _ in 0..256 {
+            let de = ValueDeserializer::from(v.clone());
+            let e = match serde_path_to_error::deserialize::<_, T>(de) {
+                Ok(t) => return (!failed).then_some(t),
+                Err(e) => e,
+            };
+            let rel: Vec<Seg<'static>> = e
+                .path()
+                .iter()
+                .filter_map(|s| match s {
+                    serde_path_to_error::Segment::Map { key } => Some(Seg::Owned(key.clone())),
+                    serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+                    _ => None,
+                })
+                .collect();
+            let key = join(path, &rel);
+            let inner = e.into_inner();
+            let message = inner.message().trim().to_string();
+            // A required key that was taken out because it was wrong is
+            // already reported.
+            if let Some(k) = missing_field(&message)
+                && removed.contains(&join(&key, &[Seg::Owned(k.to_string())]))
+            {
+                return None;
+            }
+            failed = true;
+            let message = explain_unknown_field(&message);
+            self.error(key.clone(), inner.span(), message);
+            // Take out the key and look for the next problem.
+            if !matches!(rel.last(), Some(Seg::Owned(_))) || !remove(&mut v, &rel) {
+                return None;
+            }
+            removed.push(key);
+        }
+        None
+    }
+
+    /// One `[[targets]]` element: the common keys, then its platform's.
+    fn target(&mut self, path: &str, v: &Value<'i>) -> Option<TargetConfig> {
+        let DeValue::Table(table) = v.get_ref() else {
+            self.error(path.into(), Some(v.span()), "expected a table".into());
+            return None;
+        };
+        let name = table
+            .get("name")
+            .and_then(|n| n.get_ref().as_str())
+            .unwrap_or("")
+            .to_string();
+        let choices = Platform::ALL.map(Platform::as_str);
+        let platform = match table.get("platform") {
+            None => {
+                self.error(
+                    path.into(),
+                    Some(v.span()),
+                    format!(
+                        "target {name:?} needs `platform` (one of {})",
+                        choices.join(", ")
+                    ),
+                );
+                None
+            }
+            Some(p) => {
+                let found = p.get_ref().as_str().and_then(Platform::parse);
+                if found.is_none() {
+                    let got = p.get_ref().as_str().unwrap_or("");
+                    self.error(
+                        format!("{path}.platform"),
+                        Some(p.span()),
+                        format!(
+                            "unknown variant `{got}`, expected one of {}{}",
+                            choices.map(|c| format!("`{c}`")).join(", "),
+                            did_you_mean(got, choices)
+                        ),
+                    );
+                }
+                found
+            }
+        };
+        let common_fields = fields_of::<TargetCommon>();
+        // Without a platform, only the common keys can be checked.
+        let Some(platform) = platform else {
+            let common = subtable(v, table, |k| common_fields.contains(&k));
+            let _ = self.value::<TargetCommon>(path, &common);
+            return None;
+        };
+        let parts = parts_of(platform);
+        // Keys of no part of this platform: name the platform they belong to.
+        for (k, span) in table
+            .iter()
+            .map(|(k, _)| (k.get_ref().to_string(), k.span()))
+        {
+            if k == "platform" || common_fields.contains(&k.as_str()) {
+                continue;
+            }
+            if parts.iter().any(|fields| fields.contains(&k.as_str())) {
+                continue;
+            }
+            let owners: Vec<&str> = Platform::ALL
+                .into_iter()
+                .filter(|p| parts_of(*p).iter().any(|f| f.contains(&k.as_str())))
+                .map(Platform::as_str)
+                .collect();
+            let message = if owners.is_empty() {
+                let all = common_fields
+                    .iter()
+                    .chain(parts.iter().flat_map(|f| f.iter()))
+                    .copied();
+                format!("unknown field `{k}`{}", did_you_mean(&k, all))
+            } else {
+                format!(
+                    "`{k}` is not used by platform {platform} (target {name:?}); it is a key of {}",
+                    owners.join(", ")
+                )
+            };
+            self.error(format!("{path}.{k}"), Some(span), message);
+        }
+        let before = self.errors.len();
+        let common =
+            self.value::<TargetCommon>(path, &subtable(v, table, |k| common_fields.contains(&k)));
+        let kind = match platform {
+            Platform::Telegram => {
+                let place = self.part::<TelegramPlace>(path, v, table);
+                let look = self.part::<TelegramLook>(path, v, table);
+                match (place, look) {
+                    (Some(p), Some(look)) => Some(TargetKind::Telegram(TelegramTarget {
+                        chat: p.chat,
+                        thread: p.thread,
+                        protect_content: p.protect_content,
+                        look,
+                    })),
+                    _ => None,
+                }
+            }
+            Platform::Discord => {
+                let place = self.part::<DiscordChannel>(path, v, table);
+                let posting = self.part::<DiscordPosting>(path, v, table);
+                let look = self.part::<DiscordLook>(path, v, table);
+                match (place, posting, look) {
+                    (Some(place), Some(posting), Some(look)) => {
+                        Some(TargetKind::Discord(DiscordBotTarget {
+                            place,
+                            posting,
+                            look,
+                        }))
+                    }
+                    _ => None,
+                }
+            }
+            Platform::DiscordWebhook => {
+                let place = self.part::<DiscordWebhook>(path, v, table);
+                let posting = self.part::<DiscordPosting>(path, v, table);
+                let look = self.part::<DiscordLook>(path, v, table);
+                match (place, posting, look) {
+                    (Some(place), Some(posting), Some(look)) => {
+                        Some(TargetKind::DiscordWebhook(Box::new(DiscordWebhookTarget {
+                            place,
+                            posting,
+                            look,
+                        })))
+                    }
+                    _ => None,
+                }
+            }
+            Platform::Console => {
+                let telegram = self.part::<TelegramLook>(path, v, table);
+                let discord = self.part::<DiscordLook>(path, v, table);
+                match (telegram, discord) {
+                    (Some(telegram), Some(discord)) => {
+                        Some(TargetKind::Console(ConsoleTarget { telegram, discord }))
+                    }
+                    _ => None,
+                }
+            }
+        };
+        // "missing field `chat`" says less than what the target needs.
+        for e in &mut self.errors[before..] {
+            if let Some(k) = missing_field(&e.message) {
+                e.message = format!("target {name:?} (platform {platform}) needs `{k}`");
+            }
+        }
+        Some(TargetConfig {
+            common: common?,
+            kind: kind?,
+        })
+    }
+
+    /// The keys of `table` that belong to part `T`, read as a `T`.
+    fn part<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        v: &Value<'i>,
+        table: &DeTable<'i>,
+    ) -> Option<T> {
+        let fields = fields_of::<T>();
+        let sub = subtable(v, table, |k| fields.contains(&k));
+        self.value::<T>(path, &sub)
+    }
+}
+
+/// The field lists of each part of a platform's targets (besides
+/// [`TargetCommon`]).
+fn parts_of(p: Platform) -> Vec<&'static [&'static str]> {
+    match p {
+        Platform::Telegram => vec![fields_of::<TelegramPlace>(), fields_of::<TelegramLook>()],
+        Platform::Discord => vec![
+            fields_of::<DiscordChannel>(),
+            fields_of::<DiscordPosting>(),
+            fields_of::<DiscordLook>(),
+        ],
+        Platform::DiscordWebhook => vec![
+            fields_of::<DiscordWebhook>(),
+            fields_of::<DiscordPosting>(),
+            fields_of::<DiscordLook>(),
+        ],
+        Platform::Console => vec![fields_of::<TelegramLook>(), fields_of::<DiscordLook>()],
+    }
+}
+
+/// A table of the keys of `table` that `keep` keeps, with `v`'s span.
+fn subtable<'i>(v: &Value<'i>, table: &DeTable<'i>, keep: impl Fn(&str) -> bool) -> Value<'i> {
+    let sub: DeTable<'i> = table
+        .iter()
+        .filter(|(k, _)| keep(k.get_ref()))
+        .map(|(k, x)| (k.clone(), x.clone()))
+        .collect();
+    Spanned::new(v.span(), DeValue::Table(sub))
+}
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg<'a> {
+    Key(&'a str),
+    Owned(String),
+    Index(usize),
+}
+
+/// `feeds[1].targets[0]` → `feeds`, 1, `targets`, 0.
+fn segments(path: &str) -> Vec<Seg<'_>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let mut rest = part;
+        if let Some(b) = rest.find('[') {
+            out.push(Seg::Key(&rest[..b]));
+            rest = &rest[b..];
+            while let Some(r) = rest.strip_prefix('[') {
+                let Some(end) = r.find(']') else { break };
+                if let Ok(i) = r[..end].parse() {
+                    out.push(Seg::Index(i));
+                }
+                rest = &r[end + 1..];
+            }
+        } else {
+            out.push(Seg::Key(rest));
+        }
+    }
+    out
+}
+
+/// `base` + relative steps, as a key path.
+fn join(base: &str, rel: &[Seg<'_>]) -> String {
+    let mut s = base.to_string();
+    for seg in rel {
+        match seg {
+            Seg::Key(k) => push_key(&mut s, k),
+            Seg::Owned(k) => push_key(&mut s, k),
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn push_key(s: &mut String, k: &str) {
+    if !s.is_empty() {
+        s.push('.');
+    }
+    s.push_str(k);
+}
+
+/// Take out the key at `rel` (its last step is a key).
+fn remove(v: &mut Value<'_>, rel: &[Seg<'_>]) -> bool {
+    let Some((last, steps)) = rel.split_last() else {
+        return false;
+    };
+    let mut cur: &mut DeValue<'_> = v.get_mut();
+    for seg in steps {
+        cur = match (seg, cur) {
+            (Seg::Owned(k), DeValue::Table(t)) => match t.get_mut(k.as_str()) {
+                Some(x) => x.get_mut(),
+                None => return false,
+            },
+            (Seg::Index(i), DeValue::Array(a)) => match a.get_mut(*i) {
+                Some(x) => x.get_mut(),
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, cur) {
+        (Seg::Owned(k), DeValue::Table(t)) => t.remove(k.as_str()).is_some(),
+        _ => false,
+    }
+}
+
+/// The key of serde's "missing field `k`".
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`…" with the
+/// nearest known key, if one is near: "unknown field `x` (did you mean
+/// `a`?)".
+fn explain_unknown_field(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((got, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let choices: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let hint = did_you_mean(got, choices.iter().copied());
+    if hint.is_empty() {
+        message.to_string()
+    } else {
+        format!("unknown field `{got}`{hint}")
+    }
+}
+
+/// The field names a struct's `Deserialize` asks for (serde hands them to
+/// `deserialize_struct`). Written here rather than taken from a crate:
+/// it is the one trick needed, in twenty lines.
+pub(super) fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Grab<'a>(&'a mut &'static [&'static str]);
+    impl<'de> Deserializer<'de> for Grab<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("fields taken"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Grab(&mut fields));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_paths_split_into_steps() {
+        assert_eq!(
+            segments("feeds[1].targets[0]"),
+            vec![
+                Seg::Key("feeds"),
+                Seg::Index(1),
+                Seg::Key("targets"),
+                Seg::Index(0)
+            ]
+        );
+        assert_eq!(
+            segments("telegram.token"),
+            vec![Seg::Key("telegram"), Seg::Key("token")]
+        );
+    }
+
+    #[test]
+    fn fields_are_read_from_the_derive() {
+        let f = fields_of::<TelegramLook>();
+        assert_eq!(f, &["photo", "link_preview"]);
+    }
+
+    #[test]
+    fn unknown_fields_get_the_nearest_key() {
+        assert_eq!(
+            explain_unknown_field("unknown field `intervall`, expected one of `name`, `interval`"),
+            "unknown field `intervall` (did you mean `interval`?)"
+        );
+        let far = "unknown field `zzz`, expected one of `name`, `interval`";
+        assert_eq!(explain_unknown_field(far), far);
+    }
+}
