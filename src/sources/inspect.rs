@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::fetch::Fetcher;
 use super::identity::{Candidate, build_items};
-use super::parse::looks_like_html;
+use super::sniff::looks_like_html;
 use super::{
     FeedKind, FeedMeta, FeedSpec, Reader, SourceError, SourceItem, page, parse_document_capped,
     resolve_location,

@@ -43,6 +43,7 @@ mod cap;
 pub mod dates;
 pub mod encoding;
 mod error;
+mod extras;
 pub mod fetch;
 pub mod guard;
 pub mod html;
@@ -55,7 +56,9 @@ mod media;
 pub mod page;
 mod parse;
 pub mod poll;
+mod quirks;
 pub mod schedule;
+mod sniff;
 pub mod text;
 pub mod wordpress;
 

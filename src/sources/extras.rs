@@ -1,0 +1,248 @@
+//! What feed-rs drops, read from the document text beside it: the
+//! channel's `sy:` update hint, `xml:base` of the root and of each Atom
+//! entry, RSS 1.0 `dc:subject`, each item's `itunes:image`, JSON Feed
+//! images.
+
+use std::time::Duration;
+
+use super::html::decode_text;
+
+/// `sy:updatePeriod` × `sy:updateFrequency` from the channel head, as an
+/// interval hint (RSS 1.0 syndication module).
+pub(super) fn sy_update_hint(text: &str) -> Option<Duration> {
+    let head_end = text.find("<item").unwrap_or(text.len()).min(64 * 1024);
+    // The cap may fall inside a multi-byte character: cut on a boundary.
+    let head = super::text::head(text, head_end);
+    let period = between(head, "updatePeriod>", "<")?
+        .trim()
+        .to_ascii_lowercase();
+    let freq: u64 = between(head, "updateFrequency>", "<")
+        .and_then(|f| f.trim().parse().ok())
+        .filter(|f| *f > 0)
+        .unwrap_or(1);
+    let secs: u64 = match period.as_str() {
+        "hourly" => 3600,
+        "daily" => 86_400,
+        "weekly" => 7 * 86_400,
+        "monthly" => 30 * 86_400,
+        "yearly" => 365 * 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs / freq))
+}
+
+pub(super) fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = s.find(open)? + open.len();
+    let end = s[start..].find(close)?;
+    Some(&s[start..start + end])
+}
+
+/// The `xml:base` of the root element, if any.
+pub(super) fn root_xml_base(text: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) | Ok(quick_xml::events::Event::Empty(e)) => {
+                let attr = e.try_get_attribute("xml:base").ok().flatten()?;
+                return Some(attr.value.replace("&amp;", "&"));
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The `xml:base` of each Atom `<entry>`, in document order (feed-rs only
+/// keeps the one on `<content>`).
+pub(super) fn atom_entry_bases(text: &str) -> Vec<Option<String>> {
+    use quick_xml::events::Event;
+    let mut out = Vec::new();
+    if !text.contains("xml:base") {
+        return out;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                if name.rsplit(':').next() == Some("entry") {
+                    let base = e
+                        .try_get_attribute("xml:base")
+                        .ok()
+                        .flatten()
+                        .map(|a| a.value.replace("&amp;", "&"));
+                    out.push(base);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
+}
+
+/// Dublin Core `<dc:subject>` values per RSS item, in document order
+/// (feed-rs drops them; RSS 1.0 feeds carry their categories there).
+pub(super) fn dc_subjects(text: &str) -> Vec<Vec<String>> {
+    use quick_xml::events::Event;
+    let mut out: Vec<Vec<String>> = Vec::new();
+    if !text.contains("subject") {
+        return out;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut subject: Option<String> = None;
+    let mut in_item = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                let local = name.rsplit(':').next().unwrap_or(name);
+                if local == "item" {
+                    in_item = true;
+                    out.push(Vec::new());
+                } else if in_item && name.ends_with(":subject") {
+                    subject = Some(String::new());
+                }
+            }
+            Ok(Event::End(e)) => {
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                if name.rsplit(':').next() == Some("item") {
+                    in_item = false;
+                }
+                if let (Some(raw), Some(list)) = (subject.take(), out.last_mut()) {
+                    let v = decode_text(&raw);
+                    if !v.is_empty() && !list.contains(&v) {
+                        list.push(v);
+                    }
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let Some(buf) = subject.as_mut() {
+                    buf.push_str(&t);
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if let Some(buf) = subject.as_mut() {
+                    buf.push_str(&quick_xml::escape::escape(&*t));
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                if let Some(buf) = subject.as_mut() {
+                    buf.push('&');
+                    buf.push_str(&r);
+                    buf.push(';');
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
+}
+
+/// Each RSS item's `<itunes:image href>` (a podcast episode's own art),
+/// in document order. feed-rs reads it into a media object that it then
+/// drops when the object has nothing else it counts (a title, content…).
+pub(super) fn item_itunes_images(text: &str) -> Vec<Option<String>> {
+    use quick_xml::events::Event;
+    let mut out: Vec<Option<String>> = Vec::new();
+    if !text.contains("itunes:image") {
+        return out;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut depth_in_item = 0usize;
+    loop {
+        let (e, empty) = match reader.read_event() {
+            Ok(Event::Start(e)) => (e, false),
+            Ok(Event::Empty(e)) => (e, true),
+            Ok(Event::End(_)) => {
+                depth_in_item = depth_in_item.saturating_sub(1);
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        let qname = e.name();
+        let name: &str = qname.as_ref();
+        if depth_in_item == 0 && name.rsplit(':').next() == Some("item") {
+            out.push(None);
+            if !empty {
+                depth_in_item = 1;
+            }
+            continue;
+        }
+        if depth_in_item > 0 {
+            // Only the item's own child, not a nested element's.
+            if depth_in_item == 1
+                && name == "itunes:image"
+                && let Some(slot) = out.last_mut()
+                && slot.is_none()
+            {
+                *slot = e
+                    .try_get_attribute("href")
+                    .ok()
+                    .flatten()
+                    .and_then(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::default())
+                            .ok()
+                            .map(|v| v.trim().to_string())
+                    })
+                    .filter(|v| !v.is_empty());
+            }
+            if !empty {
+                depth_in_item += 1;
+            }
+        }
+    }
+    out
+}
+
+/// JSON Feed `image` / `banner_image` per item (feed-rs drops them).
+pub(super) fn json_feed_images(text: &str) -> Vec<Vec<String>> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    v.get("items")
+        .and_then(|i| i.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| {
+                    ["image", "banner_image"]
+                        .iter()
+                        .filter_map(|k| item.get(*k).and_then(|u| u.as_str()).map(str::to_owned))
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn is_image_url(url: &str) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
+pub(super) fn push_unique(images: &mut Vec<String>, url: String) {
+    if !url.is_empty() && !images.contains(&url) {
+        images.push(url);
+    }
+}
+
+/// Per-item facts feed-rs drops, each in document order (used only when
+/// their count matches the entries).
+pub(super) struct Extras {
+    pub json_images: Vec<Vec<String>>,
+    pub itunes_images: Vec<Option<String>>,
+    pub subjects: Vec<Vec<String>>,
+    pub entry_bases: Vec<Option<String>>,
+}
