@@ -158,10 +158,11 @@ async fn the_seed_feed_reaches_a_channel_and_a_forum_topic_clean() {
 #[tokio::test]
 async fn two_hundred_articles_arrive_in_order_without_a_429_storm() {
     let w = world().await;
-    // Telegram's limits, scaled ten times faster on both sides so the test
-    // takes seconds instead of ten minutes; the pacing logic is the same.
+    // Telegram's limits, scaled twenty times faster on both sides so the
+    // test takes seconds instead of ten minutes; the pacing logic is the
+    // same.
     w.tg.set_limits(TelegramLimits {
-        per_chat: Some(Window::new(3, Duration::from_millis(300))),
+        per_chat: Some(Window::new(3, Duration::from_millis(150))),
         per_group: Some(Window::new(200, Duration::from_secs(60))),
         global: Some(Window::new(30, Duration::from_secs(1))),
     });
@@ -175,7 +176,7 @@ async fn two_hundred_articles_arrive_in_order_without_a_429_storm() {
         )
         .replace(
             "timeout = \"5s\"",
-            "timeout = \"5s\"\nper_chat_interval = \"150ms\"\ngroup_messages_per_minute = 200",
+            "timeout = \"5s\"\nper_chat_interval = \"75ms\"\ngroup_messages_per_minute = 200",
         );
     let d = Daemon::start(w.dir.path(), &cfg);
     eventually("200 posts", Duration::from_secs(150), || {
