@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod commands;
+pub mod config;
 pub mod format;
 pub mod model;
 pub mod pacing;

@@ -57,20 +57,7 @@ pub(super) fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// `" (did you mean `x`?)"` when one of `choices` is close to `got`
-/// (a typo, a case slip), else `""`.
-pub fn did_you_mean<'a>(got: &str, choices: impl IntoIterator<Item = &'a str>) -> String {
-    let lower = got.to_lowercase();
-    let best = choices
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1) || c.eq_ignore_ascii_case(got))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((_, c)) => format!(" (did you mean `{c}`?)"),
-        None => String::new(),
-    }
-}
+pub use crier_bots::config::read::did_you_mean;
 
 /// Config errors echo values (a mistyped URL, an unknown platform name):
 /// whatever follows `/webhooks/<id>/` or `/interactions/<id>/` anywhere

@@ -12,11 +12,13 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-use toml::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use crier_bots::config::read::{
+    Seg, Value, did_you_mean, fields_of, join_key, missing_field, read, segments, subtable,
+};
+use serde::de::DeserializeOwned;
+use toml::de::{DeTable, DeValue};
 
-use super::errors::{ConfigError, ConfigErrors, did_you_mean, line_of};
+use super::errors::{ConfigError, ConfigErrors, line_of};
 use super::targets::{
     ConsoleTarget, DiscordBotTarget, DiscordChannel, DiscordLook, DiscordPosting, DiscordWebhook,
     DiscordWebhookTarget, Platform, TargetCommon, TargetConfig, TargetKind, TelegramLook,
@@ -27,8 +29,6 @@ use super::{Config, DiscordConfig, TelegramConfig};
 const SECTIONS: [&str; 9] = [
     "storage", "telegram", "discord", "delivery", "sources", "commands", "http", "feeds", "targets",
 ];
-
-type Value<'i> = Spanned<DeValue<'i>>;
 
 pub(super) struct Loader<'i> {
     text: &'i str,
@@ -212,48 +212,18 @@ impl<'i> Loader<'i> {
         (out, at)
     }
 
-    /// Deserialize one value, reporting every key that fails: a failing
-    /// key is recorded, taken out, and the value read again.
+    /// Deserialize one value, reporting every key that fails (see
+    /// `crier_bots::config::read`).
     pub fn value<T: DeserializeOwned>(&mut self, path: &str, v: &Value<'i>) -> Option<T> {
-        let mut v = v.clone();
-        let mut removed: Vec<String> = Vec::new();
-        let mut failed = false;
-        // Each round removes a key, so the rounds are bounded by the keys.
-        for _ in 0..256 {
-            let de = ValueDeserializer::from(v.clone());
-            let e = match serde_path_to_error::deserialize::<_, T>(de) {
-                Ok(t) => return (!failed).then_some(t),
-                Err(e) => e,
-            };
-            let rel: Vec<Seg<'static>> = e
-                .path()
-                .iter()
-                .filter_map(|s| match s {
-                    serde_path_to_error::Segment::Map { key } => Some(Seg::Owned(key.clone())),
-                    serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
-                    _ => None,
-                })
-                .collect();
-            let key = join(path, &rel);
-            let inner = e.into_inner();
-            let message = inner.message().trim().to_string();
-            // A required key that was taken out because it was wrong is
-            // already reported.
-            if let Some(k) = missing_field(&message)
-                && removed.contains(&join(&key, &[Seg::Owned(k.to_string())]))
-            {
-                return None;
+        match read::<T>(v) {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                for e in errors {
+                    self.error(join_key(path, &e.key), e.span, e.message);
+                }
+                None
             }
-            failed = true;
-            let message = explain_unknown_field(&message);
-            self.error(key.clone(), inner.span(), message);
-            // Take out the key and look for the next problem.
-            if !matches!(rel.last(), Some(Seg::Owned(_))) || !remove(&mut v, &rel) {
-                return None;
-            }
-            removed.push(key);
         }
-        None
     }
 
     /// One `[[targets]]` element: the common keys, then its platform's.
@@ -434,184 +404,5 @@ fn parts_of(p: Platform) -> Vec<&'static [&'static str]> {
             fields_of::<DiscordLook>(),
         ],
         Platform::Console => vec![fields_of::<TelegramLook>(), fields_of::<DiscordLook>()],
-    }
-}
-
-/// A table of the keys of `table` that `keep` keeps, with `v`'s span.
-fn subtable<'i>(v: &Value<'i>, table: &DeTable<'i>, keep: impl Fn(&str) -> bool) -> Value<'i> {
-    let sub: DeTable<'i> = table
-        .iter()
-        .filter(|(k, _)| keep(k.get_ref()))
-        .map(|(k, x)| (k.clone(), x.clone()))
-        .collect();
-    Spanned::new(v.span(), DeValue::Table(sub))
-}
-
-/// One step of a key path.
-#[derive(Debug, Clone, PartialEq)]
-enum Seg<'a> {
-    Key(&'a str),
-    Owned(String),
-    Index(usize),
-}
-
-/// `feeds[1].targets[0]` → `feeds`, 1, `targets`, 0.
-fn segments(path: &str) -> Vec<Seg<'_>> {
-    let mut out = Vec::new();
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let mut rest = part;
-        if let Some(b) = rest.find('[') {
-            out.push(Seg::Key(&rest[..b]));
-            rest = &rest[b..];
-            while let Some(r) = rest.strip_prefix('[') {
-                let Some(end) = r.find(']') else { break };
-                if let Ok(i) = r[..end].parse() {
-                    out.push(Seg::Index(i));
-                }
-                rest = &r[end + 1..];
-            }
-        } else {
-            out.push(Seg::Key(rest));
-        }
-    }
-    out
-}
-
-/// `base` + relative steps, as a key path.
-fn join(base: &str, rel: &[Seg<'_>]) -> String {
-    let mut s = base.to_string();
-    for seg in rel {
-        match seg {
-            Seg::Key(k) => push_key(&mut s, k),
-            Seg::Owned(k) => push_key(&mut s, k),
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
-
-fn push_key(s: &mut String, k: &str) {
-    if !s.is_empty() {
-        s.push('.');
-    }
-    s.push_str(k);
-}
-
-/// Take out the key at `rel` (its last step is a key).
-fn remove(v: &mut Value<'_>, rel: &[Seg<'_>]) -> bool {
-    let Some((last, steps)) = rel.split_last() else {
-        return false;
-    };
-    let mut cur: &mut DeValue<'_> = v.get_mut();
-    for seg in steps {
-        cur = match (seg, cur) {
-            (Seg::Owned(k), DeValue::Table(t)) => match t.get_mut(k.as_str()) {
-                Some(x) => x.get_mut(),
-                None => return false,
-            },
-            (Seg::Index(i), DeValue::Array(a)) => match a.get_mut(*i) {
-                Some(x) => x.get_mut(),
-                None => return false,
-            },
-            _ => return false,
-        };
-    }
-    match (last, cur) {
-        (Seg::Owned(k), DeValue::Table(t)) => t.remove(k.as_str()).is_some(),
-        _ => false,
-    }
-}
-
-/// The key of serde's "missing field `k`".
-fn missing_field(message: &str) -> Option<&str> {
-    message
-        .strip_prefix("missing field `")
-        .and_then(|r| r.split('`').next())
-}
-
-/// serde's "unknown field `x`, expected one of `a`, `b`…" with the
-/// nearest known key, if one is near: "unknown field `x` (did you mean
-/// `a`?)".
-fn explain_unknown_field(message: &str) -> String {
-    let Some(rest) = message.strip_prefix("unknown field `") else {
-        return message.to_string();
-    };
-    let Some((got, expected)) = rest.split_once('`') else {
-        return message.to_string();
-    };
-    let choices: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    let hint = did_you_mean(got, choices.iter().copied());
-    if hint.is_empty() {
-        message.to_string()
-    } else {
-        format!("unknown field `{got}`{hint}")
-    }
-}
-
-/// The field names a struct's `Deserialize` asks for (serde hands them to
-/// `deserialize_struct`). Written here rather than taken from a crate:
-/// it is the one trick needed, in twenty lines.
-pub(super) fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
-    struct Grab<'a>(&'a mut &'static [&'static str]);
-    impl<'de> Deserializer<'de> for Grab<'_> {
-        type Error = de::value::Error;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-            Err(de::Error::custom("not a struct"))
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Self::Error> {
-            *self.0 = fields;
-            Err(de::Error::custom("fields taken"))
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-            bytes byte_buf option unit unit_struct newtype_struct seq tuple
-            tuple_struct map enum identifier ignored_any
-        }
-    }
-    let mut fields: &'static [&'static str] = &[];
-    let _ = T::deserialize(Grab(&mut fields));
-    fields
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_paths_split_into_steps() {
-        assert_eq!(
-            segments("feeds[1].targets[0]"),
-            vec![
-                Seg::Key("feeds"),
-                Seg::Index(1),
-                Seg::Key("targets"),
-                Seg::Index(0)
-            ]
-        );
-        assert_eq!(
-            segments("telegram.token"),
-            vec![Seg::Key("telegram"), Seg::Key("token")]
-        );
-    }
-
-    #[test]
-    fn fields_are_read_from_the_derive() {
-        let f = fields_of::<TelegramLook>();
-        assert_eq!(f, &["photo", "link_preview"]);
-    }
-
-    #[test]
-    fn unknown_fields_get_the_nearest_key() {
-        assert_eq!(
-            explain_unknown_field("unknown field `intervall`, expected one of `name`, `interval`"),
-            "unknown field `intervall` (did you mean `interval`?)"
-        );
-        let far = "unknown field `zzz`, expected one of `name`, `interval`";
-        assert_eq!(explain_unknown_field(far), far);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod commands;
+pub mod config;
 pub mod ratelimit;
 pub mod rest;
 pub mod target;

@@ -5,6 +5,7 @@
 
 mod check;
 pub mod commands;
+pub mod config;
 mod files;
 pub mod ratelimit;
 pub mod webhook;
