@@ -668,3 +668,138 @@ async fn a_server_error_is_retried() {
     assert_eq!(row.attempts, 2);
     assert!(!row.ambiguous);
 }
+
+const EPISODE: &str = "https://media.news.example/ep-7.mp3";
+
+/// A podcast feed of one episode: an MP3 of `length` bytes, an image.
+fn podcast(body: &str, length: u64) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Loopback Radio</title><link>https://news.example/</link><description>d</description>
+<item><title>Ep. 7: Frost</title><link>https://news.example/ep-7</link><guid isPermaLink="false">ep-7</guid>
+<pubDate>Mon, 02 Dec 2024 05:00:00 +0000</pubDate><description><![CDATA[{body}]]></description>
+<enclosure url="{EPISODE}" length="{length}" type="audio/mpeg"/>
+<itunes:image href="https://news.example/ep-7.jpg"/>
+</item></channel></rss>
+"#
+    )
+}
+
+#[tokio::test]
+async fn a_podcast_episode_is_an_audio_message_edited_as_a_caption_and_deleted() {
+    let w = world().await;
+    w.feeds.set(
+        "/feed.xml",
+        Route::feed(podcast("<p>Birdsong at dawn.</p>", 12_000_000)),
+    );
+    let d = w.start(
+        "",
+        &format!(
+            "{}silent = true\nread_more = true\n",
+            channel_target("channel", &CHANNEL.to_string())
+        ),
+        &["channel"],
+    );
+    eventually("the episode", Duration::from_secs(20), || {
+        w.posts(CHANNEL).len() == 1
+    })
+    .await;
+    let m = w.posts(CHANNEL).remove(0);
+    let audio = m
+        .audio
+        .as_ref()
+        .unwrap_or_else(|| panic!("an audio message: {m:?}"));
+    assert_eq!(audio.source, EPISODE);
+    assert!(!m.is_photo() && m.text.is_none());
+    assert!(m.shown.contains("Birdsong at dawn."), "{}", m.shown);
+    assert!(
+        !m.shown.contains("Listen") && !m.caption.as_deref().unwrap_or("").contains(EPISODE),
+        "the player is the audio: {:?}",
+        m.caption
+    );
+    assert!(m.disable_notification, "silent like any send");
+    assert!(m.reply_markup.is_some(), "the read-more button");
+
+    // An update edits the caption in place.
+    w.feeds.set(
+        "/feed.xml",
+        Route::feed(podcast("<p>Birdsong at dawn, corrected.</p>", 12_000_000)),
+    );
+    eventually("the edit", Duration::from_secs(20), || {
+        w.tg.visible(CHANNEL)
+            .first()
+            .is_some_and(|m| m.edit_count == 1)
+    })
+    .await;
+    let m = &w.tg.visible(CHANNEL)[0];
+    assert!(m.shown.contains("corrected"), "{}", m.shown);
+    assert!(m.audio.is_some());
+    assert_eq!(w.posts(CHANNEL).len(), 1, "edited, not re-posted");
+
+    // A retraction deletes it.
+    let article = store(w.dir.path())
+        .articles_by_link("https://news.example/ep-7")
+        .expect("by link")
+        .remove(0);
+    store(w.dir.path())
+        .retract(article.id, crier::db::now_ms())
+        .expect("retract");
+    eventually("the deletion", Duration::from_secs(20), || {
+        w.tg.visible(CHANNEL).is_empty()
+    })
+    .await;
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_audio_file_falls_back_to_text_with_the_link_line() {
+    let w = world().await;
+    w.tg.fail_audio_url(EPISODE, PhotoFailure::FetchFailed);
+    w.feeds.set(
+        "/feed.xml",
+        Route::feed(podcast("<p>Birdsong at dawn.</p>", 12_000_000)),
+    );
+    let d = w.start(
+        "",
+        &channel_target("channel", &CHANNEL.to_string()),
+        &["channel"],
+    );
+    eventually("the episode", Duration::from_secs(20), || {
+        w.posts(CHANNEL).len() == 1
+    })
+    .await;
+    let m = w.posts(CHANNEL).remove(0);
+    assert!(m.audio.is_none() && !m.is_photo(), "{m:?}");
+    assert!(m.shown.contains("Birdsong at dawn."), "{}", m.shown);
+    assert!(m.shown.contains("🎧 Listen (MP3, 12 MB)"), "{}", m.shown);
+    assert!(m.text.as_deref().unwrap_or("").contains(EPISODE));
+    let preview = m.link_preview_options.as_ref().map(|p| p.to_string());
+    assert!(
+        preview.as_deref().unwrap_or("").contains("ep-7.jpg"),
+        "the image above the text: {preview:?}"
+    );
+    let row = &rows_in(w.dir.path(), "channel", State::Sent)[0];
+    let reason = row.reason.as_deref().unwrap_or("");
+    assert!(
+        reason.contains("audio rejected") && reason.contains("failed to get HTTP URL content"),
+        "{row:?}"
+    );
+
+    // An update edits the text it became (the caption edit is refused:
+    // the message has no caption).
+    w.feeds.set(
+        "/feed.xml",
+        Route::feed(podcast("<p>Birdsong at dawn, corrected.</p>", 12_000_000)),
+    );
+    eventually("the edit", Duration::from_secs(20), || {
+        w.tg.visible(CHANNEL)
+            .first()
+            .is_some_and(|m| m.edit_count == 1)
+    })
+    .await;
+    d.stop().await;
+    let m = &w.tg.visible(CHANNEL)[0];
+    assert!(m.shown.contains("corrected"), "{}", m.shown);
+    assert!(m.shown.contains("🎧 Listen (MP3, 12 MB)"), "{}", m.shown);
+    assert_eq!(w.posts(CHANNEL).len(), 1, "edited, not re-posted");
+}

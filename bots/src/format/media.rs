@@ -1,8 +1,13 @@
 //! The link line of a post's audio or video file (a podcast episode, a
-//! video enclosure): the `media_url` and `media_label` placeholders.
+//! video enclosure): the `media_url` and `media_label` placeholders; and
+//! whether Telegram can send that file as an audio message.
 
 use super::text::sanitize_url;
-use crate::model::Post;
+use crate::model::{Enclosure, Post};
+
+/// The largest file the Bot API fetches by URL for `sendAudio` (20 MB;
+/// 50 MB is for uploads only).
+pub const AUDIO_URL_LIMIT: u64 = 20 * 1024 * 1024;
 
 /// A size for people: `34 MB`, `820 KB`.
 fn human_size(bytes: u64) -> Option<String> {
@@ -35,12 +40,33 @@ fn format_name(mime: Option<&str>, url: &str) -> Option<String> {
     })
 }
 
+/// The first audio or video file of the post with a usable URL: the file
+/// the link line shows.
+fn first_media(post: &Post) -> Option<(&Enclosure, &'static str, String)> {
+    post.enclosures
+        .iter()
+        .find_map(|e| Some((e, e.kind()?, sanitize_url(&e.url, None)?)))
+}
+
+/// The URL of the post's audio file when Telegram can send it as an audio
+/// message (`sendAudio` by URL): the file the link line shows is audio,
+/// MP3 or M4A (the only formats `sendAudio` takes; by MIME type, else the
+/// file name), and its declared length is known and at most
+/// [`AUDIO_URL_LIMIT`]. Feeds often declare a length of 0: unknown.
+pub(crate) fn telegram_audio(post: &Post) -> Option<String> {
+    let (e, kind, url) = first_media(post)?;
+    let playable = matches!(
+        format_name(e.mime.as_deref(), &url).as_deref(),
+        Some("MP3" | "M4A")
+    );
+    let length = e.length.filter(|n| *n > 0)?;
+    (kind == "audio" && playable && length <= AUDIO_URL_LIMIT).then_some(url)
+}
+
 /// The first audio or video file of the post: its URL and a label
 /// (`🎧 Listen (MP3, 34 MB)`, `▶ Watch (MP4)`).
 pub(crate) fn media_line(post: &Post) -> Option<(String, String)> {
-    post.enclosures.iter().find_map(|e| {
-        let kind = e.kind()?;
-        let url = sanitize_url(&e.url, None)?;
+    first_media(post).map(|(e, kind, url)| {
         let verb = if kind == "audio" {
             "🎧 Listen"
         } else {
@@ -58,14 +84,84 @@ pub(crate) fn media_line(post: &Post) -> Option<(String, String)> {
         } else {
             format!("{verb} ({})", details.join(", "))
         };
-        Some((url, label))
+        (url, label)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Enclosure;
+
+    fn with(url: &str, mime: Option<&str>, length: Option<u64>) -> Post {
+        Post {
+            enclosures: vec![Enclosure {
+                url: url.into(),
+                mime: mime.map(Into::into),
+                length,
+            }],
+            ..Post::default()
+        }
+    }
+
+    #[test]
+    fn audio_messages_are_mp3_or_m4a_of_a_known_size_within_20_mb() {
+        let mp3 = "https://cdn.example/ep.mp3";
+        let ok = Some(mp3.to_string());
+        assert_eq!(
+            telegram_audio(&with(mp3, Some("audio/mpeg"), Some(812_000))),
+            ok
+        );
+        assert_eq!(
+            telegram_audio(&with(mp3, Some("audio/mp3"), Some(AUDIO_URL_LIMIT))),
+            ok
+        );
+        assert_eq!(telegram_audio(&with(mp3, None, Some(1_000))), ok);
+        let m4a = "https://cdn.example/ep.m4a?x=1";
+        for mime in ["audio/mp4", "audio/x-m4a", "audio/m4a", "AUDIO/X-M4A"] {
+            assert_eq!(
+                telegram_audio(&with(m4a, Some(mime), Some(1_000))),
+                Some(m4a.to_string()),
+                "{mime}"
+            );
+        }
+        // Too big, unknown or zero length.
+        assert_eq!(
+            telegram_audio(&with(mp3, Some("audio/mpeg"), Some(25_000_000))),
+            None
+        );
+        assert_eq!(
+            telegram_audio(&with(mp3, Some("audio/mpeg"), Some(AUDIO_URL_LIMIT + 1))),
+            None
+        );
+        assert_eq!(telegram_audio(&with(mp3, Some("audio/mpeg"), None)), None);
+        assert_eq!(
+            telegram_audio(&with(mp3, Some("audio/mpeg"), Some(0))),
+            None
+        );
+        // Formats sendAudio does not take, and video.
+        let ogg = "https://cdn.example/ep.ogg";
+        assert_eq!(
+            telegram_audio(&with(ogg, Some("audio/ogg"), Some(1_000))),
+            None
+        );
+        assert_eq!(
+            telegram_audio(&with(mp3, Some("audio/ogg"), Some(1_000))),
+            None
+        );
+        let flac = "https://cdn.example/ep.flac";
+        assert_eq!(telegram_audio(&with(flac, None, Some(1_000))), None);
+        let mp4 = "https://cdn.example/v.mp4";
+        assert_eq!(
+            telegram_audio(&with(mp4, Some("video/mp4"), Some(1_000))),
+            None
+        );
+        // Only the file the link line shows: a video before the MP3 wins.
+        let mut both = with(mp4, Some("video/mp4"), Some(1_000));
+        both.enclosures
+            .extend(with(mp3, Some("audio/mpeg"), Some(1_000)).enclosures);
+        assert_eq!(telegram_audio(&both), None);
+        assert_eq!(telegram_audio(&Post::default()), None);
+    }
 
     #[test]
     fn labels() {

@@ -52,7 +52,7 @@
 //! | `date`, `updated_date` | published/updated date in `date_format` and `timezone` |
 //! | `published`, `updated` | RFC 3339 timestamps |
 //! | `image` | the main image URL (`""` when none) |
-//! | `media_url`, `media_label` | the post's first audio or video file and its label (`🎧 Listen (MP3, 34 MB)`); `""` when none |
+//! | `media_url`, `media_label` | the post's first audio or video file and its label (`🎧 Listen (MP3, 34 MB)`); `""` when none, and in the caption of a Telegram audio message (the file is the message) |
 //! | `language` | the post language tag |
 //! | `digest` | digest items, each with `title` and `link` |
 //!

@@ -55,6 +55,9 @@ pub fn telegram(m: &TelegramMessage) -> String {
     if m.method == TelegramMethod::SendPhoto {
         out.push_str(&format!("[photo: {}]\n", m.photo.as_deref().unwrap_or("?")));
     }
+    if m.method == TelegramMethod::SendAudio {
+        out.push_str(&format!("[audio: {}]\n", m.audio.as_deref().unwrap_or("?")));
+    }
     let above = preview.is_some_and(|p| p.show_above_text == Some(true));
     if above && let Some(url) = preview.and_then(|p| p.url.as_deref()) {
         out.push_str(&format!("[link preview above: {url}]\n"));
@@ -268,10 +271,12 @@ mod tests {
             method: TelegramMethod::SendMessage,
             text: Some("<b>T <i>x</i></b> <a href=\"https://l.example/\">link</a>\n<blockquote>q1\nq2</blockquote>".into()),
             photo: None,
+            audio: None,
             caption: None,
             parse_mode: Some("HTML".into()),
             link_preview_options: Some(LinkPreviewOptions::large("https://i.example/p.jpg", true)),
             reply_markup: None,
+            fallback: None,
         };
         assert_eq!(
             telegram(&m),

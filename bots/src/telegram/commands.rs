@@ -14,8 +14,8 @@ use crate::commands::{
 use crate::format::telegram::TelegramMessage;
 use crate::telegram::{Limits, TelegramClient};
 use teloxide::payloads::{
-    EditMessageReplyMarkupSetters, GetUpdatesSetters, SendDocumentSetters, SendMessageSetters,
-    SendPhotoSetters, SetMyCommandsSetters,
+    EditMessageReplyMarkupSetters, GetUpdatesSetters, SendAudioSetters, SendDocumentSetters,
+    SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
@@ -568,6 +568,21 @@ impl TelegramFrontend {
                         }
                         Err(_) => Ok(()),
                     },
+                    (None, caption, None) if m.audio.is_some() => {
+                        match url::Url::parse(m.audio.as_deref().unwrap_or("")) {
+                            Ok(u) => {
+                                let mut req = bot.send_audio(ChatId(chat), InputFile::url(u));
+                                if let Some(c) = caption {
+                                    req = req.caption(c.clone());
+                                }
+                                if html {
+                                    req = req.parse_mode(ParseMode::Html);
+                                }
+                                req.await.map(|_| ())
+                            }
+                            Err(_) => Ok(()),
+                        }
+                    }
                     (None, _, Some(text)) => {
                         let mut req = bot.send_message(ChatId(chat), text.clone());
                         if html {

@@ -16,7 +16,8 @@ use std::time::Duration;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::payloads::{
-    EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
+    EditMessageCaptionSetters, EditMessageTextSetters, SendAudioSetters, SendMessageSetters,
+    SendPhotoSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
@@ -104,9 +105,10 @@ pub struct TelegramTarget {
 enum Failure {
     /// The text could not be parsed or was too long: resend as plain text.
     Entities(String),
-    /// The photo URL was rejected: resend as text with a preview.
-    Photo(String),
-    /// Editing: the message is of the other kind (text vs photo).
+    /// The photo or audio URL was rejected: resend as text (a photo with
+    /// a preview, an audio file with its link line).
+    Media(String),
+    /// Editing: the message is of the other kind (text vs photo or audio).
     WrongKind(String),
     NotModified,
     Other(DeliveryError),
@@ -130,7 +132,7 @@ fn classify(e: RequestError) -> Failure {
     use crate::scrub::scrubbed;
     match classify_raw(e) {
         Failure::Entities(s) => Failure::Entities(scrubbed(s)),
-        Failure::Photo(s) => Failure::Photo(scrubbed(s)),
+        Failure::Media(s) => Failure::Media(scrubbed(s)),
         Failure::WrongKind(s) => Failure::WrongKind(scrubbed(s)),
         Failure::NotModified => Failure::NotModified,
         Failure::Other(e) => Failure::Other(e.scrubbed()),
@@ -213,7 +215,7 @@ fn classify_api(api: ApiError) -> Failure {
         | ApiError::WrongHttpUrl
         | ApiError::ImageProcessFailed
         | ApiError::WrongFileId
-        | ApiError::PhotoAsInputFileRequired => Failure::Photo(text),
+        | ApiError::PhotoAsInputFileRequired => Failure::Media(text),
         ApiError::ChatNotFound
         | ApiError::BotBlocked
         | ApiError::BotKicked
@@ -254,9 +256,11 @@ fn classify_description(desc: &str) -> Failure {
     } else if has("wrong type of the web page content")
         || has("failed to get http url content")
         || has("wrong file identifier")
+        || has("wrong remote file identifier")
         || has("photo_invalid")
+        || has("audio_invalid")
     {
-        Failure::Photo(desc.to_string())
+        Failure::Media(desc.to_string())
     } else if has("not enough rights")
         || has("chat not found")
         || has("bot was kicked")
@@ -390,28 +394,35 @@ impl TelegramTarget {
         let bot = &self.client.bot;
         let to = chat_recipient(&chat);
         let thread = self.opts.thread.map(|t| ThreadId(MessageId(t)));
+        // What every send shares: markup, keyboard, topic, silence,
+        // protection (each payload has its own setters trait).
+        macro_rules! common {
+            ($req:ident) => {{
+                if let Some(p) = html(m) {
+                    $req = $req.parse_mode(p);
+                }
+                if let Some(k) = keyboard(m) {
+                    $req = $req.reply_markup(k);
+                }
+                if let Some(t) = thread {
+                    $req = $req.message_thread_id(t);
+                }
+                if self.opts.silent {
+                    $req = $req.disable_notification(true);
+                }
+                if self.opts.protect_content {
+                    $req = $req.protect_content(true);
+                }
+                $req.await
+            }};
+        }
         let res = match m.method {
             TelegramMethod::SendMessage => {
                 let mut req = bot.send_message(to, m.text.clone().unwrap_or_default());
-                if let Some(p) = html(m) {
-                    req = req.parse_mode(p);
-                }
                 if let Some(o) = preview_options(m) {
                     req = req.link_preview_options(o);
                 }
-                if let Some(k) = keyboard(m) {
-                    req = req.reply_markup(k);
-                }
-                if let Some(t) = thread {
-                    req = req.message_thread_id(t);
-                }
-                if self.opts.silent {
-                    req = req.disable_notification(true);
-                }
-                if self.opts.protect_content {
-                    req = req.protect_content(true);
-                }
-                req.await
+                common!(req)
             }
             TelegramMethod::SendPhoto => {
                 let photo = m.photo.as_deref().unwrap_or("");
@@ -419,29 +430,23 @@ impl TelegramTarget {
                     Some(id) => InputFile::file_id(teloxide::types::FileId(id.to_string())),
                     None => InputFile::url(
                         Url::parse(photo)
-                            .map_err(|_| Failure::Photo("the photo is not a URL".into()))?,
+                            .map_err(|_| Failure::Media("the photo is not a URL".into()))?,
                     ),
                 };
                 let mut req = bot.send_photo(to, file);
                 if let Some(c) = &m.caption {
                     req = req.caption(c.clone());
                 }
-                if let Some(p) = html(m) {
-                    req = req.parse_mode(p);
+                common!(req)
+            }
+            TelegramMethod::SendAudio => {
+                let url = Url::parse(m.audio.as_deref().unwrap_or(""))
+                    .map_err(|_| Failure::Media("the audio is not a URL".into()))?;
+                let mut req = bot.send_audio(to, InputFile::url(url));
+                if let Some(c) = &m.caption {
+                    req = req.caption(c.clone());
                 }
-                if let Some(k) = keyboard(m) {
-                    req = req.reply_markup(k);
-                }
-                if let Some(t) = thread {
-                    req = req.message_thread_id(t);
-                }
-                if self.opts.silent {
-                    req = req.disable_notification(true);
-                }
-                if self.opts.protect_content {
-                    req = req.protect_content(true);
-                }
-                req.await
+                common!(req)
             }
         };
         match res {
@@ -481,7 +486,7 @@ impl TelegramTarget {
                 }
                 req.await.map(|_| ())
             }
-            TelegramMethod::SendPhoto => {
+            TelegramMethod::SendPhoto | TelegramMethod::SendAudio => {
                 let mut req = bot.edit_message_caption(to, id);
                 if let Some(c) = &m.caption {
                     req = req.caption(c.clone());
@@ -510,7 +515,7 @@ impl TelegramTarget {
 
 fn into_error(f: Failure) -> DeliveryError {
     match f {
-        Failure::Entities(e) | Failure::Photo(e) | Failure::WrongKind(e) => {
+        Failure::Entities(e) | Failure::Media(e) | Failure::WrongKind(e) => {
             DeliveryError::Rejected(e)
         }
         Failure::NotModified => DeliveryError::Rejected("message is not modified".into()),
@@ -519,19 +524,22 @@ fn into_error(f: Failure) -> DeliveryError {
 }
 
 /// The text message a caption edit becomes when the old message is text,
-/// or the caption a text edit becomes when the old message is a photo.
+/// or the caption a text edit becomes when the old message is a photo or
+/// an audio file.
 fn other_kind(m: &TelegramMessage) -> TelegramMessage {
     match m.method {
-        TelegramMethod::SendPhoto => tgfmt::photo_to_text(m),
+        TelegramMethod::SendPhoto | TelegramMethod::SendAudio => tgfmt::media_to_text(m),
         TelegramMethod::SendMessage => {
             let as_caption = TelegramMessage {
                 method: TelegramMethod::SendPhoto,
                 text: None,
                 photo: None,
+                audio: None,
                 caption: m.text.clone(),
                 parse_mode: m.parse_mode.clone(),
                 link_preview_options: None,
                 reply_markup: m.reply_markup.clone(),
+                fallback: None,
             };
             if crate::format::validate::telegram_text(
                 as_caption.body(),
@@ -577,15 +585,18 @@ impl Target for TelegramTarget {
                 message: Some(r),
                 note: None,
             }),
-            Err(Failure::Photo(why)) => {
-                let text = tgfmt::photo_to_text(&m);
-                tracing::warn!(target_name = %self.name, article = %ctx.article, reason = %why, "photo rejected; sending as text with a link preview");
+            Err(Failure::Media(why)) => {
+                let text = tgfmt::media_to_text(&m);
+                let (what, how) = if m.method == TelegramMethod::SendAudio {
+                    ("audio", "as text with the link line")
+                } else {
+                    ("photo", "as text with a link preview")
+                };
+                tracing::warn!(target_name = %self.name, article = %ctx.article, reason = %why, "{what} rejected; sending {how}");
                 let r = self.send_once(&text).await.map_err(into_error)?;
                 Ok(Sent {
                     message: Some(r),
-                    note: Some(format!(
-                        "photo rejected ({why}); sent as text with a link preview"
-                    )),
+                    note: Some(format!("{what} rejected ({why}); sent {how}")),
                 })
             }
             Err(Failure::Entities(why)) => {
@@ -594,8 +605,8 @@ impl Target for TelegramTarget {
                 tracing::error!(target_name = %self.name, article = %ctx.article, delivery = ctx.delivery_id, reason = %why, "Telegram rejected the formatted text; resending as plain text");
                 let plain = tgfmt::plain_fallback(&m);
                 let r = match self.send_once(&plain).await {
-                    Err(Failure::Photo(_)) => self
-                        .send_once(&tgfmt::plain_fallback(&tgfmt::photo_to_text(&m)))
+                    Err(Failure::Media(_)) => self
+                        .send_once(&tgfmt::plain_fallback(&tgfmt::media_to_text(&m)))
                         .await
                         .map_err(into_error)?,
                     other => other.map_err(into_error)?,
@@ -723,7 +734,8 @@ mod tests {
         assert!(
             kind("Bad Request: there is no text in the message to edit").starts_with("WrongKind")
         );
-        assert!(kind("Bad Request: wrong type of the web page content").starts_with("Photo"));
+        assert!(kind("Bad Request: wrong type of the web page content").starts_with("Media"));
+        assert!(kind("Bad Request: failed to get HTTP URL content").starts_with("Media"));
         assert!(
             kind("Bad Request: message can't be deleted for everyone").contains("NotDeletable")
         );

@@ -158,7 +158,8 @@ fn check_all(post: &Post) {
                     let _ = terminal::telegram(m);
                     let plain = telegram::plain_fallback(m);
                     assert_valid_telegram(&[plain]);
-                    assert_valid_telegram(&[telegram::photo_to_text(m)]);
+                    // What a refused photo or audio file becomes.
+                    assert_valid_telegram(&[telegram::media_to_text(m)]);
                 }
             }
             Err(e) => assert!(e.0.contains("nothing to publish"), "{e}"),
@@ -180,7 +181,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(120))]
 
     #[test]
-    fn generated_html_always_renders_validly(content in html(), summary in html(), title in title(), author in title()) {
+    fn generated_html_always_renders_validly(content in html(), summary in html(), title in title(), author in title(), audio in any::<bool>()) {
         let post = Post {
             feed: "prop".into(),
             source_title: Some(author.clone()),
@@ -191,6 +192,15 @@ proptest! {
             authors: vec![author.clone()],
             categories: vec![author],
             images: vec!["https://site.example/i.jpg".into()],
+            // Half the posts are podcast episodes (an audio message when short).
+            enclosures: audio
+                .then(|| crier_bots::model::Enclosure {
+                    url: "https://site.example/ep.mp3".into(),
+                    mime: Some("audio/mpeg".into()),
+                    length: Some(1_000_000),
+                })
+                .into_iter()
+                .collect(),
             ..Post::default()
         };
         check_all(&post);

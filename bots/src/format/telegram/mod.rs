@@ -15,12 +15,24 @@
 //! the text is whole. Long full-text posts are split at block boundaries
 //! into several `sendMessage`s (preview on the first only, the optional
 //! "Read more" button on the last).
+//!
+//! Audio strategy: when the post's audio file (the one its link line
+//! shows) is MP3 or M4A of a declared length within the Bot API's 20 MB
+//! for files sent by URL, and the post fits a caption, it is sent as an
+//! **audio message with caption** (`sendAudio`) instead of a photo or text:
+//! the caption leaves out the link line (the player is the audio) and the
+//! article image (a thumbnail is only taken with an upload; Telegram shows
+//! the file's own cover art). The message carries, outside its Bot API
+//! parameters, the text message to send instead if Telegram refuses the
+//! file ([`TelegramMessage::fallback`], [`media_to_text`]): the post as it
+//! would be without the audio, as text with the link line.
 
 use serde::{Deserialize, Serialize};
 
 use super::article::{Article, empty_post, prepared};
 use super::images::{telegram_file, web_image};
 use super::layout::{self, Dialect, doc_len, sep};
+use super::media::telegram_audio;
 use super::options::{FeedRenderOptions, LinkPreview, Mode, Platform, TargetFormat};
 use super::rich::{Block, Span, Style};
 use super::safety::safety_net_used;
@@ -49,6 +61,9 @@ pub enum TelegramMethod {
     /// `sendPhoto` (`photo` + `caption`).
     #[serde(rename = "sendPhoto")]
     SendPhoto,
+    /// `sendAudio` (`audio` + `caption`).
+    #[serde(rename = "sendAudio")]
+    SendAudio,
 }
 
 impl TelegramMethod {
@@ -57,6 +72,7 @@ impl TelegramMethod {
         match self {
             TelegramMethod::SendMessage => "sendMessage",
             TelegramMethod::SendPhoto => "sendPhoto",
+            TelegramMethod::SendAudio => "sendAudio",
         }
     }
 }
@@ -122,10 +138,11 @@ pub struct InlineKeyboardMarkup {
 /// `disable_notification`, `protect_content`).
 ///
 /// Serialises as `{"method":"sendMessage","text":…,"parse_mode":"HTML",…}`;
-/// [`TelegramMessage::params`] gives the parameters without `method`.
+/// [`TelegramMessage::params`] gives the parameters without `method` (and
+/// without `fallback`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TelegramMessage {
-    /// `sendMessage` or `sendPhoto`.
+    /// `sendMessage`, `sendPhoto` or `sendAudio`.
     pub method: TelegramMethod,
     /// `sendMessage` text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,7 +150,10 @@ pub struct TelegramMessage {
     /// `sendPhoto` photo URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<String>,
-    /// `sendPhoto` caption.
+    /// `sendAudio` audio URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
+    /// `sendPhoto` / `sendAudio` caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
     /// `"HTML"`, or absent for plain text.
@@ -145,6 +165,11 @@ pub struct TelegramMessage {
     /// The optional "Read more" URL button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_markup: Option<InlineKeyboardMarkup>,
+    /// Not a Bot API parameter: for `sendAudio`, the text message (with
+    /// the link line) to send or edit instead when Telegram refuses the
+    /// audio file or the message is text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Box<TelegramMessage>>,
 }
 
 impl TelegramMessage {
@@ -153,6 +178,7 @@ impl TelegramMessage {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.remove("method");
+            o.remove("fallback");
         }
         v
     }
@@ -169,7 +195,7 @@ impl TelegramMessage {
     pub fn limit(&self) -> usize {
         match self.method {
             TelegramMethod::SendMessage => TEXT_LIMIT,
-            TelegramMethod::SendPhoto => CAPTION_LIMIT,
+            TelegramMethod::SendPhoto | TelegramMethod::SendAudio => CAPTION_LIMIT,
         }
     }
 
@@ -433,10 +459,12 @@ fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
         method: TelegramMethod::SendMessage,
         text: Some(html),
         photo: None,
+        audio: None,
         caption: None,
         parse_mode: Some("HTML".into()),
         link_preview_options: Some(preview),
         reply_markup: None,
+        fallback: None,
     }
 }
 
@@ -449,6 +477,8 @@ fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
 ///   boundaries, at most `max_parts` (the last one truncated if needed).
 /// * Digest posts (non-empty `post.digest`): the digest template, split
 ///   like full mode.
+/// * A post with a playable audio file that fits a caption: one audio
+///   message (see [`audio_message`]).
 ///
 /// Every message passes [`super::validate::telegram_message`]; should one
 /// not (a bug), its plain-text fallback is sent instead.
@@ -461,7 +491,70 @@ pub fn render(
     if art.is_empty(post) {
         return Err(empty_post(post));
     }
-    let pieces = template::pieces(Platform::Telegram, fmt, post, &art)?;
+    let out: Vec<TelegramMessage> = render_article(post, &art, fmt)?
+        .into_iter()
+        .map(checked)
+        .collect();
+    Ok(match audio_message(post, &art, fmt, &out)? {
+        Some(audio) => vec![checked(audio)],
+        None => out,
+    })
+}
+
+/// The post as an audio message, when its audio file is one `sendAudio`
+/// takes by URL ([`telegram_audio`]) and the post, without its link line,
+/// fits a caption; `text` is the post rendered without audio (one message,
+/// else no audio message), kept as the fallback in text form. Digests
+/// never are audio.
+fn audio_message(
+    post: &Post,
+    art: &Article,
+    fmt: &TargetFormat,
+    text: &[TelegramMessage],
+) -> Result<Option<TelegramMessage>, RenderError> {
+    let ([fallback], true) = (text, post.digest.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(audio) = telegram_audio(post) else {
+        return Ok(None);
+    };
+    // The same template without the link line (nor any other file's).
+    let bare = Post {
+        enclosures: Vec::new(),
+        ..post.clone()
+    };
+    let pieces = template::pieces(Platform::Telegram, fmt, &bare, art)?;
+    let d = TgDialect;
+    let mut blocks = if matches!(fmt.mode, Mode::Full) {
+        super::markup::resolve(&pieces, &art.summary, &art.content)
+    } else {
+        fit_summary(&d, &pieces, art, TEXT_LIMIT).0
+    };
+    if doc_len(&d, &blocks) > CAPTION_LIMIT {
+        return Ok(None);
+    }
+    thin_entities(&mut blocks);
+    let (html, _) = to_html(&blocks);
+    Ok(Some(TelegramMessage {
+        method: TelegramMethod::SendAudio,
+        text: None,
+        photo: None,
+        audio: Some(audio),
+        caption: (!html.is_empty()).then_some(html),
+        parse_mode: Some("HTML".into()),
+        link_preview_options: None,
+        reply_markup: read_more(fmt, art),
+        fallback: Some(Box::new(photo_to_text(fallback))),
+    }))
+}
+
+/// The post as photo or text messages (no audio).
+fn render_article(
+    post: &Post,
+    art: &Article,
+    fmt: &TargetFormat,
+) -> Result<Vec<TelegramMessage>, RenderError> {
+    let pieces = template::pieces(Platform::Telegram, fmt, post, art)?;
     let d = TgDialect;
     let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
     let photo_ok = fmt.photo && art.image.is_some() && post.digest.is_empty();
@@ -469,7 +562,7 @@ pub fn render(
     let blocks = if full {
         super::markup::resolve(&pieces, &art.summary, &art.content)
     } else {
-        fit_summary(&d, &pieces, &art, TEXT_LIMIT).0
+        fit_summary(&d, &pieces, art, TEXT_LIMIT).0
     };
     if blocks.is_empty() && !photo_ok {
         return Err(RenderError(format!(
@@ -478,7 +571,7 @@ pub fn render(
         )));
     }
     let total = doc_len(&d, &blocks);
-    let button = read_more(fmt, &art);
+    let button = read_more(fmt, art);
 
     let mut out = Vec::new();
     if photo_ok && total <= CAPTION_LIMIT {
@@ -489,10 +582,12 @@ pub fn render(
             method: TelegramMethod::SendPhoto,
             text: None,
             photo: art.image.clone(),
+            audio: None,
             caption: (!html.is_empty()).then_some(html),
             parse_mode: Some("HTML".into()),
             link_preview_options: None,
             reply_markup: None,
+            fallback: None,
         });
     } else {
         let mut parts = if full {
@@ -513,7 +608,7 @@ pub fn render(
         for (i, part) in parts.into_iter().enumerate() {
             let (html, _) = to_html(&part);
             let preview = if i == 0 {
-                preview_for(fmt, &art)
+                preview_for(fmt, art)
             } else {
                 LinkPreviewOptions::disabled()
             };
@@ -523,21 +618,25 @@ pub fn render(
     if let Some(last) = out.last_mut() {
         last.reply_markup = button;
     }
-    Ok(out.into_iter().map(checked).collect())
+    Ok(out)
 }
 
 /// Validate; replace an invalid message by its plain-text fallback.
 fn checked(m: TelegramMessage) -> TelegramMessage {
     // The text goes through the strict validator; the other parameters are
     // built from sanitised URLs and need no second look.
-    let result =
-        if m.method == TelegramMethod::SendPhoto && m.photo.as_deref().is_none_or(str::is_empty) {
-            Err(super::validate::TelegramViolation {
-                description: "Bad Request: there is no photo in the request".into(),
-            })
-        } else {
+    let missing = |f: &Option<String>| f.as_deref().is_none_or(str::is_empty);
+    let result = match m.method {
+        TelegramMethod::SendPhoto if missing(&m.photo) => Err(super::validate::TelegramViolation {
+            description: "Bad Request: there is no photo in the request".into(),
+        }),
+        TelegramMethod::SendAudio if missing(&m.audio) => Err(super::validate::TelegramViolation {
+            description: "Bad Request: there is no audio in the request".into(),
+        }),
+        _ => {
             super::validate::telegram_text(m.body(), m.parse_mode.as_deref(), m.limit()).map(|_| ())
-        };
+        }
+    };
     match result {
         Ok(()) => m,
         Err(v) => {
@@ -576,7 +675,9 @@ pub fn plain_fallback(m: &TelegramMessage) -> TelegramMessage {
     out.parse_mode = None;
     match m.method {
         TelegramMethod::SendMessage => out.text = Some(plain),
-        TelegramMethod::SendPhoto => out.caption = (!plain.is_empty()).then_some(plain),
+        TelegramMethod::SendPhoto | TelegramMethod::SendAudio => {
+            out.caption = (!plain.is_empty()).then_some(plain)
+        }
     }
     out
 }
@@ -635,6 +736,58 @@ pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
             LinkPreviewOptions::large(&photo, true)
         }),
         reply_markup: m.reply_markup.clone(),
+        audio: None,
+        fallback: None,
+    }
+}
+
+/// A photo or audio message as the text message to send when Telegram
+/// refuses its file, or to edit when the posted message is text: a photo
+/// becomes text with the picture as a preview ([`photo_to_text`]), an audio
+/// message its [`TelegramMessage::fallback`] (the post with its link
+/// line), else its caption followed by a link to the file. A text message
+/// is returned unchanged.
+pub fn media_to_text(m: &TelegramMessage) -> TelegramMessage {
+    match m.method {
+        TelegramMethod::SendMessage => m.clone(),
+        TelegramMethod::SendPhoto => photo_to_text(m),
+        TelegramMethod::SendAudio => match &m.fallback {
+            Some(f) if f.method == TelegramMethod::SendMessage => (**f).clone(),
+            _ => audio_link_text(m),
+        },
+    }
+}
+
+/// An audio message without a stored fallback as text: the caption, then
+/// a link to the file.
+fn audio_link_text(m: &TelegramMessage) -> TelegramMessage {
+    let url = m.audio.clone().unwrap_or_default();
+    let html = m
+        .parse_mode
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case("html"));
+    let mut text = m.caption.clone().unwrap_or_default();
+    if !text.trim().is_empty() {
+        text.push_str("\n\n");
+    }
+    if html {
+        text.push_str("<a href=\"");
+        escape_into(&url, &mut text, true);
+        text.push_str("\">🎧 Listen</a>");
+    } else {
+        text.push_str("🎧 ");
+        text.push_str(&url);
+    }
+    TelegramMessage {
+        method: TelegramMethod::SendMessage,
+        text: Some(text),
+        photo: None,
+        audio: None,
+        caption: None,
+        parse_mode: m.parse_mode.clone(),
+        link_preview_options: Some(LinkPreviewOptions::disabled()),
+        reply_markup: m.reply_markup.clone(),
+        fallback: None,
     }
 }
 
@@ -724,10 +877,12 @@ mod tests {
             method: TelegramMethod::SendPhoto,
             text: None,
             photo: Some("https://i.example/p.jpg".into()),
+            audio: None,
             caption: Some("<b>x</b>".into()),
             parse_mode: Some("HTML".into()),
             link_preview_options: None,
             reply_markup: None,
+            fallback: None,
         };
         let t = photo_to_text(&m);
         assert_eq!(t.method, TelegramMethod::SendMessage);
@@ -735,5 +890,160 @@ mod tests {
         let p = t.link_preview_options.unwrap_or_default();
         assert_eq!(p.url.as_deref(), Some("https://i.example/p.jpg"));
         assert_eq!(p.show_above_text, Some(true));
+    }
+
+    fn podcast(mime: &str, url: &str, length: Option<u64>, summary: &str) -> Post {
+        Post {
+            feed: "pod".into(),
+            source_title: Some("The Show".into()),
+            title: "Ep. 7: Frost".into(),
+            link: Some("https://pod.example/7".into()),
+            summary_html: Some(summary.into()),
+            images: vec!["https://pod.example/ep7.jpg".into()],
+            enclosures: vec![crate::model::Enclosure {
+                url: url.into(),
+                mime: Some(mime.into()),
+                length,
+            }],
+            ..Post::default()
+        }
+    }
+
+    fn rendered(post: &Post, fmt: &TargetFormat) -> Vec<TelegramMessage> {
+        render(post, &FeedRenderOptions::default(), fmt).expect("render")
+    }
+
+    const MP3: &str = "https://cdn.pod.example/ep7.mp3";
+
+    #[test]
+    fn a_small_mp3_is_an_audio_message_without_its_link_line() {
+        let fmt = TargetFormat {
+            read_more: true,
+            ..TargetFormat::default()
+        };
+        let post = podcast("audio/mpeg", MP3, Some(12_000_000), "<p>Birdsong.</p>");
+        let out = rendered(&post, &fmt);
+        assert_eq!(out.len(), 1);
+        let m = &out[0];
+        assert_eq!(m.method, TelegramMethod::SendAudio);
+        assert_eq!(m.audio.as_deref(), Some(MP3));
+        assert_eq!(m.photo, None, "the image is not sent with the audio");
+        let caption = m.caption.as_deref().unwrap_or("");
+        assert!(caption.contains("Birdsong."), "{caption}");
+        assert!(
+            !caption.contains("Listen") && !caption.contains(MP3),
+            "{caption}"
+        );
+        assert!(m.reply_markup.is_some(), "the read-more button stays");
+        let params = m.params();
+        assert!(params.get("fallback").is_none(), "{params}");
+        assert!(crate::format::validate::telegram_message("sendAudio", &params).is_ok());
+        // The fallback: the post as text, with the link line and the image
+        // as a preview above it.
+        let text = media_to_text(m);
+        assert_eq!(text.method, TelegramMethod::SendMessage);
+        let body = text.text.as_deref().unwrap_or("");
+        assert!(
+            body.contains("🎧 Listen (MP3, 12 MB)") && body.contains(MP3),
+            "{body}"
+        );
+        let preview = text.link_preview_options.clone().unwrap_or_default();
+        assert_eq!(preview.url.as_deref(), Some("https://pod.example/ep7.jpg"));
+        assert_eq!(text.reply_markup, m.reply_markup);
+        // A stored payload reads back with its fallback.
+        let back = TelegramMessage::from_payload(&m.to_part().payload);
+        assert_eq!(back.as_ref(), Some(m));
+        // Full mode too; M4A too.
+        let full = TargetFormat {
+            mode: Mode::Full,
+            ..TargetFormat::default()
+        };
+        assert_eq!(rendered(&post, &full)[0].method, TelegramMethod::SendAudio);
+        let m4a = podcast(
+            "audio/x-m4a",
+            "https://c.example/e.m4a",
+            Some(5_000),
+            "<p>x</p>",
+        );
+        assert_eq!(rendered(&m4a, &fmt)[0].method, TelegramMethod::SendAudio);
+    }
+
+    #[test]
+    fn other_audio_keeps_the_link_line() {
+        let fmt = TargetFormat::default();
+        let cases = [
+            (
+                "25 MB",
+                podcast("audio/mpeg", MP3, Some(25_000_000), "<p>x</p>"),
+            ),
+            (
+                "unknown length",
+                podcast("audio/mpeg", MP3, None, "<p>x</p>"),
+            ),
+            (
+                "zero length",
+                podcast("audio/mpeg", MP3, Some(0), "<p>x</p>"),
+            ),
+            (
+                "OGG",
+                podcast(
+                    "audio/ogg",
+                    "https://cdn.pod.example/ep7.ogg",
+                    Some(1_000),
+                    "<p>x</p>",
+                ),
+            ),
+        ];
+        for (why, post) in cases {
+            let out = rendered(&post, &fmt);
+            assert_eq!(out.len(), 1, "{why}");
+            assert_eq!(out[0].method, TelegramMethod::SendPhoto, "{why}");
+            assert!(
+                out[0].body().contains("🎧 Listen"),
+                "{why}: {}",
+                out[0].body()
+            );
+        }
+    }
+
+    #[test]
+    fn a_post_too_long_for_a_caption_is_not_an_audio_message() {
+        let long = format!("<p>{}</p>", "Birdsong at dawn. ".repeat(80));
+        let fmt = TargetFormat {
+            summary_length: 3000,
+            ..TargetFormat::default()
+        };
+        let post = podcast("audio/mpeg", MP3, Some(1_000), &long);
+        let out = rendered(&post, &fmt);
+        assert_eq!(out[0].method, TelegramMethod::SendMessage, "{:?}", out[0]);
+        assert!(out[0].body().contains("🎧 Listen (MP3, 1 KB)"));
+        // Just within the caption limit, without the link line: audio.
+        let short = format!("<p>{}</p>", "Birdsong at dawn. ".repeat(40));
+        let out = rendered(&podcast("audio/mpeg", MP3, Some(1_000), &short), &fmt);
+        assert_eq!(out[0].method, TelegramMethod::SendAudio, "{:?}", out[0]);
+    }
+
+    #[test]
+    fn an_audio_message_without_a_fallback_still_becomes_text() {
+        let m = TelegramMessage {
+            method: TelegramMethod::SendAudio,
+            text: None,
+            photo: None,
+            audio: Some("https://a.example/x.mp3?a=1&b=2".into()),
+            caption: Some("<b>x</b>".into()),
+            parse_mode: Some("HTML".into()),
+            link_preview_options: None,
+            reply_markup: None,
+            fallback: None,
+        };
+        let t = media_to_text(&m);
+        assert_eq!(
+            t.text.as_deref(),
+            Some("<b>x</b>\n\n<a href=\"https://a.example/x.mp3?a=1&amp;b=2\">🎧 Listen</a>")
+        );
+        assert!(crate::format::validate::telegram_message("sendMessage", &t.params()).is_ok());
+        let p = plain_fallback(&m);
+        assert_eq!(p.caption.as_deref(), Some("x"));
+        assert_eq!(p.method, TelegramMethod::SendAudio);
     }
 }

@@ -498,7 +498,7 @@ fn tg_url_ok(u: &str) -> bool {
 }
 
 /// Check the parameters of a Bot API call (`sendMessage`,
-/// `editMessageText`, `sendPhoto`, `editMessageCaption`; method names are
+/// `editMessageText`, `sendPhoto`, `sendAudio`, `editMessageCaption`; method names are
 /// case-insensitive, as Telegram's are): text vs caption and their limits,
 /// `parse_mode`, `link_preview_options`, the inline keyboard's URL
 /// buttons. Other methods pass.
@@ -521,11 +521,13 @@ pub fn telegram_message(method: &str, params: &Value) -> Result<(), TelegramViol
             };
             telegram_text(text, pm, TELEGRAM_TEXT_LIMIT)?;
         }
-        "sendphoto" | "editmessagecaption" => {
-            if m == "sendphoto" && get_str("photo").is_none_or(|p| p.trim().is_empty()) {
-                return Err(TelegramViolation::new(
-                    "Bad Request: there is no photo in the request",
-                ));
+        "sendphoto" | "sendaudio" | "editmessagecaption" => {
+            for (method, file) in [("sendphoto", "photo"), ("sendaudio", "audio")] {
+                if m == method && get_str(file).is_none_or(|p| p.trim().is_empty()) {
+                    return Err(TelegramViolation::new(format!(
+                        "Bad Request: there is no {file} in the request"
+                    )));
+                }
             }
             if let Some(c) = get_str("caption") {
                 telegram_text(c, pm, TELEGRAM_CAPTION_LIMIT)?;
@@ -759,6 +761,18 @@ mod tests {
         let photo = json!({"photo": "https://i.example/x.jpg", "caption": "a".repeat(1025)});
         assert_eq!(
             telegram_message("sendPhoto", &photo).map_err(|e| e.description),
+            Err("Bad Request: message caption is too long".into())
+        );
+        let audio = json!({"caption": "<b>x</b>", "parse_mode": "HTML"});
+        assert_eq!(
+            telegram_message("SendAudio", &audio).map_err(|e| e.description),
+            Err("Bad Request: there is no audio in the request".into())
+        );
+        let audio = json!({"audio": "https://a.example/x.mp3", "caption": "<b>x</b>", "parse_mode": "HTML"});
+        assert!(telegram_message("sendAudio", &audio).is_ok());
+        let audio = json!({"audio": "https://a.example/x.mp3", "caption": "a".repeat(1025)});
+        assert_eq!(
+            telegram_message("sendaudio", &audio).map_err(|e| e.description),
             Err("Bad Request: message caption is too long".into())
         );
     }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crier_bots::format::validate;
 use serde_json::{Value, json};
 
+pub(crate) mod audio;
 pub(crate) mod files;
 pub(crate) mod webhook;
 
@@ -238,6 +239,7 @@ async fn dispatch(sh: &Shared, method: &str, p: &Params) -> Reply {
         "getme" => Ok(get_me(sh)),
         "sendmessage" => send_message(sh, st, p),
         "sendphoto" => send_photo(sh, st, p),
+        "sendaudio" => audio::send_audio(sh, st, p),
         "senddocument" => files::send_document(sh, st, p),
         "getfile" => files::get_file(st, p),
         "editmessagetext" => edit_message(sh, st, p, EditKind::Text),
@@ -353,8 +355,13 @@ fn message_json_depth(st: &State, bot_id: i64, m: &TgMessage, with_reply: bool) 
                 o.insert("caption_entities".into(), json!(m.entities));
             }
         }
-    } else if let Some(d) = &m.document {
-        o.insert("document".into(), d.to_json());
+    } else if let Some(media) = m
+        .audio
+        .as_ref()
+        .map(|a| ("audio", a.to_json()))
+        .or_else(|| m.document.as_ref().map(|d| ("document", d.to_json())))
+    {
+        o.insert(media.0.into(), media.1);
         if !m.shown.is_empty() {
             o.insert("caption".into(), json!(m.shown));
             if !m.entities.is_empty() {
@@ -410,6 +417,7 @@ fn resolve_chat(st: &State, p: &Params) -> Result<TgChat, TgError> {
 enum Action {
     SendText,
     SendPhoto,
+    SendAudio,
     SendDocument,
     Modify,
     Read,
@@ -452,6 +460,9 @@ fn check_access(chat: &TgChat, action: Action) -> Result<(), TgError> {
             )),
             Action::SendPhoto => Err(bad(
                 "Bad Request: not enough rights to send photos to the chat",
+            )),
+            Action::SendAudio => Err(bad(
+                "Bad Request: not enough rights to send music to the chat",
             )),
             Action::SendDocument => Err(bad(
                 "Bad Request: not enough rights to send documents to the chat",
@@ -670,6 +681,7 @@ fn new_message(sh: &Shared, st: &mut State, chat: &TgChat, p: &Params) -> TgMess
         parse_mode: None,
         photo: None,
         photo_upload: None,
+        audio: None,
         document: None,
         reply_markup: None,
         thread_id: None,
@@ -728,7 +740,7 @@ fn send_photo(sh: &Shared, st: &mut State, p: &Params) -> Reply {
         let Some(photo) = p.str("photo").filter(|s| !s.trim().is_empty()) else {
             return Err(bad("Bad Request: there is no photo in the request"));
         };
-        if let Some(how) = st.bad_photo_urls.get(&photo) {
+        if let Some(how) = st.bad_urls.get(&photo) {
             return Err(bad(how.description()));
         }
         let lower = photo.to_ascii_lowercase();
@@ -747,7 +759,7 @@ fn send_photo(sh: &Shared, st: &mut State, p: &Params) -> Reply {
     Ok(j)
 }
 
-/// A media message with a caption (photo, document): the caption parsed
+/// A media message with a caption (photo, audio, document): the caption parsed
 /// and limited like Telegram's, the keyboard, the reply, the flood limits;
 /// the new message, not yet stored.
 pub(super) fn captioned_message(
@@ -823,7 +835,7 @@ fn edit_message(sh: &Shared, st: &mut State, p: &Params, kind: EditKind) -> Repl
     next.reply_markup = markup;
     match kind {
         EditKind::Text => {
-            if current.is_photo() {
+            if current.has_media() {
                 return Err(bad("Bad Request: there is no text in the message to edit"));
             }
             let text = p.str("text").unwrap_or_default();
@@ -843,7 +855,7 @@ fn edit_message(sh: &Shared, st: &mut State, p: &Params, kind: EditKind) -> Repl
             }
         }
         EditKind::Caption => {
-            if !current.is_photo() {
+            if !current.has_media() {
                 return Err(bad(
                     "Bad Request: there is no caption in the message to edit",
                 ));

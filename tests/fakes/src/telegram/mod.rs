@@ -25,6 +25,9 @@
 //!   message per second per chat, 20 per minute per group and 30 per second
 //!   overall; a 429 carries `parameters.retry_after` in whole seconds.
 //! - Method names are case-insensitive (teloxide sends `SendMessage`).
+//! - `sendAudio`: see `handlers/audio.rs` (MP3/M4A, 20 MB by URL, the
+//!   `Audio` object, "Not enough rights to send music to the chat" from
+//!   TDLib's `MessageContent.cpp`).
 
 mod handlers;
 pub(crate) mod html;
@@ -44,6 +47,7 @@ use crate::log::RequestRecord;
 use crate::ratelimit::{SlidingLog, Window};
 use crate::server::{self, Background, Server};
 
+pub use handlers::audio::{AUDIO_DURATION, TgAudio, URL_AUDIO_SIZE};
 pub use handlers::files::{GET_FILE_LIMIT, TgDocument};
 pub use params::UploadedFile;
 
@@ -177,6 +181,8 @@ pub struct TgMessage {
     pub photo: Option<String>,
     /// The photo, when uploaded as a file.
     pub photo_upload: Option<UploadedFile>,
+    /// An audio file (sent with `sendAudio`).
+    pub audio: Option<TgAudio>,
     /// A document (a file sent with `sendDocument`, or a user's).
     pub document: Option<TgDocument>,
     pub reply_markup: Option<Value>,
@@ -196,9 +202,14 @@ impl TgMessage {
     pub fn is_photo(&self) -> bool {
         self.photo.is_some() || self.photo_upload.is_some()
     }
+
+    /// A photo, audio or document: a message with a caption, not a text.
+    pub fn has_media(&self) -> bool {
+        self.is_photo() || self.audio.is_some() || self.document.is_some()
+    }
 }
 
-/// How a photo URL the test marked bad fails.
+/// How a file URL (photo, audio) the test marked bad fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PhotoFailure {
     /// `Bad Request: wrong file identifier/HTTP URL specified`
@@ -290,7 +301,8 @@ struct State {
     updates: VecDeque<Value>,
     next_update_id: i64,
     poll_generation: u64,
-    bad_photo_urls: HashMap<String, PhotoFailure>,
+    /// File URLs that fail (`sendPhoto`, `sendAudio`).
+    bad_urls: HashMap<String, PhotoFailure>,
     known_file_ids: BTreeSet<String>,
     file_counter: u64,
     /// Documents by file id (users' uploads and the bot's).
@@ -367,7 +379,7 @@ impl FakeTelegram {
                 updates: VecDeque::new(),
                 next_update_id: 100_000_001,
                 poll_generation: 0,
-                bad_photo_urls: HashMap::new(),
+                bad_urls: HashMap::new(),
                 known_file_ids: BTreeSet::new(),
                 file_counter: 0,
                 files: BTreeMap::new(),
@@ -533,10 +545,17 @@ impl FakeTelegram {
     /// Make `sendPhoto` with this URL fail as Telegram does when it cannot
     /// use it.
     pub fn fail_photo_url(&self, url: &str, how: PhotoFailure) {
-        self.shared
-            .lock()
-            .bad_photo_urls
-            .insert(url.to_string(), how);
+        self.fail_url(url, how);
+    }
+
+    /// Make `sendAudio` with this URL fail as Telegram does when it cannot
+    /// fetch it.
+    pub fn fail_audio_url(&self, url: &str, how: PhotoFailure) {
+        self.fail_url(url, how);
+    }
+
+    fn fail_url(&self, url: &str, how: PhotoFailure) {
+        self.shared.lock().bad_urls.insert(url.to_string(), how);
     }
 
     // ---- limits and faults ------------------------------------------
@@ -690,6 +709,7 @@ impl FakeTelegram {
                 parse_mode: None,
                 photo: None,
                 photo_upload: None,
+                audio: None,
                 document: None,
                 reply_markup: None,
                 thread_id: None,

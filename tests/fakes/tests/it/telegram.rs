@@ -495,6 +495,111 @@ async fn photos() {
 }
 
 #[tokio::test]
+async fn audio() {
+    let f = fake().await;
+    let mp3 = "https://cdn.example.org/ep/7.mp3?src=rss";
+    let (s, v) = call(&f, "SENDAUDIO", json!({"chat_id": CHANNEL, "audio": mp3, "caption": "<b>Ep. 7</b>", "parse_mode": "HTML", "disable_notification": true})).await;
+    assert_eq!(s, 200, "{v}");
+    let m = &v["result"];
+    assert_eq!(m["caption"], json!("Ep. 7"));
+    assert_eq!(
+        m["caption_entities"],
+        json!([{"type": "bold", "offset": 0, "length": 5}])
+    );
+    assert!(m.get("text").is_none() && m.get("photo").is_none(), "{m}");
+    let a = &m["audio"];
+    assert_eq!(a["mime_type"], json!("audio/mpeg"));
+    assert_eq!(a["file_name"], json!("7.mp3"));
+    assert_eq!(a["duration"], json!(crier_fakes::telegram::AUDIO_DURATION));
+    assert_eq!(a["file_size"], json!(crier_fakes::telegram::URL_AUDIO_SIZE));
+    assert!(a["file_unique_id"].is_string());
+    let file_id = a["file_id"].as_str().unwrap_or("").to_string();
+    let posted = f.bot_posts(CHANNEL).pop().expect("posted");
+    assert_eq!(posted.audio.as_ref().map(|a| a.source.as_str()), Some(mp3));
+    assert!(posted.disable_notification);
+
+    // The file id Telegram gave can be sent again; no caption is fine.
+    let (s, v) = call(
+        &f,
+        "sendAudio",
+        json!({"chat_id": CHANNEL, "audio": file_id}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["result"].get("caption").is_none());
+
+    // A caption is a caption: 1024 after entity parsing.
+    let (s, _) = call(&f, "sendAudio", json!({"chat_id": CHANNEL, "audio": mp3, "caption": format!("<b>{}</b>", "a".repeat(1024)), "parse_mode": "HTML"})).await;
+    assert_eq!(s, 200);
+    assert_error(
+        &f,
+        "sendAudio",
+        json!({"chat_id": CHANNEL, "audio": mp3, "caption": "a".repeat(1025)}),
+        400,
+        "Bad Request: message caption is too long",
+    )
+    .await;
+    assert_error(
+        &f,
+        "sendAudio",
+        json!({"chat_id": CHANNEL, "caption": "x"}),
+        400,
+        "Bad Request: there is no audio in the request",
+    )
+    .await;
+    assert_error(
+        &f,
+        "sendAudio",
+        json!({"chat_id": CHANNEL, "audio": "not-a-file-id"}),
+        400,
+        "Bad Request: wrong file identifier/HTTP URL specified",
+    )
+    .await;
+    f.fail_audio_url(
+        "https://cdn.example.org/gone.mp3",
+        PhotoFailure::FetchFailed,
+    );
+    assert_error(
+        &f,
+        "sendAudio",
+        json!({"chat_id": CHANNEL, "audio": "https://cdn.example.org/gone.mp3"}),
+        400,
+        "Bad Request: failed to get HTTP URL content",
+    )
+    .await;
+    f.set_bot_status(CHANNEL, BotStatus::NoRights);
+    assert_error(
+        &f,
+        "sendAudio",
+        json!({"chat_id": CHANNEL, "audio": mp3}),
+        400,
+        "Bad Request: not enough rights to send music to the chat",
+    )
+    .await;
+    f.set_bot_status(CHANNEL, BotStatus::Member);
+
+    // Its caption is edited as a caption; it has no text.
+    let id = posted.message_id;
+    let (s, v) = call(
+        &f,
+        "editMessageCaption",
+        json!({"chat_id": CHANNEL, "message_id": id, "caption": "Ep. 7, fixed"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["result"]["caption"], json!("Ep. 7, fixed"));
+    assert!(v["result"]["audio"].is_object());
+    assert_error(
+        &f,
+        "editMessageText",
+        json!({"chat_id": CHANNEL, "message_id": id, "text": "x"}),
+        400,
+        "Bad Request: there is no text in the message to edit",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn edits() {
     let f = fake().await;
     let (_, v) = call(

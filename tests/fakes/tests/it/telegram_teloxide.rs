@@ -97,6 +97,44 @@ async fn messages_edits_deletes_and_chats() {
         Some("https://example.org/p.jpg")
     );
 
+    let a = bot
+        .send_audio(
+            ChatId(CHANNEL),
+            InputFile::url(link("https://example.org/ep.m4a")),
+        )
+        .caption("<i>ep</i>")
+        .parse_mode(ParseMode::Html)
+        .await
+        .expect("sendAudio");
+    assert_eq!(a.caption(), Some("ep"));
+    let audio = a.audio().expect("an audio message");
+    assert_eq!(
+        audio.mime_type.as_ref().map(|m| m.as_ref()),
+        Some("audio/mp4")
+    );
+    assert_eq!(audio.duration.seconds(), 184);
+    bot.edit_message_caption(ChatId(CHANNEL), a.id)
+        .caption("ep, edited")
+        .await
+        .expect("editMessageCaption of an audio");
+    f.fail_audio_url(
+        "https://example.org/gone.mp3",
+        crier_fakes::telegram::PhotoFailure::FetchFailed,
+    );
+    let gone = bot
+        .send_audio(
+            ChatId(CHANNEL),
+            InputFile::url(link("https://example.org/gone.mp3")),
+        )
+        .await;
+    assert!(
+        matches!(
+            gone,
+            Err(RequestError::Api(ApiError::FailedToGetUrlContent))
+        ),
+        "{gone:?}"
+    );
+
     let e = bot
         .edit_message_text(ChatId(CHANNEL), m.id, "edited")
         .await
@@ -114,7 +152,7 @@ async fn messages_edits_deletes_and_chats() {
     bot.delete_message(ChatId(CHANNEL), m2.id)
         .await
         .expect("deleteMessage");
-    assert_eq!(f.visible(CHANNEL).len(), 2);
+    assert_eq!(f.visible(CHANNEL).len(), 3);
 
     let chat = bot.get_chat(ChatId(CHANNEL)).await.expect("getChat");
     assert_eq!(chat.id, ChatId(CHANNEL));
