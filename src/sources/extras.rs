@@ -147,11 +147,58 @@ pub(super) fn dc_subjects(text: &str) -> Vec<Vec<String>> {
 /// in document order. feed-rs reads it into a media object that it then
 /// drops when the object has nothing else it counts (a title, content…).
 pub(super) fn item_itunes_images(text: &str) -> Vec<Option<String>> {
-    use quick_xml::events::Event;
-    let mut out: Vec<Option<String>> = Vec::new();
     if !text.contains("itunes:image") {
-        return out;
+        return Vec::new();
     }
+    item_children(text, |name, e| {
+        (name == "itunes:image").then(|| attr(e, "href")).flatten()
+    })
+    .into_iter()
+    .map(|found| found.into_iter().next())
+    .collect()
+}
+
+/// An RSS `<enclosure>` as written: URL, type, length.
+pub(crate) type RawEnclosure = (String, Option<String>, Option<u64>);
+
+/// Each RSS item's `<enclosure url type length>`s, in document order.
+/// feed-rs loses an enclosure when the item also has a Media RSS
+/// `<media:content>` (the podcast's file next to its cover art).
+pub(super) fn item_enclosures(text: &str) -> Vec<Vec<RawEnclosure>> {
+    if !text.contains("<enclosure") {
+        return Vec::new();
+    }
+    item_children(text, |name, e| {
+        if name != "enclosure" {
+            return None;
+        }
+        let url = attr(e, "url")?;
+        let length = attr(e, "length").and_then(|l| l.parse().ok());
+        Some((url, attr(e, "type"), length))
+    })
+}
+
+/// An attribute's value, trimmed, when set and not blank.
+fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.try_get_attribute(name)
+        .ok()
+        .flatten()
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::default())
+                .ok()
+                .map(|v| v.trim().to_string())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// What `pick` finds among each RSS item's own children (not nested
+/// elements'), per item in document order.
+fn item_children<T>(
+    text: &str,
+    pick: impl Fn(&str, &quick_xml::events::BytesStart<'_>) -> Option<T>,
+) -> Vec<Vec<T>> {
+    use quick_xml::events::Event;
+    let mut out: Vec<Vec<T>> = Vec::new();
     let mut reader = quick_xml::Reader::from_str(text);
     let mut depth_in_item = 0usize;
     loop {
@@ -168,29 +215,18 @@ pub(super) fn item_itunes_images(text: &str) -> Vec<Option<String>> {
         let qname = e.name();
         let name: &str = qname.as_ref();
         if depth_in_item == 0 && name.rsplit(':').next() == Some("item") {
-            out.push(None);
+            out.push(Vec::new());
             if !empty {
                 depth_in_item = 1;
             }
             continue;
         }
         if depth_in_item > 0 {
-            // Only the item's own child, not a nested element's.
             if depth_in_item == 1
-                && name == "itunes:image"
+                && let Some(found) = pick(name, &e)
                 && let Some(slot) = out.last_mut()
-                && slot.is_none()
             {
-                *slot = e
-                    .try_get_attribute("href")
-                    .ok()
-                    .flatten()
-                    .and_then(|a| {
-                        a.normalized_value(quick_xml::XmlVersion::default())
-                            .ok()
-                            .map(|v| v.trim().to_string())
-                    })
-                    .filter(|v| !v.is_empty());
+                slot.push(found);
             }
             if !empty {
                 depth_in_item += 1;
@@ -243,6 +279,7 @@ pub(super) fn push_unique(images: &mut Vec<String>, url: String) {
 pub(super) struct Extras {
     pub json_images: Vec<Vec<String>>,
     pub itunes_images: Vec<Option<String>>,
+    pub enclosures: Vec<Vec<RawEnclosure>>,
     pub subjects: Vec<Vec<String>>,
     pub entry_bases: Vec<Option<String>>,
 }

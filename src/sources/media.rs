@@ -55,6 +55,32 @@ fn av_enclosure(c: &feed_rs::model::MediaContent) -> Option<Enclosure> {
     e.kind().map(|_| e)
 }
 
+/// Adds an RSS `<enclosure>` read beside feed-rs (which loses it next to
+/// a `<media:content>`): audio or video only, once, within the cap.
+pub(crate) fn add_rss_enclosure(
+    post: &mut Post,
+    base: &Url,
+    (url, mime, length): &super::extras::RawEnclosure,
+) {
+    let Some(url) = absolutize(url, Some(base)) else {
+        return;
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return;
+    }
+    let e = Enclosure {
+        url,
+        mime: mime.as_ref().map(|m| m.trim().to_ascii_lowercase()),
+        length: length.filter(|n| *n > 0),
+    };
+    if post.enclosures.len() < MAX_ENCLOSURES
+        && e.kind().is_some()
+        && !post.enclosures.iter().any(|x| x.url == e.url)
+    {
+        post.enclosures.push(e);
+    }
+}
+
 /// Fills in what the entry's Media RSS and enclosures offer and the post
 /// lacks (called once per entry, before identity and hashes are computed).
 pub(crate) fn apply_entry(entry: &feed_rs::model::Entry, base: &Url, post: &mut Post) {
@@ -243,6 +269,24 @@ mod tests {
     fn fixture(name: &str) -> Vec<Post> {
         let bytes = std::fs::read(format!("{FIXTURES}{name}")).expect("fixture");
         parse(name, &bytes)
+    }
+
+    #[test]
+    fn an_audio_enclosure_beside_a_media_content_image_is_kept() {
+        let xml = br#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>P</title><link>https://p.example/</link>
+<item><title>Episode 7</title><link>https://p.example/7</link><guid>ep7</guid>
+<description>Seven.</description>
+<enclosure url="https://cdn.p.example/7.mp3" length="1200000" type="audio/mpeg"/>
+<media:content url="https://p.example/art/7.jpg" medium="image" type="image/jpeg"/>
+</item></channel></rss>"#;
+        let posts = parse("enclosure-and-media-content", xml);
+        assert_eq!(
+            posts[0].enclosures.first().map(|e| e.url.as_str()),
+            Some("https://cdn.p.example/7.mp3"),
+            "{:?}",
+            posts[0].enclosures
+        );
     }
 
     #[test]

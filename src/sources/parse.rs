@@ -19,8 +19,8 @@ use url::Url;
 use super::dates::parse_date;
 use super::encoding::{charset_from_content_type, decode, strip_xml_declaration};
 use super::extras::{
-    Extras, atom_entry_bases, dc_subjects, is_image_url, item_itunes_images, json_feed_images,
-    push_unique, root_xml_base, sy_update_hint,
+    Extras, RawEnclosure, atom_entry_bases, dc_subjects, is_image_url, item_enclosures,
+    item_itunes_images, json_feed_images, push_unique, root_xml_base, sy_update_hint,
 };
 use super::html::{
     absolutize, bounded_html, decode_text, images_in_html, normalize_language,
@@ -271,14 +271,21 @@ fn strict_parse(body: &str, base: &Url, line_shift: u64) -> Result<ParsedDocumen
     } else {
         Vec::new()
     };
-    let itunes_images = if matches!(feed.feed_type, FeedType::RSS2 | FeedType::RSS0) {
+    let rss = matches!(feed.feed_type, FeedType::RSS2 | FeedType::RSS0);
+    let itunes_images = if rss {
         item_itunes_images(&body)
+    } else {
+        Vec::new()
+    };
+    let enclosures = if rss {
+        item_enclosures(&body)
     } else {
         Vec::new()
     };
     let extras = Extras {
         json_images,
         itunes_images,
+        enclosures,
         subjects,
         entry_bases,
     };
@@ -322,6 +329,11 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
     let n = feed.entries.len();
     let json_images: &[Vec<String>] = if extras.json_images.len() == n {
         &extras.json_images
+    } else {
+        &[]
+    };
+    let enclosures: &[Vec<RawEnclosure>] = if extras.enclosures.len() == n {
+        &extras.enclosures
     } else {
         &[]
     };
@@ -496,6 +508,9 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
             title_from_text: false,
         };
         super::media::apply_entry(entry, &entry_base, &mut post);
+        for e in enclosures.get(index).into_iter().flatten() {
+            super::media::add_rss_enclosure(&mut post, &entry_base, e);
+        }
         posts.push(post);
     }
     let mut items = build_items(&cands, posts);
