@@ -54,6 +54,20 @@ pub fn store(dir: &Path) -> Store {
     Store::open(&dir.join("crier.db")).expect("open the daemon's database")
 }
 
+/// Retract the article with this link, as `crier retract URL` does.
+pub fn retract_by_link(dir: &Path, link: &str) {
+    let mut store = store(dir);
+    let article = store
+        .articles_by_link(link)
+        .expect("by link")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no article links to {link}"));
+    store
+        .retract(article.id, crier::db::now_ms())
+        .expect("retract");
+}
+
 pub fn log(dir: &Path, target: Option<&str>) -> Vec<LogEntry> {
     let mut rows = store(dir)
         .log(&LogQuery {

@@ -317,13 +317,7 @@ async fn an_updated_article_is_edited_in_place_and_a_retraction_deletes_it() {
     assert_eq!(w.posts(CHANNEL).len(), 1, "edited, not re-posted");
 
     // Retraction.
-    let article = store(w.dir.path())
-        .articles_by_link("https://news.example/u-1")
-        .expect("by link")
-        .remove(0);
-    store(w.dir.path())
-        .retract(article.id, crier::db::now_ms())
-        .expect("retract");
+    retract_by_link(w.dir.path(), "https://news.example/u-1");
     eventually("the deletion", Duration::from_secs(20), || {
         w.tg.visible(CHANNEL).is_empty()
     })
@@ -347,13 +341,7 @@ async fn a_message_older_than_48_hours_is_recorded_as_not_deletable() {
     .await;
     let m = w.posts(CHANNEL).remove(0);
     w.tg.age_message(CHANNEL, m.message_id, Duration::from_secs(49 * 3600));
-    let article = store(w.dir.path())
-        .articles_by_link("https://news.example/o-1")
-        .expect("a")
-        .remove(0);
-    store(w.dir.path())
-        .retract(article.id, crier::db::now_ms())
-        .expect("retract");
+    retract_by_link(w.dir.path(), "https://news.example/o-1");
     eventually("the delete attempt", Duration::from_secs(20), || {
         log(w.dir.path(), Some("channel")).iter().any(|e| {
             e.delivery.op == crier_storage::Op::Delete && e.delivery.state == State::Skipped
@@ -737,13 +725,7 @@ async fn a_podcast_episode_is_an_audio_message_edited_as_a_caption_and_deleted()
     assert_eq!(w.posts(CHANNEL).len(), 1, "edited, not re-posted");
 
     // A retraction deletes it.
-    let article = store(w.dir.path())
-        .articles_by_link("https://news.example/ep-7")
-        .expect("by link")
-        .remove(0);
-    store(w.dir.path())
-        .retract(article.id, crier::db::now_ms())
-        .expect("retract");
+    retract_by_link(w.dir.path(), "https://news.example/ep-7");
     eventually("the deletion", Duration::from_secs(20), || {
         w.tg.visible(CHANNEL).is_empty()
     })
