@@ -161,7 +161,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     );
     engine.recover(&lock).await?;
     for t in &cfg.targets {
-        (engine.telemetry().metrics).set_platform(&t.name.0, t.platform().as_str());
+        (engine.telemetry().metrics).set_platform(&t.name.0, t.kind);
     }
     let fetcher = Arc::new(fetcher_for(&cfg)?);
     let poller = Poller::with_alerts(
@@ -195,68 +195,36 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     let handler = crate::supervise::GuardedHandler::new(command_center.clone(), alerts.clone());
     let mut notifiers: Vec<Arc<dyn crate::alerts::Notifier>> = Vec::new();
     let mut frontends = tokio::task::JoinSet::new();
-    let mut webhook = None;
-    if let (Some(tg), Some(token)) = (&cfg.telegram, cfg.telegram_token())
-        && tg.commands_enabled()
-    {
-        let fe = crier_bots::telegram::commands::TelegramFrontend::new(
-            token,
-            &tg.api_url.0,
-            crier_bots::telegram::commands::FrontendOptions {
-                admins: tg.admins.clone(),
-                editors: tg.editors.clone(),
-                alerts_chat: tg.alerts_chat.as_ref().map(|c| c.as_api()),
-            },
-            handler.clone(),
-        )
-        .map_err(|e| anyhow::anyhow!("Telegram commands: {e}"))?;
-        notifiers.push(fe.clone());
-        if tg.updates == crate::config::TelegramUpdates::Webhook {
-            webhook = Some(fe);
-        } else {
+    // Front-ends that take pushed updates live as long as the listener.
+    let mut hooked = Vec::new();
+    let env = crier_bots::platform::FrontendEnv {
+        public_url: cfg.http.public_url.as_ref().map(|u| u.0.clone()),
+    };
+    for p in &cfg.platforms {
+        let Some(section) = &p.section else { continue };
+        let Some(fe) = p
+            .platform
+            .frontend(&**section, handler.clone(), &env)
+            .map_err(anyhow::Error::msg)?
+        else {
+            continue;
+        };
+        notifiers.push(fe.notifier.clone());
+        if fe.hooks.is_empty() {
+            let run = fe.run.clone();
             frontends.spawn(supervise(
                 "front-end",
-                "telegram".into(),
+                p.name().into(),
                 alerts.clone(),
                 shutdown.clone(),
                 {
                     let sd = shutdown.clone();
-                    move || fe.clone().run(sd.clone())
+                    move || run(sd.clone())
                 },
             ));
+        } else {
+            hooked.push((p.name(), fe));
         }
-    }
-    if let (Some(dc), Some(token)) = (&cfg.discord, cfg.discord_token())
-        && dc.commands_enabled()
-    {
-        use crier_bots::discord::commands::{DiscordFrontend, FrontendOptions};
-        let fe = DiscordFrontend::new(
-            token,
-            &dc.api_url.0,
-            crier_bots::discord::ratelimit::Settings {
-                global_per_second: dc.global_rate,
-                invalid_request_guard: dc.invalid_request_guard,
-            },
-            FrontendOptions {
-                admins: dc.admins.iter().map(|a| a.as_i64()).collect(),
-                application_id: dc.application_id.map(|a| a.as_i64()),
-                guild_id: dc.guild_id.map(|g| g.as_i64()),
-                alerts_channel: dc.alerts_channel.map(|c| c.as_i64()),
-            },
-            handler.clone(),
-        )
-        .map_err(|e| anyhow::anyhow!("Discord commands: {e}"))?;
-        notifiers.push(fe.clone());
-        frontends.spawn(supervise(
-            "front-end",
-            "discord".into(),
-            alerts.clone(),
-            shutdown.clone(),
-            {
-                let sd = shutdown.clone();
-                move || fe.clone().run(sd.clone())
-            },
-        ));
     }
     let alert_rx = Arc::new(tokio::sync::Mutex::new(alert_rx));
     frontends.spawn(supervise(
@@ -296,7 +264,12 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     ));
     let mut listening = tokio::task::JoinSet::new();
     if let Some(listener) = listener {
-        let (mut mounts, hook) = crate::http::telegram::webhook(webhook.take(), &cfg)?;
+        let mut mounts = Vec::new();
+        for (name, fe) in &mut hooked {
+            for hook in fe.hooks.drain(..) {
+                mounts.push(crate::http::hooks::mount(name, hook));
+            }
+        }
         // WebSub callbacks and WordPress hooks, and the subscription manager.
         let push = crate::websub::Push::new(
             db.clone(),
@@ -325,21 +298,22 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
             mounts,
             shutdown.clone(),
         ));
-        if let Some((fe, url, secret)) = hook {
+        for (name, fe) in hooked.drain(..) {
+            let run = fe.run.clone();
             listening.spawn(supervise(
                 "front-end",
-                "telegram-webhook".into(),
+                format!("{name}-webhook"),
                 alerts.clone(),
                 shutdown.clone(),
                 {
                     let sd = shutdown.clone();
-                    move || {
-                        fe.clone()
-                            .run_webhook(url.clone(), secret.clone(), sd.clone())
-                    }
+                    move || run(sd.clone())
                 },
             ));
         }
+    }
+    if let Some((name, _)) = hooked.first() {
+        anyhow::bail!("the {name} front-end takes pushed updates: it needs [http] listen");
     }
 
     let mut workers = engine.spawn_workers(shutdown.clone());

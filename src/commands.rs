@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::poller::Poller;
 use crate::sources::{self, Fetcher};
 use crate::text::truncate_chars;
-use crier_bots::commands::{COMMANDS, Caller, Cmd, FollowUp, Handler, Platform, Reply, Role};
+use crier_bots::commands::{COMMANDS, Caller, Cmd, FollowUp, Handler, Reply, Role, WEB};
 
 mod admin;
 mod opml_chat;
@@ -121,33 +121,16 @@ impl CommandCenter {
 
     /// The caller's role from the config.
     pub fn role(&self, c: &Caller) -> Role {
-        match c.platform {
-            Platform::Telegram => match &self.cfg.telegram {
-                Some(t) if t.admins.contains(&c.user_id) => Role::Admin,
-                Some(t) if t.editors.contains(&c.user_id) => Role::Editor,
-                _ => Role::Stranger,
-            },
-            Platform::Discord => match &self.cfg.discord {
-                Some(d)
-                    if d.admins.iter().any(|a| a.as_i64() == c.user_id)
-                        || c.roles
-                            .iter()
-                            .any(|r| d.admin_roles.iter().any(|a| a.as_i64() == *r)) =>
-                {
-                    Role::Admin
-                }
-                Some(d)
-                    if d.editors.iter().any(|a| a.as_i64() == c.user_id)
-                        || c.roles
-                            .iter()
-                            .any(|r| d.editor_roles.iter().any(|a| a.as_i64() == *r)) =>
-                {
-                    Role::Editor
-                }
-                _ => Role::Stranger,
-            },
+        if c.platform == WEB {
             // The listener let the caller in with its access token.
-            Platform::Web => Role::Admin,
+            return Role::Admin;
+        }
+        match self.cfg.platform(c.platform) {
+            Some(p) => match &p.section {
+                Some(s) => p.platform.role(&**s, c),
+                None => Role::Stranger,
+            },
+            None => Role::Stranger,
         }
     }
 
@@ -155,7 +138,7 @@ impl CommandCenter {
         let e = AuditEntry {
             id: 0,
             at: now_ms(),
-            platform: c.platform.as_str().into(),
+            platform: c.platform.into(),
             user_id: c.user_id.to_string(),
             user_name: Some(c.name.clone()),
             command: truncate_chars(&command, AUDIT_COMMAND_CHARS),

@@ -17,6 +17,7 @@ pub mod intake;
 pub mod lock;
 pub mod opml;
 pub mod pipeline;
+pub mod platforms;
 pub mod poller;
 pub mod redact;
 pub mod refusals;

@@ -75,7 +75,7 @@ impl Summary {
         let targets: Vec<(String, String)> = cfg
             .targets
             .iter()
-            .map(|t| (t.name.0.clone(), t.platform().as_str().to_string()))
+            .map(|t| (t.name.0.clone(), t.kind.to_string()))
             .collect();
         Summary::read_for(store, &feeds, &targets, now)
     }

@@ -29,29 +29,15 @@ pub trait Notifier: Send + Sync {
     async fn notify_admins(&self, text: &str);
 }
 
-/// The chat platform a command came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Platform {
-    Telegram,
-    Discord,
-    /// The HTTP listener's status page (callers hold its access token).
-    Web,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Telegram => "telegram",
-            Platform::Discord => "discord",
-            Platform::Web => "http",
-        }
-    }
-}
+/// Where the status page's callers come from (they hold the listener's
+/// access token); chat callers carry their platform's name.
+pub const WEB: &str = "http";
 
 /// Who sent a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub platform: Platform,
+    /// The platform's name (`DynPlatform::name`), or [`WEB`].
+    pub platform: &'static str,
     pub user_id: i64,
     /// A display name for the audit log and replies.
     pub name: String,
@@ -62,7 +48,7 @@ pub struct Caller {
 impl Caller {
     /// `telegram:123` — the audit log's and pending confirmations' key.
     pub fn key(&self) -> String {
-        format!("{}:{}", self.platform.as_str(), self.user_id)
+        format!("{}:{}", self.platform, self.user_id)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod format;
 pub mod model;
 pub mod pacing;
 pub mod panics;
+pub mod platform;
 pub mod scrub;
 pub mod target;
 

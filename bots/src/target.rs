@@ -139,6 +139,11 @@ pub trait Target: Send + Sync {
     fn preview_request(&self, part: &Part) -> serde_json::Value {
         serde_json::json!({ "body": part.payload })
     }
+    /// How `part` looks to a member, as terminal text (`crier preview`,
+    /// the chat `/preview`).
+    fn preview_text(&self, part: &Part) -> String {
+        crate::format::terminal::payload(&part.payload)
+    }
     /// An incident the adapter noticed that admins should hear of, once
     /// (e.g. Discord's invalid-request guard tripped): `(key, text)`. The
     /// engine asks after a failed attempt.

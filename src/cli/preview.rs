@@ -182,23 +182,26 @@ fn render_preview(
         }
         if targets.is_empty() {
             // No config: both platforms' default look.
-            match contained(|| crier_bots::format::terminal::preview(&post, &feed_options, &TargetFormat::default())) {
+            match contained(|| {
+                crier_bots::format::terminal::preview(
+                    &post,
+                    &feed_options,
+                    &TargetFormat::default(),
+                )
+            }) {
                 Ok(text) if !json => {
                     let _ = writeln!(out, "════ {} ════\n{text}", post.label());
                 }
                 Ok(_) => {
-                    for (platform, parts) in [
-                        (
-                            "telegram",
-                            contained(|| crier_bots::format::telegram::render(&post, &feed_options, &TargetFormat::default()))
-                                .map(|v| v.iter().map(|m| serde_json::json!({"method": m.method.as_str(), "params": m.params()})).collect::<Vec<_>>()),
-                        ),
-                        (
-                            "discord",
-                            contained(|| crier_bots::format::discord::render(&post, &feed_options, &TargetFormat::default()))
-                                .map(|v| v.iter().map(|m| serde_json::json!({"body": m})).collect::<Vec<_>>()),
-                        ),
-                    ] {
+                    for p in crate::platforms::registered() {
+                        let platform = p.name();
+                        let parts = match contained(|| {
+                            Ok::<_, String>(p.preview_requests(&post, &feed_options))
+                        }) {
+                            Ok(None) => continue,
+                            Ok(Some(r)) => r,
+                            Err(e) => Err(e),
+                        };
                         match parts {
                             Ok(reqs) => {
                                 for (i, r) in reqs.into_iter().enumerate() {
@@ -273,10 +276,7 @@ fn render_preview(
                                 let _ =
                                     writeln!(out, "{}", crier_bots::format::terminal::NEXT_MESSAGE);
                             }
-                            let text = match p.payload.get("text").and_then(|t| t.as_str()) {
-                                Some(t) if rt.target.platform() == "console" => t.to_string(),
-                                _ => crier_bots::format::terminal::payload(&p.payload),
-                            };
+                            let text = rt.target.preview_text(p);
                             let _ = writeln!(out, "{}", text.trim_end());
                         }
                     }

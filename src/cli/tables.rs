@@ -4,7 +4,7 @@
 use crier_storage::{LogEntry, State};
 
 use super::words;
-use crate::config::{Config, TargetKind};
+use crate::config::Config;
 use crate::text::clip;
 
 /// The text `crier check` prints for a valid config.
@@ -32,22 +32,11 @@ pub fn check_summary(cfg: &Config) -> String {
     }
     s.push_str(&format!("targets ({}):\n", cfg.targets.len()));
     for t in &cfg.targets {
-        let addr = match &t.kind {
-            TargetKind::Telegram(tg) => format!(
-                "chat {}{}",
-                tg.chat,
-                tg.thread
-                    .map(|th| format!(" topic {th}"))
-                    .unwrap_or_default()
-            ),
-            TargetKind::Discord(d) => format!("channel {}", d.place.channel),
-            TargetKind::DiscordWebhook(_) => "webhook (URL hidden)".to_string(),
-            TargetKind::Console(_) => "standard output".to_string(),
-        };
+        let addr = t.address();
         s.push_str(&format!(
             "  {}  {}  {}{}\n",
             t.name,
-            t.platform().as_str(),
+            t.kind,
             addr,
             if t.silent { "  silent" } else { "" }
         ));

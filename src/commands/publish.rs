@@ -55,10 +55,7 @@ impl CommandCenter {
                     Ok(parts) => {
                         let text = parts
                             .iter()
-                            .map(|p| match p.payload.get("text").and_then(|x| x.as_str()) {
-                                Some(t) if rt.target.platform() == "console" => t.to_string(),
-                                _ => crier_bots::format::terminal::payload(&p.payload),
-                            })
+                            .map(|p| rt.target.preview_text(p))
                             .collect::<Vec<_>>()
                             .join(&format!(
                                 "\n{}\n",

@@ -1,5 +1,4 @@
-//! `[http]`: the listener (health, metrics, status page, webhooks) and
-//! `telegram.updates`.
+//! `[http]`: the listener (health, metrics, status page, webhooks).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -42,17 +41,6 @@ fn default_stuck_after() -> Dur {
     Dur(Duration::from_secs(300))
 }
 
-/// How the Telegram command front-end receives updates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TelegramUpdates {
-    /// Long polling with `getUpdates`.
-    #[default]
-    Polling,
-    /// Telegram POSTs updates to `[http] public_url` + a secret path.
-    Webhook,
-}
-
 impl HttpConfig {
     /// The address to listen on, when the listener is on.
     pub fn listen_addr(&self) -> Option<Result<SocketAddr, String>> {
@@ -76,7 +64,7 @@ impl HttpConfig {
     }
 
     /// Semantic errors as `(key, message)`.
-    pub(super) fn errors(&self, telegram_webhook: bool) -> Vec<(String, String)> {
+    pub(super) fn errors(&self) -> Vec<(String, String)> {
         let mut errors = Vec::new();
         let addr = match self.listen_addr() {
             Some(Ok(a)) => Some(a),
@@ -105,20 +93,6 @@ impl HttpConfig {
                 "the token is too short to be a secret: use at least 16 characters".into(),
             ));
         }
-        if telegram_webhook {
-            if addr.is_none() {
-                errors.push((
-                    "telegram.updates".into(),
-                    "\"webhook\" needs the listener: set [http] listen".into(),
-                ));
-            }
-            if self.public_url.is_none() {
-                errors.push((
-                    "telegram.updates".into(),
-                    "\"webhook\" needs [http] public_url, the address Telegram reaches the listener at".into(),
-                ));
-            }
-        }
         errors
     }
 }
@@ -137,18 +111,17 @@ mod tests {
 
     #[test]
     fn a_public_listener_needs_a_token() {
-        assert!(cfg("127.0.0.1:8080", None).errors(false).is_empty());
-        assert!(cfg("[::1]:8080", None).errors(false).is_empty());
-        let e = cfg("0.0.0.0:8080", None).errors(false);
+        assert!(cfg("127.0.0.1:8080", None).errors().is_empty());
+        assert!(cfg("[::1]:8080", None).errors().is_empty());
+        let e = cfg("0.0.0.0:8080", None).errors();
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(e[0].0, "http.token");
         assert!(e[0].1.contains("0.0.0.0:8080"), "{}", e[0].1);
         assert!(
             cfg("0.0.0.0:8080", Some("a-long-enough-secret"))
-                .errors(false)
+                .errors()
                 .is_empty()
         );
-        assert_eq!(cfg("nonsense", None).errors(false)[0].0, "http.listen");
-        assert!(!HttpConfig::default().errors(true).is_empty());
+        assert_eq!(cfg("nonsense", None).errors()[0].0, "http.listen");
     }
 }

@@ -6,34 +6,37 @@
 //! deserialized on its own, so one bad element does not hide the others;
 //! within one, a failing key is reported, taken out and the element read
 //! again, so every bad key is reported (unknown keys with "did you
-//! mean"). Targets are read in parts: the keys every target has, then the
-//! keys of its `platform` (a key of another platform says which).
+//! mean"). The platforms' sections and target keys are read by the
+//! platforms (`crate::platforms`). Targets are read in parts: the keys
+//! every target has, then the keys of its `platform` kind (a key of
+//! another kind says which).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crier_bots::config::read::{
-    Seg, Value, did_you_mean, fields_of, join_key, missing_field, read, segments, subtable,
+    FieldError, Seg, Value, did_you_mean, fields_of, join_key, missing_field, read, segments,
+    subtable,
 };
+use crier_bots::platform::{DynPlatform, Parts};
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
 use super::errors::{ConfigError, ConfigErrors, line_of};
-use super::targets::{
-    ConsoleTarget, DiscordBotTarget, DiscordChannel, DiscordLook, DiscordPosting, DiscordWebhook,
-    DiscordWebhookTarget, Platform, TargetCommon, TargetConfig, TargetKind, TelegramLook,
-    TelegramPlace, TelegramTarget,
-};
-use super::{Config, DiscordConfig, TelegramConfig};
+use super::targets::{TargetCommon, TargetConfig};
+use super::{Config, PlatformConfig};
 
-const SECTIONS: [&str; 9] = [
-    "storage", "telegram", "discord", "delivery", "sources", "commands", "http", "feeds", "targets",
+/// The core's sections; the platforms' follow.
+const SECTIONS: [&str; 7] = [
+    "storage", "delivery", "sources", "commands", "http", "feeds", "targets",
 ];
 
 pub(super) struct Loader<'i> {
     text: &'i str,
     file: PathBuf,
     root: DeTable<'i>,
+    platforms: Vec<Arc<dyn DynPlatform>>,
     /// Where each feed and target read sits in its array in the file.
     feed_at: Vec<usize>,
     target_at: Vec<usize>,
@@ -54,6 +57,7 @@ impl<'i> Loader<'i> {
             text,
             file: file.to_path_buf(),
             root: root.into_inner(),
+            platforms: crate::platforms::registered(),
             feed_at: Vec::new(),
             target_at: Vec::new(),
             errors: Vec::new(),
@@ -64,14 +68,23 @@ impl<'i> Loader<'i> {
     /// or out (a feed or target) and the second value is `true`: the
     /// errors say why, and checks across keys skip what is missing.
     pub fn config(&mut self) -> (Config, bool) {
+        let sections: Vec<&str> = SECTIONS
+            .into_iter()
+            .chain(
+                self.platforms
+                    .iter()
+                    .filter(|p| p.has_section())
+                    .map(|p| p.name()),
+            )
+            .collect();
         let unknown: Vec<(String, Range<usize>)> = self
             .root
             .keys()
             .map(|k| (k.get_ref().to_string(), k.span()))
-            .filter(|(k, _)| !SECTIONS.contains(&k.as_str()))
+            .filter(|(k, _)| !sections.contains(&k.as_str()))
             .collect();
         for (k, span) in unknown {
-            let hint = did_you_mean(&k, SECTIONS);
+            let hint = did_you_mean(&k, sections.iter().copied());
             self.error(
                 k.clone(),
                 Some(span),
@@ -80,8 +93,7 @@ impl<'i> Loader<'i> {
         }
         let before = self.errors.len();
         let storage = self.section("storage");
-        let telegram = self.optional::<TelegramConfig>("telegram");
-        let discord = self.optional::<DiscordConfig>("discord");
+        let platforms = self.platform_sections();
         let delivery = self.section("delivery");
         let sources = self.section("sources");
         let commands = self.section("commands");
@@ -93,8 +105,7 @@ impl<'i> Loader<'i> {
         let partial = self.errors.len() > before;
         let cfg = Config {
             storage: storage.unwrap_or_default(),
-            telegram: telegram.flatten(),
-            discord: discord.flatten(),
+            platforms,
             delivery: delivery.unwrap_or_default(),
             sources: sources.unwrap_or_default(),
             commands: commands.unwrap_or_default(),
@@ -176,11 +187,30 @@ impl<'i> Loader<'i> {
         }
     }
 
-    /// A section that may be absent: `Some(None)` when it is.
-    fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Option<Option<T>> {
-        match self.root.get(name).cloned() {
-            None => Some(None),
-            Some(v) => self.value(name, &v).map(Some),
+    /// Each platform with its section, read by the platform (absent, or
+    /// failed to read: `None`; the errors say why).
+    fn platform_sections(&mut self) -> Vec<PlatformConfig> {
+        let mut out = Vec::new();
+        for platform in self.platforms.clone() {
+            let name = platform.name();
+            let section = match self.root.get(name).cloned() {
+                Some(v) if platform.has_section() => match platform.read_section(&v) {
+                    Ok(s) => Some(s),
+                    Err(errors) => {
+                        self.field_errors(name, errors);
+                        None
+                    }
+                },
+                _ => None,
+            };
+            out.push(PlatformConfig { platform, section });
+        }
+        out
+    }
+
+    fn field_errors(&mut self, path: &str, errors: Vec<FieldError>) {
+        for e in errors {
+            self.error(join_key(path, &e.key), e.span, e.message);
         }
     }
 
@@ -218,9 +248,7 @@ impl<'i> Loader<'i> {
         match read::<T>(v) {
             Ok(t) => Some(t),
             Err(errors) => {
-                for e in errors {
-                    self.error(join_key(path, &e.key), e.span, e.message);
-                }
+                self.field_errors(path, errors);
                 None
             }
         }
@@ -237,7 +265,11 @@ impl<'i> Loader<'i> {
             .and_then(|n| n.get_ref().as_str())
             .unwrap_or("")
             .to_string();
-        let choices = Platform::ALL.map(Platform::as_str);
+        let choices: Vec<&'static str> = self
+            .platforms
+            .iter()
+            .flat_map(|p| p.kinds().iter().copied())
+            .collect();
         let platform = match table.get("platform") {
             None => {
                 self.error(
@@ -251,16 +283,20 @@ impl<'i> Loader<'i> {
                 None
             }
             Some(p) => {
-                let found = p.get_ref().as_str().and_then(Platform::parse);
+                let got = p.get_ref().as_str().unwrap_or("");
+                let found = choices.iter().copied().find(|c| *c == got);
                 if found.is_none() {
-                    let got = p.get_ref().as_str().unwrap_or("");
                     self.error(
                         format!("{path}.platform"),
                         Some(p.span()),
                         format!(
                             "unknown variant `{got}`, expected one of {}{}",
-                            choices.map(|c| format!("`{c}`")).join(", "),
-                            did_you_mean(got, choices)
+                            choices
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            did_you_mean(got, choices.iter().copied())
                         ),
                     );
                 }
@@ -269,13 +305,18 @@ impl<'i> Loader<'i> {
         };
         let common_fields = fields_of::<TargetCommon>();
         // Without a platform, only the common keys can be checked.
-        let Some(platform) = platform else {
+        let Some(kind) = platform else {
             let common = subtable(v, table, |k| common_fields.contains(&k));
             let _ = self.value::<TargetCommon>(path, &common);
             return None;
         };
-        let parts = parts_of(platform);
-        // Keys of no part of this platform: name the platform they belong to.
+        let serves = self
+            .platforms
+            .iter()
+            .find(|p| p.kinds().contains(&kind))
+            .cloned()?;
+        let parts = serves.kind_fields(kind);
+        // Keys of no part of this kind: name the kinds they belong to.
         for (k, span) in table
             .iter()
             .map(|(k, _)| (k.get_ref().to_string(), k.span()))
@@ -286,10 +327,12 @@ impl<'i> Loader<'i> {
             if parts.iter().any(|fields| fields.contains(&k.as_str())) {
                 continue;
             }
-            let owners: Vec<&str> = Platform::ALL
-                .into_iter()
-                .filter(|p| parts_of(*p).iter().any(|f| f.contains(&k.as_str())))
-                .map(Platform::as_str)
+            let owners: Vec<&str> = self
+                .platforms
+                .iter()
+                .flat_map(|p| p.kinds().iter().map(move |kind| (p, *kind)))
+                .filter(|(p, kind)| p.kind_fields(kind).iter().any(|f| f.contains(&k.as_str())))
+                .map(|(_, kind)| kind)
                 .collect();
             let message = if owners.is_empty() {
                 let all = common_fields
@@ -299,7 +342,7 @@ impl<'i> Loader<'i> {
                 format!("unknown field `{k}`{}", did_you_mean(&k, all))
             } else {
                 format!(
-                    "`{k}` is not used by platform {platform} (target {name:?}); it is a key of {}",
+                    "`{k}` is not used by platform {kind} (target {name:?}); it is a key of {}",
                     owners.join(", ")
                 )
             };
@@ -308,101 +351,20 @@ impl<'i> Loader<'i> {
         let before = self.errors.len();
         let common =
             self.value::<TargetCommon>(path, &subtable(v, table, |k| common_fields.contains(&k)));
-        let kind = match platform {
-            Platform::Telegram => {
-                let place = self.part::<TelegramPlace>(path, v, table);
-                let look = self.part::<TelegramLook>(path, v, table);
-                match (place, look) {
-                    (Some(p), Some(look)) => Some(TargetKind::Telegram(TelegramTarget {
-                        chat: p.chat,
-                        thread: p.thread,
-                        protect_content: p.protect_content,
-                        look,
-                    })),
-                    _ => None,
-                }
-            }
-            Platform::Discord => {
-                let place = self.part::<DiscordChannel>(path, v, table);
-                let posting = self.part::<DiscordPosting>(path, v, table);
-                let look = self.part::<DiscordLook>(path, v, table);
-                match (place, posting, look) {
-                    (Some(place), Some(posting), Some(look)) => {
-                        Some(TargetKind::Discord(DiscordBotTarget {
-                            place,
-                            posting,
-                            look,
-                        }))
-                    }
-                    _ => None,
-                }
-            }
-            Platform::DiscordWebhook => {
-                let place = self.part::<DiscordWebhook>(path, v, table);
-                let posting = self.part::<DiscordPosting>(path, v, table);
-                let look = self.part::<DiscordLook>(path, v, table);
-                match (place, posting, look) {
-                    (Some(place), Some(posting), Some(look)) => {
-                        Some(TargetKind::DiscordWebhook(Box::new(DiscordWebhookTarget {
-                            place,
-                            posting,
-                            look,
-                        })))
-                    }
-                    _ => None,
-                }
-            }
-            Platform::Console => {
-                let telegram = self.part::<TelegramLook>(path, v, table);
-                let discord = self.part::<DiscordLook>(path, v, table);
-                match (telegram, discord) {
-                    (Some(telegram), Some(discord)) => {
-                        Some(TargetKind::Console(ConsoleTarget { telegram, discord }))
-                    }
-                    _ => None,
-                }
-            }
-        };
+        let mut reader = Parts::new(v, table);
+        let spec = serves.read_target(kind, &mut reader);
+        self.field_errors(path, reader.errors);
         // "missing field `chat`" says less than what the target needs.
         for e in &mut self.errors[before..] {
             if let Some(k) = missing_field(&e.message) {
-                e.message = format!("target {name:?} (platform {platform}) needs `{k}`");
+                e.message = format!("target {name:?} (platform {kind}) needs `{k}`");
             }
         }
         Some(TargetConfig {
             common: common?,
-            kind: kind?,
+            platform: serves,
+            kind,
+            spec: spec?,
         })
-    }
-
-    /// The keys of `table` that belong to part `T`, read as a `T`.
-    fn part<T: DeserializeOwned>(
-        &mut self,
-        path: &str,
-        v: &Value<'i>,
-        table: &DeTable<'i>,
-    ) -> Option<T> {
-        let fields = fields_of::<T>();
-        let sub = subtable(v, table, |k| fields.contains(&k));
-        self.value::<T>(path, &sub)
-    }
-}
-
-/// The field lists of each part of a platform's targets (besides
-/// [`TargetCommon`]).
-fn parts_of(p: Platform) -> Vec<&'static [&'static str]> {
-    match p {
-        Platform::Telegram => vec![fields_of::<TelegramPlace>(), fields_of::<TelegramLook>()],
-        Platform::Discord => vec![
-            fields_of::<DiscordChannel>(),
-            fields_of::<DiscordPosting>(),
-            fields_of::<DiscordLook>(),
-        ],
-        Platform::DiscordWebhook => vec![
-            fields_of::<DiscordWebhook>(),
-            fields_of::<DiscordPosting>(),
-            fields_of::<DiscordLook>(),
-        ],
-        Platform::Console => vec![fields_of::<TelegramLook>(), fields_of::<DiscordLook>()],
     }
 }

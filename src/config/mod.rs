@@ -5,7 +5,8 @@
 //! reported at once, unknown keys with "did you mean". Loading never
 //! panics. One file per concern: `values.rs` (the value types, each
 //! parsed once), `sections.rs` (storage, delivery, sources, commands),
-//! `platforms.rs` (`[telegram]`, `[discord]`), `http.rs`, `feeds.rs`,
+//! `platforms.rs` (the platforms' sections, read by each platform),
+//! `http.rs`, `feeds.rs`,
 //! `push.rs`, `targets.rs`, `load.rs` (the spanned reading),
 //! `validate.rs` (checks across keys), `errors.rs`.
 
@@ -30,17 +31,13 @@ mod values;
 
 pub use errors::{ConfigError, ConfigErrors, did_you_mean};
 pub use feeds::{FeedConfig, FeedKind, FilterConfig, RouteConfig};
-pub use http::{HttpConfig, TelegramUpdates};
-pub use platforms::{DiscordConfig, TelegramConfig};
+pub use http::HttpConfig;
+pub use platforms::PlatformConfig;
 pub use push::{MIN_HOOK_SECRET, PushMode};
 pub use sections::{
     AmbiguousPolicy, CommandsConfig, DeliveryConfig, OnFailure, SourcesConfig, StorageConfig,
 };
-pub use targets::{
-    ConsoleTarget, DiscordBotTarget, DiscordChannel, DiscordLook, DiscordPosting, DiscordWebhook,
-    DiscordWebhookTarget, Platform, TargetCommon, TargetConfig, TargetKind, TelegramLook,
-    TelegramTarget, WebhookUrl,
-};
+pub use targets::{TargetCommon, TargetConfig};
 pub use values::{
     Color, DiscordId, Dur, EnvString, HttpUrl, Id, PATTERN_SIZE_LIMIT, Pattern, Secret,
     TelegramChat, Tz, expand_env, parse_color,
@@ -49,8 +46,8 @@ pub use values::{
 #[derive(Debug, Clone)]
 pub struct Config {
     pub storage: StorageConfig,
-    pub telegram: Option<TelegramConfig>,
-    pub discord: Option<DiscordConfig>,
+    /// Every registered platform, with its section when the file has one.
+    pub platforms: Vec<PlatformConfig>,
     pub delivery: DeliveryConfig,
     pub sources: SourcesConfig,
     pub commands: CommandsConfig,
@@ -112,20 +109,14 @@ impl Config {
         }
     }
 
-    pub fn telegram_token(&self) -> Option<&str> {
-        self.telegram
-            .as_ref()
-            .and_then(|t| t.token.as_ref())
-            .map(Secret::expose)
-            .filter(|t| !t.trim().is_empty())
+    /// A platform by name, with its section.
+    pub fn platform(&self, name: &str) -> Option<&PlatformConfig> {
+        self.platforms.iter().find(|p| p.name() == name)
     }
 
-    pub fn discord_token(&self) -> Option<&str> {
-        self.discord
-            .as_ref()
-            .and_then(|t| t.token.as_ref())
-            .map(Secret::expose)
-            .filter(|t| !t.trim().is_empty())
+    /// A platform's section as its type (`cfg.section::<TelegramConfig>("telegram")`).
+    pub fn section<T: 'static>(&self, platform: &str) -> Option<&T> {
+        self.platform(platform)?.section::<T>()
     }
 
     /// A feed's URL: http(s) as given, `file://` as given, or a path
@@ -150,39 +141,34 @@ impl Config {
         }
     }
 
-    /// The formatter's settings for a target.
+    /// The formatter's settings for a target: the common keys, then its
+    /// platform's look keys.
     pub fn target_format(&self, t: &TargetConfig) -> TargetFormat {
         let d = TargetFormat::default();
-        let tg = t.telegram_look();
-        let dc = t.discord_look();
-        TargetFormat {
+        let mut fmt = TargetFormat {
             template: t.template.as_ref().map(|s| s.0.clone()),
             digest_template: t.digest_template.as_ref().map(|s| s.0.clone()),
-            content_template: dc
-                .and_then(|d| d.content_template.as_ref())
-                .map(|s| s.0.clone()),
             mode: t.mode.unwrap_or(d.mode),
             summary_length: t.summary_length.unwrap_or(d.summary_length),
             date_format: t
                 .date_format
                 .as_ref()
                 .map(|s| s.0.clone())
-                .unwrap_or(d.date_format),
+                .unwrap_or(d.date_format.clone()),
             timezone: t.timezone.map(|z| z.0).unwrap_or(d.timezone),
             read_more: t.read_more.unwrap_or(d.read_more),
             read_more_label: t
                 .read_more_label
                 .as_ref()
                 .map(|s| s.0.clone())
-                .unwrap_or(d.read_more_label),
-            photo: tg.photo.unwrap_or(d.photo),
-            link_preview: tg.link_preview.unwrap_or(d.link_preview),
-            discord_style: dc.and_then(|d| d.style).unwrap_or(d.discord_style),
-            discord_image: dc.and_then(|d| d.image).unwrap_or(d.discord_image),
+                .unwrap_or(d.read_more_label.clone()),
             color: t.color.map(|c| c.0).or(d.color),
             max_parts: t.max_parts.unwrap_or(d.max_parts),
             hashtags: t.hashtags.unwrap_or(d.hashtags),
-        }
+            ..d
+        };
+        t.platform.apply_look(&*t.spec, &mut fmt);
+        fmt
     }
 
     /// The formatter's settings for a feed.

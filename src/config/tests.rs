@@ -1,5 +1,11 @@
 use super::*;
+use crier_bots::discord::config::{DiscordPlace, DiscordTargetConfig};
+use crier_bots::telegram::config::{TelegramConfig, TelegramTargetConfig};
 use std::time::Duration;
+
+fn telegram_token(c: &Config) -> Option<&str> {
+    c.section::<TelegramConfig>("telegram")?.token()
+}
 
 const GOOD: &str = r#"
 [storage]
@@ -52,16 +58,17 @@ fn set_token() {
 fn a_good_config_loads_with_env_and_relative_paths() {
     set_token();
     let c = load(GOOD).expect("loads");
-    assert_eq!(c.telegram_token(), Some("123:abc"));
+    assert_eq!(telegram_token(&c), Some("123:abc"));
     assert_eq!(c.db_path(), PathBuf::from("/etc/crier/data/crier.db"));
     assert_eq!(c.feeds[0].interval.0, Duration::from_secs(300));
-    match &c.targets[0].kind {
-        TargetKind::Telegram(tg) => {
+    match c.targets[0].spec::<TelegramTargetConfig>() {
+        Some(tg) => {
             assert_eq!(tg.thread, Some(7));
             assert_eq!(tg.chat, TelegramChat::Username("channel".into()));
         }
-        other => panic!("a Telegram target, got {other:?}"),
+        None => panic!("a Telegram target, got {:?}", c.targets[0]),
     }
+    assert_eq!(c.targets[0].kind, "telegram");
     assert_eq!(c.feeds[0].targets[1].0, "console");
 }
 
@@ -496,10 +503,13 @@ fn ids_chats_and_topics_are_parsed_once_and_checked() {
         ("\"42\"", 42),
     ] {
         let c = load(&text(&format!("channel = {value}\nping_role = {value}"))).expect("loads");
-        let TargetKind::Discord(d) = &c.targets[0].kind else {
+        let Some(d) = c.targets[0].spec::<DiscordTargetConfig>() else {
             panic!("a Discord target")
         };
-        assert_eq!(d.place.channel.get(), want);
+        let DiscordPlace::Channel(place) = &d.place else {
+            panic!("a bot channel")
+        };
+        assert_eq!(place.channel.get(), want);
         assert_eq!(d.posting.ping_role.map(DiscordId::get), Some(want));
     }
     // A negative role was silently "no ping"; now it is an error at its key.
@@ -514,9 +524,9 @@ fn ids_chats_and_topics_are_parsed_once_and_checked() {
             "[telegram]\ntoken = \"t\"\n\n[[targets]]\nname = \"t\"\nplatform = \"telegram\"\nchat = {chat}\n{extra}\n"
         )
     };
-    let chat_of = |c: &Config| match &c.targets[0].kind {
-        TargetKind::Telegram(t) => t.chat.clone(),
-        other => panic!("a Telegram target, got {other:?}"),
+    let chat_of = |c: &Config| match c.targets[0].spec::<TelegramTargetConfig>() {
+        Some(t) => t.chat.clone(),
+        None => panic!("a Telegram target, got {:?}", c.targets[0]),
     };
     for (chat, want) in [
         ("-1001234567890", TelegramChat::Id(-1001234567890)),
@@ -573,7 +583,7 @@ fn secrets_never_show_in_debug_output() {
     ] {
         assert!(!shown.contains(secret), "{secret} shown in {shown}");
     }
-    assert_eq!(c.telegram_token(), Some("123:abc"));
+    assert_eq!(telegram_token(&c), Some("123:abc"));
 }
 
 #[test]
@@ -592,4 +602,28 @@ fn a_target_without_a_platform_names_the_choices() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn telegram_webhook_mode_needs_the_listener_and_its_public_url() {
+    let text = |http: &str| {
+        format!(
+            "[telegram]\ntoken = \"t\"\nadmins = [1]\nupdates = \"webhook\"\n{http}\n[[targets]]\nname = \"c\"\nplatform = \"console\"\n"
+        )
+    };
+    let Err(ConfigErrors(e)) = load(&text("")) else {
+        panic!("webhook mode without a listener loaded")
+    };
+    let keys: Vec<_> = e.iter().map(|e| (e.key.as_str(), e.line)).collect();
+    assert_eq!(
+        keys,
+        [("telegram.updates", Some(4)), ("telegram.updates", Some(4))],
+        "{e:?}"
+    );
+    assert!(e[0].message.contains("[http] listen"), "{}", e[0].message);
+    assert!(e[1].message.contains("public_url"), "{}", e[1].message);
+    let e = one_error(&text("[http]\nlisten = \"127.0.0.1:8080\"\n"));
+    assert!(e.message.contains("public_url"), "{}", e.message);
+    let ok = text("[http]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"https://bot.example\"\n");
+    assert!(load(&ok).is_ok());
 }

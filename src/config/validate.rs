@@ -9,19 +9,29 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crier_bots::format::Platform as Look;
+use crier_bots::platform::SectionEnv;
 
+use super::Config;
 use super::load::Loader;
 use super::values::Pattern;
-use super::{Config, Platform, TargetKind, TelegramUpdates};
 
 pub(super) fn validate(cfg: &Config, l: &mut Loader<'_>, partial: bool) {
     if let Err((key, message)) = cfg.storage.location(&cfg.base_dir) {
         l.error_at(format!("storage.{key}"), message);
     }
-    let webhook = cfg.telegram.as_ref().map(|t| t.updates) == Some(TelegramUpdates::Webhook);
-    for (key, message) in cfg.http.errors(webhook) {
+    for (key, message) in cfg.http.errors() {
         l.error_at(key, message);
+    }
+    let env = SectionEnv {
+        listener: cfg.http.listen_addr().is_some(),
+        public_url: cfg.http.public_url.is_some(),
+    };
+    for p in &cfg.platforms {
+        if let Some(section) = &p.section {
+            for (key, message) in p.platform.section_problems(&**section, &env) {
+                l.error_at(format!("{}.{key}", p.name()), message);
+            }
+        }
     }
 
     let listener = cfg.http.listen_addr().is_some();
@@ -51,23 +61,11 @@ fn targets(cfg: &Config, l: &mut Loader<'_>, partial: bool) {
                 format!("another target is already named {:?}", t.name.0),
             );
         }
-        if let TargetKind::DiscordWebhook(w) = &t.kind
-            && w.place.thread_id.is_some()
-            && w.place.forum
-        {
-            push(
-                l,
-                "forum",
-                "`forum` opens a new thread per post; it cannot be combined with `thread_id`"
-                    .into(),
-            );
+        for (key, message) in t.platform.target_problems(&*t.spec) {
+            push(l, key, message);
         }
         let fmt = cfg.target_format(t);
-        let looks: &[Look] = match t.platform() {
-            Platform::Telegram => &[Look::Telegram],
-            Platform::Discord | Platform::DiscordWebhook => &[Look::Discord],
-            Platform::Console => &[Look::Telegram, Look::Discord],
-        };
+        let looks = t.platform.looks(&*t.spec);
         let mut seen = HashSet::new();
         for look in looks {
             for (key, e) in fmt.problems(*look) {
@@ -88,28 +86,15 @@ fn targets(cfg: &Config, l: &mut Loader<'_>, partial: bool) {
             push(l, "max_posts_per_hour", "must be at least 1".into());
         }
         if partial {
-            // A [telegram] or [discord] section that failed to read is
-            // reported already; its token cannot be judged.
+            // A platform section that failed to read is reported
+            // already; its token cannot be judged.
             continue;
         }
-        match t.platform() {
-            Platform::Telegram if cfg.telegram_token().is_none() => push(
-                l,
-                "platform",
-                format!(
-                    "target {:?} posts to Telegram but [telegram] has no `token`",
-                    t.name.0
-                ),
-            ),
-            Platform::Discord if cfg.discord_token().is_none() => push(
-                l,
-                "platform",
-                format!(
-                    "target {:?} posts to Discord as a bot but [discord] has no `token`",
-                    t.name.0
-                ),
-            ),
-            _ => {}
+        let section = cfg
+            .platform(t.platform.name())
+            .and_then(|p| p.section.as_deref());
+        if let Some((key, message)) = t.platform.needs(section, &*t.spec, &t.name.0) {
+            push(l, key, message);
         }
     }
 }
@@ -216,15 +201,13 @@ fn feeds(cfg: &Config, l: &mut Loader<'_>, partial: bool) {
 pub(super) fn warnings(cfg: &Config, l: &Loader<'_>) -> Vec<super::ConfigError> {
     let mut out = Vec::new();
     for (i, t) in cfg.targets.iter().enumerate() {
-        if let TargetKind::Telegram(tg) = &t.kind
-            && let Some(w) = tg.chat.warning()
-        {
-            let key = l.element_path("targets", i, "chat");
+        for (key, message) in t.platform.target_warnings(&*t.spec) {
+            let key = l.element_path("targets", i, key);
             out.push(super::ConfigError {
                 file: cfg.file.clone(),
                 line: l.line(&key),
                 key,
-                message: w,
+                message,
             });
         }
     }

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use crier_bots::commands::{Caller, Cmd, Platform, RetryWhat};
+use crier_bots::commands::{Caller, Cmd, RetryWhat};
 use serde::Deserialize;
 
 use super::HttpState;
@@ -39,7 +39,7 @@ struct ActionForm {
 
 fn caller(remote: SocketAddr) -> Caller {
     Caller {
-        platform: Platform::Web,
+        platform: crier_bots::commands::WEB,
         user_id: 0,
         name: format!("http:{remote}"),
         roles: Vec::new(),

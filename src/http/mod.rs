@@ -1,7 +1,7 @@
 //! The HTTP listener of `crier run` (`[http]`): health (`/healthz`,
 //! `/readyz`), Prometheus metrics (`/metrics`), the status page (`/`) with
-//! its actions, and the webhooks other modules mount (Telegram updates;
-//! later WebSub callbacks and WordPress hooks).
+//! its actions, and the webhooks other modules mount (the platforms'
+//! hooks, WebSub callbacks and WordPress hooks).
 //!
 //! Routes come in [`Mount`]s. A mount is either behind the access token
 //! ([`Access::Token`]: bearer header or the page's login cookie) or
@@ -11,9 +11,9 @@
 pub mod actions;
 pub mod auth;
 pub mod health;
+pub mod hooks;
 pub mod metrics;
 pub mod page;
-pub mod telegram;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

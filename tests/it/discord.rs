@@ -1387,10 +1387,14 @@ applied_tags = [7]
     let path = std::path::Path::new("/tmp/crier-discord-config.toml");
     let c = Config::from_str(&text("global_rate = 20\ninvalid_request_guard = 300"), path)
         .expect("loads");
-    let d = c.discord.as_ref().expect("discord");
+    let d = c
+        .section::<crier_bots::discord::config::DiscordConfig>("discord")
+        .expect("discord");
     assert_eq!((d.global_rate, d.invalid_request_guard), (20, 300));
     let c = Config::from_str(&text(""), path).expect("defaults");
-    let d = c.discord.as_ref().expect("discord");
+    let d = c
+        .section::<crier_bots::discord::config::DiscordConfig>("discord")
+        .expect("discord");
     assert_eq!((d.global_rate, d.invalid_request_guard), (50, 1000));
     let built = crier::targets::build(&c, &crier::targets::BuildOptions::default()).expect("build");
     assert_eq!(built["bot"].target.platform(), "discord");

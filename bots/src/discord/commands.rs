@@ -42,9 +42,7 @@ use url::Url;
 
 use super::ratelimit::Settings;
 use super::rest::{RestClient, RestError};
-use crate::commands::{
-    COMMANDS, Caller, Cmd, Handler, Notifier, Platform, Reply, Role, parse_args,
-};
+use crate::commands::{COMMANDS, Caller, Cmd, Handler, Notifier, Reply, Role, parse_args};
 
 mod definitions;
 mod files;
@@ -101,7 +99,7 @@ impl std::fmt::Debug for DiscordFrontend {
 
 fn caller_of(user: &User, roles: Vec<i64>) -> Caller {
     Caller {
-        platform: Platform::Discord,
+        platform: "discord",
         user_id: i64::try_from(user.id.get()).unwrap_or(i64::MAX),
         name: user
             .global_name

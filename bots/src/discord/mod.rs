@@ -5,6 +5,7 @@
 pub mod check;
 pub mod commands;
 pub mod config;
+pub mod platform;
 pub mod ratelimit;
 pub mod rest;
 pub mod target;

@@ -8,9 +8,7 @@ use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::commands::{
-    COMMANDS, Caller, Cmd, Handler, Notifier, Platform, Reply, ReplyFile, Role, Upload,
-};
+use crate::commands::{COMMANDS, Caller, Cmd, Handler, Notifier, Reply, ReplyFile, Role, Upload};
 use crate::format::telegram::TelegramMessage;
 use crate::telegram::{Limits, TelegramClient};
 use teloxide::payloads::{
@@ -295,7 +293,7 @@ impl TelegramFrontend {
             UpdateKind::Message(m) => self.message(m).await,
             UpdateKind::CallbackQuery(q) => {
                 let caller = Caller {
-                    platform: Platform::Telegram,
+                    platform: "telegram",
                     user_id: q.from.id.0 as i64,
                     name: q.from.full_name(),
                     roles: Vec::new(),
@@ -336,7 +334,7 @@ impl TelegramFrontend {
     async fn message(self: Arc<Self>, m: Message) {
         let Some(user) = m.from.as_ref() else { return };
         let caller = Caller {
-            platform: Platform::Telegram,
+            platform: "telegram",
             user_id: user.id.0 as i64,
             name: user.full_name(),
             roles: Vec::new(),

@@ -2,11 +2,147 @@
 //! keys of `platform = "telegram"` targets.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
+use url::Url;
 
-use crate::config::values::IntOrText;
+use crate::config::values::{Dur, HttpUrl, IntOrText, Secret};
+use crate::format::LinkPreview;
+
+/// `[telegram]`: the bot's credentials, API address, limits and command
+/// roles.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// Bot token (use `${TELEGRAM_TOKEN}`); required when a telegram target exists.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    #[serde(default = "default_telegram_api")]
+    pub api_url: HttpUrl,
+    /// User ids.
+    #[serde(default)]
+    pub admins: Vec<i64>,
+    #[serde(default)]
+    pub editors: Vec<i64>,
+    /// Minimum gap between two messages to one chat.
+    #[serde(default = "default_tg_chat_gap")]
+    pub per_chat_interval: Dur,
+    /// Messages per minute to one group or channel.
+    #[serde(default = "default_tg_group_rate")]
+    pub group_messages_per_minute: u32,
+    /// Messages per second for the whole bot.
+    #[serde(default = "default_tg_global_rate")]
+    pub messages_per_second: u32,
+    /// Timeout of one Bot API request.
+    #[serde(default = "default_request_timeout")]
+    pub timeout: Dur,
+    /// Answer commands (long polling `getUpdates`). Default: when `admins`
+    /// or `editors` are set.
+    #[serde(default)]
+    pub commands: Option<bool>,
+    /// Where alerts go (a chat id or `@channel`); default: each admin's
+    /// private chat with the bot.
+    #[serde(default)]
+    pub alerts_chat: Option<TelegramChat>,
+    /// How commands arrive: `"polling"` (getUpdates) or `"webhook"`.
+    #[serde(default)]
+    pub updates: TelegramUpdates,
+}
+
+impl TelegramConfig {
+    pub fn commands_enabled(&self) -> bool {
+        self.commands
+            .unwrap_or(!self.admins.is_empty() || !self.editors.is_empty())
+    }
+
+    /// The token, when set and not blank.
+    pub fn token(&self) -> Option<&str> {
+        self.token
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|t| !t.trim().is_empty())
+    }
+}
+
+/// How the Telegram command front-end receives updates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramUpdates {
+    /// Long polling with `getUpdates`.
+    #[default]
+    Polling,
+    /// Telegram POSTs updates to `[http] public_url` + a secret path.
+    Webhook,
+}
+
+fn default_tg_chat_gap() -> Dur {
+    Dur(Duration::from_secs(1))
+}
+
+fn default_tg_group_rate() -> u32 {
+    20
+}
+
+fn default_tg_global_rate() -> u32 {
+    30
+}
+
+fn default_request_timeout() -> Dur {
+    Dur(Duration::from_secs(30))
+}
+
+fn default_telegram_api() -> HttpUrl {
+    HttpUrl(Url::parse("https://api.telegram.org").expect("static URL"))
+}
+
+/// How a post looks on Telegram (the console shows this view too).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramLook {
+    /// Send articles with an image as a photo with caption when they fit
+    /// (default true).
+    #[serde(default)]
+    pub photo: Option<bool>,
+    /// `image` (large preview of the article image above the text;
+    /// default), `article` (preview of the link), `none`.
+    #[serde(default)]
+    pub link_preview: Option<LinkPreview>,
+}
+
+/// `platform = "telegram"`: where and how a target posts.
+#[derive(Debug, Clone)]
+pub struct TelegramTargetConfig {
+    pub chat: TelegramChat,
+    /// A forum topic (message thread) id.
+    pub thread: Option<i32>,
+    /// Protect the content from forwarding and saving.
+    pub protect_content: bool,
+    pub look: TelegramLook,
+}
+
+/// The target keys apart from the look (read on their own).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TelegramPlace {
+    pub chat: TelegramChat,
+    #[serde(default, deserialize_with = "topic_id")]
+    pub thread: Option<i32>,
+    #[serde(default)]
+    pub protect_content: bool,
+}
+
+/// A Telegram forum topic id: a positive 32-bit number.
+fn topic_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    let n = i64::deserialize(d)?;
+    match i32::try_from(n) {
+        Ok(t) if t > 0 => Ok(Some(t)),
+        _ => Err(de::Error::custom(format!(
+            "{n} is not a forum topic id (a positive number: the id in the topic's t.me/c/…/<id> link)"
+        ))),
+    }
+}
 
 /// A Telegram chat: a numeric id (`-100…` for channels and supergroups)
 /// or a public `@username`, written as an integer, a string, `@name` or

@@ -7,6 +7,7 @@ mod check;
 pub mod commands;
 pub mod config;
 mod files;
+pub mod platform;
 pub mod ratelimit;
 pub mod webhook;
 

@@ -16,6 +16,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::commands::TelegramFrontend;
 
+/// The header Telegram sends the `secret_token` in.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// The listener path the webhook is served at, for a secret.
+pub fn path(secret_path: &str) -> String {
+    format!("/telegram/webhook/{secret_path}")
+}
+
 /// A fresh secret for the webhook's path and `secret_token` (Telegram
 /// allows `A-Z a-z 0-9 _ -`, 1–256 characters).
 pub fn new_secret() -> String {
@@ -65,7 +73,7 @@ impl TelegramFrontend {
                     break;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "Telegram setWebhook failed; retrying");
+                    tracing::warn!(error = %crate::scrub::scrubbed(super::redact_error(&e)), "Telegram setWebhook failed; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.cancelled() => return,
@@ -77,7 +85,9 @@ impl TelegramFrontend {
         shutdown.cancelled().await;
         match self.bot().delete_webhook().await {
             Ok(_) => tracing::info!("Telegram commands: webhook deleted"),
-            Err(e) => tracing::warn!(error = %e, "Telegram deleteWebhook failed"),
+            Err(e) => {
+                tracing::warn!(error = %crate::scrub::scrubbed(super::redact_error(&e)), "Telegram deleteWebhook failed")
+            }
         }
     }
 }

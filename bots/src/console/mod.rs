@@ -1,6 +1,8 @@
 //! The `console` target: prints each post to standard output as a Telegram
 //! channel member and a Discord member would see it.
 
+pub mod platform;
+
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,6 +75,14 @@ impl Target for ConsoleTarget {
                 .map_err(|e| RenderError(e.to_string()))?,
             summary: format!("console post: {}", post.label()),
         }])
+    }
+
+    fn preview_text(&self, part: &Part) -> String {
+        // The console's text is already what a member sees, both views.
+        match part.payload.get("text").and_then(|t| t.as_str()) {
+            Some(t) => t.to_string(),
+            None => crate::format::terminal::payload(&part.payload),
+        }
     }
 
     fn preview_request(&self, part: &Part) -> serde_json::Value {
