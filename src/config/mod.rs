@@ -39,8 +39,8 @@ pub use sections::{
 };
 pub use targets::{TargetCommon, TargetConfig};
 pub use values::{
-    Color, DiscordId, Dur, EnvString, HttpUrl, Id, PATTERN_SIZE_LIMIT, Pattern, Secret,
-    TelegramChat, Tz, expand_env, parse_color,
+    Color, Dur, EnvString, HttpUrl, Id, PATTERN_SIZE_LIMIT, Pattern, Secret, Tz, expand_env,
+    parse_color,
 };
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 use super::*;
-use crier_bots::discord::config::{DiscordPlace, DiscordTargetConfig};
-use crier_bots::telegram::config::{TelegramConfig, TelegramTargetConfig};
+use crier_bots::discord::config::{DiscordId, DiscordPlace, DiscordTargetConfig};
+use crier_bots::telegram::config::{TelegramChat, TelegramConfig, TelegramTargetConfig};
 use std::time::Duration;
 
 fn telegram_token(c: &Config) -> Option<&str> {

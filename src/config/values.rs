@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 pub use crier_bots::config::values::{
     Color, Dur, EnvString, HttpUrl, Secret, Tz, expand_env, parse_color,
 };
-pub use crier_bots::discord::config::DiscordId;
-pub use crier_bots::telegram::config::TelegramChat;
 
 /// A regular expression (the linear-time `regex` crate, with size limits so
 /// that no pattern can hang the bot), compiled at load time.
