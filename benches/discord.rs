@@ -164,7 +164,7 @@ async fn setup(
                 ..FeedState::default()
             },
             &batch,
-            crier::db::now_ms(),
+            crier::clock::Clock::System.now_ms(),
         )
     })
     .await

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Db, now_ms};
+use crate::db::Db;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlertMsg {
@@ -75,7 +75,8 @@ pub async fn dispatch(
         match msg {
             AlertMsg::Open { key, text } => {
                 let (k, t) = (key.clone(), text.clone());
-                match db.call(move |s| s.open_alert(&k, &t, now_ms())).await {
+                let now = db.now_ms();
+                match db.call(move |s| s.open_alert(&k, &t, now)).await {
                     Ok(true) => {
                         tracing::warn!(alert = %key, "{text}");
                         for n in &notifiers {

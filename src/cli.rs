@@ -197,7 +197,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
                 anyhow::bail!("no article with link or id {article:?}");
             }
             for id in ids {
-                let targets = store.retract(id, crate::db::now_ms())?;
+                let targets = store.retract(id, crate::clock::Clock::System.now_ms())?;
                 if targets.is_empty() {
                     println!("article #{id} retracted; it was not posted anywhere");
                 } else {
@@ -217,7 +217,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
                 .into());
             }
             words::known_target(target.as_deref(), &cfg.targets, store)?;
-            let now = crate::db::now_ms();
+            let now = crate::clock::Clock::System.now_ms();
             if let Some(t) = &target
                 && store.set_target_disabled(t, None, now)?
             {
@@ -302,7 +302,7 @@ fn status(config: &std::path::Path) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let now = crate::db::now_ms();
+    let now = crate::clock::Clock::System.now_ms();
     let res = dbonly::open_store(&cfg).and_then(|s| {
         crate::status::Summary::read_for(&s, &cfg.feeds, &cfg.target_platforms, now)
             .map_err(anyhow::Error::from)

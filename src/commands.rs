@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crier_storage::{AuditEntry, DynamicFeed};
 
 use crate::config::{Config, EnvString, FeedConfig, FeedKind};
-use crate::db::{Db, StoreError, now_ms};
+use crate::db::{Db, StoreError};
 use crate::engine::Engine;
 use crate::poller::Poller;
 use crate::sources::{self, Fetcher};
@@ -48,8 +48,8 @@ pub struct CommandCenter {
     fetch_slots: Arc<crate::fetch_slots::FetchSlots>,
 }
 
-fn ago(ms: i64) -> String {
-    let d = (now_ms() - ms).max(0) / 1000;
+fn ago(ms: i64, now: i64) -> String {
+    let d = (now - ms).max(0) / 1000;
     human(d) + " ago"
 }
 
@@ -135,9 +135,10 @@ impl CommandCenter {
     }
 
     async fn audit(&self, c: &Caller, command: String, outcome: &str) {
+        let now = self.db.now_ms();
         let e = AuditEntry {
             id: 0,
-            at: now_ms(),
+            at: now,
             platform: c.platform.into(),
             user_id: c.user_id.to_string(),
             user_name: Some(c.name.clone()),
@@ -145,7 +146,7 @@ impl CommandCenter {
             outcome: truncate_chars(outcome, 500),
         };
         let keep = self.cfg.commands.audit_max_rows as usize;
-        let before = now_ms().saturating_sub(self.cfg.commands.audit_max_age.0.as_millis() as i64);
+        let before = now.saturating_sub(self.cfg.commands.audit_max_age.0.as_millis() as i64);
         if let Err(err) = self
             .db
             .call(move |s| {

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crier_storage::Store;
+
+use crate::clock::Clock;
 use tokio_util::sync::CancellationToken;
 
 pub use crier_storage::Error as StoreError;
@@ -18,19 +20,33 @@ pub struct Db {
     /// database over (PostgreSQL, after a lost connection): `crier run`
     /// then stops and exits with an error instead of failing every call.
     stood_down: CancellationToken,
-}
-
-/// Unix milliseconds now.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    /// The core's wall clock (see [`crate::clock`]).
+    clock: Clock,
 }
 
 impl Db {
     pub fn new(store: Store) -> Db {
+        Db::with_clock(store, Clock::System)
+    }
+
+    /// A handle whose timestamps come from `clock` (tests: a clock that
+    /// follows tokio's paused time).
+    pub fn with_clock(store: Store, clock: Clock) -> Db {
         Db {
             inner: Arc::new(Mutex::new(store)),
             stood_down: CancellationToken::new(),
+            clock,
         }
+    }
+
+    /// The clock every timestamp of the core is read from.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// Unix milliseconds now, by this handle's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Run `f` against the store on the blocking pool. Transient errors

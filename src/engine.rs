@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{AmbiguousPolicy, DeliveryConfig, OnFailure};
-use crate::db::{Db, StoreError, now_ms};
+use crate::db::{Db, StoreError};
 
 mod execute;
 mod plan;
@@ -191,7 +191,7 @@ impl Engine {
                 tracing::warn!(delivery = d.id, target = %d.target, "delivery left sending for a target no longer configured");
                 continue;
             };
-            let now = now_ms();
+            let now = self.db.now_ms();
             let id = d.id;
             if d.op != Op::Send || rt.target.idempotent_send() {
                 let note = if d.op == Op::Send {
@@ -314,9 +314,14 @@ impl Engine {
             };
             drop(busy);
             if let Step::Sleep(d) = step {
+                // The step is over and nothing is left to do now: tests
+                // (and operators at debug level) see the worker idle.
+                tracing::debug!(target_name = %name, wait_ms = d.as_millis() as u64, "delivery worker waits");
                 tokio::select! {
                     _ = rt.notify.notified() => {}
-                    _ = tokio::time::sleep(d.min(self.policy.recheck.0)) => {}
+                    // At least a millisecond: a wait computed as 0 (a due
+                    // time that is now) must not become a hot loop.
+                    _ = tokio::time::sleep(d.min(self.policy.recheck.0).max(Duration::from_millis(1))) => {}
                     _ = shutdown.cancelled() => break,
                 }
             }
@@ -333,7 +338,7 @@ impl Engine {
         {
             return Ok(Step::Sleep(self.policy.recheck.0));
         }
-        let now = now_ms();
+        let now = self.db.now_ms();
         let hold = rt.on_failure == OnFailure::Hold;
         let n = name.to_string();
         let head = self.db.call(move |s| s.queue_head(&n, now, hold)).await?;

@@ -8,7 +8,11 @@ use std::time::Duration;
 use crier_storage::{InstanceRow, Store};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Db, now_ms};
+use crate::clock::Clock;
+use crate::db::Db;
+
+// Heartbeats are compared across processes (and machines): they are read
+// from the system clock, not the Db's injectable one.
 
 /// How often the active instance says it is alive.
 pub const BEAT_EVERY: Duration = Duration::from_secs(5);
@@ -25,7 +29,7 @@ pub struct Me {
 
 impl Me {
     pub fn new() -> Me {
-        let started_at = now_ms();
+        let started_at = Clock::System.now_ms();
         let host = host_name();
         let pid = i64::from(std::process::id());
         Me {
@@ -45,7 +49,7 @@ impl Me {
     pub fn beat(&self, store: &mut Store, role: &str) -> Result<(), crier_storage::Error> {
         let mut row = self.row.clone();
         row.role = role.into();
-        row.seen_at = now_ms();
+        row.seen_at = Clock::System.now_ms();
         store.heartbeat(&row)
     }
 
@@ -58,7 +62,7 @@ impl Me {
 
     /// Leave the list (a clean stop), pruning long-gone rows.
     pub fn forget(&self, store: &mut Store) -> Result<(), crier_storage::Error> {
-        store.forget_instance(&self.row.id, now_ms() - FORGET_AFTER_MS)
+        store.forget_instance(&self.row.id, Clock::System.now_ms() - FORGET_AFTER_MS)
     }
 
     /// The active instance's heartbeat, until `shutdown` (`crier run`

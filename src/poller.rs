@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::Alerts;
 use crate::config::{Config, FeedConfig};
-use crate::db::{Db, StoreError, now_ms};
+use crate::db::{Db, StoreError};
 
 /// After a storage error a feed waits this long before polling again…
 const STORAGE_WAIT_FIRST: Duration = Duration::from_secs(5);
@@ -272,6 +272,7 @@ impl Poller {
         let feeds: Vec<Arc<FeedConfig>> = self.feeds().into_iter().map(|f| f.feed).collect();
         for f in &feeds {
             let name = f.name.0.clone();
+            let now = self.db.now_ms();
             let resumed = self
                 .db
                 .call(move |s| {
@@ -283,7 +284,7 @@ impl Poller {
                     };
                     st.consecutive_failures = 0;
                     st.next_poll_at = None;
-                    s.put_feed_state(&st, now_ms())?;
+                    s.put_feed_state(&st, now)?;
                     Ok(Some(reason))
                 })
                 .await?;
@@ -350,12 +351,12 @@ impl Poller {
                 Ok(st) => Some(st.and_then(|s| s.next_poll_at).unwrap_or(0)),
                 Err(e) => {
                     tracing::error!(feed = %feed.name, error = %e, "cannot read the feed's state");
-                    Some(now_ms() + 5_000)
+                    Some(self.db.now_ms() + 5_000)
                 }
             };
             let wait = match due {
                 Some(_) if now.swap(false, Ordering::SeqCst) => Duration::ZERO,
-                Some(t) => Duration::from_millis((t - now_ms()).max(0) as u64),
+                Some(t) => Duration::from_millis((t - self.db.now_ms()).max(0) as u64),
                 // Paused: wait for a resume (a wake-up), looking now and then.
                 None => Duration::from_secs(60),
             };
@@ -393,7 +394,10 @@ impl Poller {
                     }
                     if let Some(e) = &r.error {
                         let url = crate::redact::redact_url(&feed.url);
-                        let next = r.next_poll_at.map(when).unwrap_or_default();
+                        let next = r
+                            .next_poll_at
+                            .map(|t| when(t, self.db.now_ms()))
+                            .unwrap_or_default();
                         tracing::warn!(feed = %feed.name, url = %url, error = %e, paused = r.paused, next_attempt = %next, "poll failed");
                     } else if r.new + r.updated > 0 || r.baseline {
                         tracing::info!(feed = %feed.name, new = r.new, updated = r.updated, baseline = r.baseline, "polled");
@@ -421,11 +425,11 @@ impl Poller {
 }
 
 /// A time for people: `2026-12-04T16:30:00Z (in 5m)`.
-fn when(ms: i64) -> String {
+fn when(ms: i64, now: i64) -> String {
     let at = chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default();
-    let secs = ((ms - crate::db::now_ms()).max(0) + 999) / 1000;
+    let secs = ((ms - now).max(0) + 999) / 1000;
     format!(
         "{at} (in {})",
         humantime::format_duration(std::time::Duration::from_secs(secs as u64))

@@ -45,7 +45,7 @@ pub fn import(
         targets,
         cfg.subscribe_interval_ms,
         "cli",
-        crate::db::now_ms(),
+        crate::clock::Clock::System.now_ms(),
         |_| Ok(()),
     );
     opml::store_all(store, &rows)?;

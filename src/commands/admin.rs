@@ -5,7 +5,7 @@ use crier_bots::commands::{Caller, Reply, RetryWhat};
 use crier_storage::DynamicFeed;
 
 use super::{CommandCenter, dynamic_feed_config, store_err};
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 use crate::sources;
 
 impl CommandCenter {
@@ -20,10 +20,8 @@ impl CommandCenter {
             let n = name.clone();
             let st = self.db.call(move |s| s.target_state(&n)).await?;
             let n = name.clone();
-            let c = self
-                .db
-                .call(move |s| s.counts(Some(&n), now_ms() - 24 * 3_600_000))
-                .await?;
+            let since = self.db.now_ms() - 24 * 3_600_000;
+            let c = self.db.call(move |s| s.counts(Some(&n), since)).await?;
             let state = match &st {
                 Some(st) if st.disabled_reason.is_some() => {
                     format!("DISABLED: {}", st.disabled_reason.as_deref().unwrap_or(""))
@@ -50,7 +48,7 @@ impl CommandCenter {
         name: &str,
         pause: bool,
     ) -> Result<Reply, StoreError> {
-        let now = now_ms();
+        let now = self.db.now_ms();
         if self.poller.feed(name).is_some() {
             let n = name.to_string();
             let reason = format!("paused by {} ({})", c.name, c.key());
@@ -119,7 +117,7 @@ impl CommandCenter {
     }
 
     pub(super) async fn retry(&self, w: RetryWhat) -> Result<Reply, StoreError> {
-        let now = now_ms();
+        let now = self.db.now_ms();
         let (id, target) = match &w {
             RetryWhat::Delivery(id) => (Some(*id), None),
             RetryWhat::Target(t) => {
@@ -195,7 +193,7 @@ impl CommandCenter {
             targets: targets.clone(),
             interval_ms: self.cfg.commands.subscribe_interval.0.as_millis() as i64,
             added_by: c.key(),
-            added_at: now_ms(),
+            added_at: self.db.now_ms(),
         };
         let feed = dynamic_feed_config(&rec);
         match self.db.call(move |s| s.add_dynamic_feed(&rec)).await {

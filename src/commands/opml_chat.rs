@@ -8,7 +8,6 @@
 use crier_bots::commands::{Caller, IMPORT_MAX_BYTES, Reply, ReplyFile, Upload, too_big};
 
 use super::{CommandCenter, dynamic_feed_config};
-use crate::db::now_ms;
 use crate::opml;
 use crate::sources::{self, SourceError};
 
@@ -71,7 +70,7 @@ impl CommandCenter {
             &targets,
             self.cfg.commands.subscribe_interval.0.as_millis() as i64,
             &c.key(),
-            now_ms(),
+            self.db.now_ms(),
             |u| guard.check(u),
         );
         let stored = rows.clone();

@@ -9,7 +9,7 @@ use crier_bots::commands::{Button, Caller, FollowUp, Preview, Reply, Role};
 use crier_storage::{Action, IncomingArticle, Ingested, Op, Route, State};
 
 use super::{CommandCenter, EDITOR_FEED, store_err};
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 use crate::sources;
 
 /// How long a Confirm/Cancel button stays valid.
@@ -204,9 +204,10 @@ impl CommandCenter {
             })
             .collect();
         let label = post.label().to_string();
+        let now = self.db.now_ms();
         let out = match self
             .db
-            .call(move |s| s.ingest_one(EDITOR_FEED, &item, &routes, now_ms()))
+            .call(move |s| s.ingest_one(EDITOR_FEED, &item, &routes, now))
             .await
         {
             Ok(o) => o,
@@ -278,9 +279,10 @@ impl CommandCenter {
             refresh_only: false,
         };
         let routes: Vec<Route> = targets.iter().map(|t| Route::pending(t.clone())).collect();
+        let now = self.db.now_ms();
         match self
             .db
-            .call(move |s| s.ingest_one(EDITOR_FEED, &item, &routes, now_ms()))
+            .call(move |s| s.ingest_one(EDITOR_FEED, &item, &routes, now))
             .await
         {
             Ok(Ingested::New { article_id }) => {
@@ -314,7 +316,7 @@ impl CommandCenter {
     }
 
     pub(super) async fn queue(&self) -> Result<Reply, StoreError> {
-        let now = now_ms();
+        let now = self.db.now_ms();
         let q = self.db.call(move |s| s.scheduled(now)).await?;
         if q.is_empty() {
             return Ok(Reply::text("No scheduled posts."));
@@ -334,9 +336,10 @@ impl CommandCenter {
 
     pub(super) async fn cancel(&self, c: &Caller, id: i64) -> Result<Reply, StoreError> {
         let reason = format!("cancelled by {} ({})", c.name, c.key());
+        let now = self.db.now_ms();
         let n = self
             .db
-            .call(move |s| s.cancel_scheduled(id, &reason, now_ms()))
+            .call(move |s| s.cancel_scheduled(id, &reason, now))
             .await?;
         Ok(Reply::text(if n == 0 {
             format!("#{id} is not a scheduled post (see /queue).")
@@ -351,7 +354,8 @@ impl CommandCenter {
             return Ok(Reply::text(format!("Crier has not seen {what}.")));
         };
         let id = a.id;
-        let targets = self.db.call(move |s| s.retract(id, now_ms())).await?;
+        let now = self.db.now_ms();
+        let targets = self.db.call(move |s| s.retract(id, now)).await?;
         for t in &targets {
             self.engine.wake(t);
         }

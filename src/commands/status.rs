@@ -4,7 +4,7 @@ use crier_bots::commands::Reply;
 use crier_storage::State;
 
 use super::{CommandCenter, ago, human};
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 
 impl CommandCenter {
     pub(super) async fn status(&self) -> Result<Reply, StoreError> {
@@ -26,12 +26,13 @@ impl CommandCenter {
                 _ => tok += 1,
             }
         }
-        let since = now_ms() - 24 * 3_600_000;
+        let now = self.db.now_ms();
+        let since = now - 24 * 3_600_000;
         let c = self.db.call(move |s| s.counts(None, since)).await?;
         let up = human(self.started.elapsed().as_secs() as i64);
         // Every instance on this database (one line each when there is
         // more than this one: a PostgreSQL deployment with standbys).
-        let now = now_ms();
+
         let instances = self.db.call(|s| s.instances()).await?;
         let mut listed = String::new();
         if instances.len() > 1 {
@@ -52,6 +53,7 @@ impl CommandCenter {
     }
 
     pub(super) async fn feeds(&self) -> Result<Reply, StoreError> {
+        let now = self.db.now_ms();
         let states = self.db.call(|s| s.feed_states()).await?;
         let subs = self.db.call(|s| s.subscriptions()).await?;
         let mut s = String::new();
@@ -78,16 +80,13 @@ impl CommandCenter {
             if let Some(st) = st {
                 let mut line = Vec::new();
                 if let Some(t) = st.last_success_at {
-                    line.push(format!("last success {}", ago(t)));
+                    line.push(format!("last success {}", ago(t, now)));
                 }
                 if let Some(t) = st.next_poll_at.filter(|_| st.paused_reason.is_none()) {
-                    line.push(format!(
-                        "next poll in {}",
-                        human(((t - now_ms()) / 1000).max(0))
-                    ));
+                    line.push(format!("next poll in {}", human(((t - now) / 1000).max(0))));
                 }
                 if let Some(sub) = subs.iter().find(|x| x.feed == f.feed.name.0) {
-                    line.push(crate::websub::describe(sub, now_ms()));
+                    line.push(crate::websub::describe(sub, now));
                 }
                 if !line.is_empty() {
                     s.push_str(&format!("  {}\n", line.join(", ")));

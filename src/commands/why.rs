@@ -5,7 +5,7 @@ use crier_bots::commands::Reply;
 use crier_storage::{Action, State};
 
 use super::{CommandCenter, EDITOR_FEED, ago};
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 use crate::sources;
 
 impl CommandCenter {
@@ -59,7 +59,7 @@ impl CommandCenter {
                 a.id,
                 a.title,
                 a.feed,
-                ago(a.first_seen_at)
+                ago(a.first_seen_at, self.db.now_ms())
             ));
             let id = a.id;
             let rows = self.db.call(move |s| s.deliveries_for_article(id)).await?;
@@ -126,7 +126,10 @@ impl CommandCenter {
                     .collect();
                 let mut s = format!(
                     "delivered {} — {}",
-                    first.sent_at.map(ago).unwrap_or_default(),
+                    first
+                        .sent_at
+                        .map(|t| ago(t, self.db.now_ms()))
+                        .unwrap_or_default(),
                     links.join(", ")
                 );
                 if let Some(n) = post.iter().find_map(|r| r.reason.clone()) {
@@ -151,7 +154,7 @@ impl CommandCenter {
                     _ => {
                         let pending = post.iter().find(|r| r.state != State::Sent);
                         match pending {
-                            Some(r) if r.not_before.is_some_and(|t| t > now_ms()) => {
+                            Some(r) if r.not_before.is_some_and(|t| t > self.db.now_ms()) => {
                                 format!(
                                     "scheduled for {}",
                                     self.time(r.not_before.unwrap_or_default())

@@ -10,16 +10,17 @@ use rand::Rng;
 
 use super::{Engine, RECORD_RETRY_ALERT, RECORD_RETRY_FIRST, RECORD_RETRY_MAX, TargetRuntime};
 use crate::config::AmbiguousPolicy;
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 
 impl Engine {
     pub(super) async fn execute(&self, rt: &TargetRuntime, d: &Delivery) -> Result<(), StoreError> {
         let id = d.id;
+        let clock = self.db.clock();
         let attempt = self
             .db
             .call(move |s| {
                 crate::store_faults::check("store.mark_sending")?;
-                s.mark_sending(id, now_ms())
+                s.mark_sending(id, clock.now_ms())
             })
             .await?;
         let article_id = d.article_id;
@@ -58,10 +59,8 @@ impl Engine {
                 }),
                 Err(e) => {
                     let msg = format!("stored payload cannot be read: {e}");
-                    return self
-                        .db
-                        .call(move |s| s.mark_failed(id, &msg, now_ms()))
-                        .await;
+                    let now = self.db.now_ms();
+                    return self.db.call(move |s| s.mark_failed(id, &msg, now)).await;
                 }
             },
             None => None,
@@ -79,7 +78,8 @@ impl Engine {
             ))),
         };
         let last = attempt >= self.policy.max_attempts.max(1);
-        let first_part = (d.op == Op::Send && d.part == 0).then_some(d.created_at);
+        // The article's time in the queue, for its first message.
+        let first_part = (d.op == Op::Send && d.part == 0).then(|| self.db.now_ms() - d.created_at);
         (self.telemetry.metrics).delivered(
             &d.target,
             rt.target.platform(),
@@ -139,6 +139,7 @@ impl Engine {
                     tracing::warn!(delivery = id, target_name = %d.target, note = %note, "delivered with a fallback");
                 }
                 tracing::info!(delivery = id, target_name = %d.target, op = %d.op, part = d.part, "delivered");
+                let clock = self.db.clock();
                 self.db
                     .call(move |s| {
                         crate::store_faults::check("store.mark_sent")?;
@@ -147,7 +148,7 @@ impl Engine {
                             mid.as_deref(),
                             url.as_deref(),
                             sent.note.as_deref(),
-                            now_ms(),
+                            clock.now_ms(),
                         )
                     })
                     .await
@@ -173,7 +174,7 @@ impl Engine {
     ) -> Result<(), StoreError> {
         let id = d.id;
         let name = d.target.clone();
-        let now = now_ms();
+        let now = self.db.now_ms();
         let msg = e.to_string();
         let max = self.policy.max_attempts.max(1);
         let retry_or_fail = |ambiguous: bool| {

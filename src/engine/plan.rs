@@ -8,7 +8,7 @@ use crier_bots::format::FeedRenderOptions;
 use crier_storage::{Action, Delivery, Op, PlannedPart};
 
 use super::{DIGEST_MAX_ITEMS, Engine, HOUR_MS, Paced, TargetRuntime, ms_to_duration};
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 
 impl Engine {
     /// Apply the target's pacing to the post at the head of its queue.
@@ -25,7 +25,10 @@ impl Engine {
         let target = d.target.clone();
         let times = self
             .db
-            .call(move |s| s.post_times_since(&target, now - HOUR_MS))
+            // Posts of the last hour, its start excluded: at `sent + HOUR`
+            // a post has aged out (else the wait computed below is 0 and
+            // the worker spins until the clock ticks).
+            .call(move |s| s.post_times_since(&target, now - HOUR_MS + 1))
             .await?;
         if let (Some(gap), Some(last)) = (p.min_gap, times.last()) {
             let ready = last + gap.as_millis() as i64;
@@ -114,15 +117,15 @@ impl Engine {
                     .collect();
                 let folded: Vec<i64> = rest.iter().map(|d| d.id).collect();
                 tracing::info!(target_name = %head.target, articles = folded.len() + 1, "burst beyond max_posts_per_hour: sending a digest");
+                let now = self.db.now_ms();
                 self.db
-                    .call(move |s| s.plan_digest(id, &planned, &folded, now_ms()))
+                    .call(move |s| s.plan_digest(id, &planned, &folded, now))
                     .await
             }
             Err(e) => {
                 let msg = format!("cannot render the digest: {e}");
-                self.db
-                    .call(move |s| s.mark_failed(id, &msg, now_ms()))
-                    .await
+                let now = self.db.now_ms();
+                self.db.call(move |s| s.mark_failed(id, &msg, now)).await
             }
         }
     }
@@ -131,20 +134,18 @@ impl Engine {
     pub(super) async fn plan(&self, rt: &TargetRuntime, d: &Delivery) -> Result<(), StoreError> {
         let id = d.id;
         let article_id = d.article_id;
+        let now = self.db.now_ms();
         let Some(article) = self.db.call(move |s| s.article(article_id)).await? else {
             return self
                 .db
-                .call(move |s| s.mark_failed(id, "the article is missing from the log", now_ms()))
+                .call(move |s| s.mark_failed(id, "the article is missing from the log", now))
                 .await;
         };
         let post: Post = match serde_json::from_str(&article.payload) {
             Ok(p) => p,
             Err(e) => {
                 let msg = format!("stored article cannot be read: {e}");
-                return self
-                    .db
-                    .call(move |s| s.mark_failed(id, &msg, now_ms()))
-                    .await;
+                return self.db.call(move |s| s.mark_failed(id, &msg, now)).await;
             }
         };
         let default_format = FeedRenderOptions::default();
@@ -216,15 +217,15 @@ impl Engine {
                     Action::Edit => "nothing was delivered to edit",
                     Action::Delete => "nothing was delivered to delete",
                 };
+                let now = self.db.now_ms();
                 self.db
-                    .call(move |s| s.plan_job(id, &parts, empty, now_ms()))
+                    .call(move |s| s.plan_job(id, &parts, empty, now))
                     .await
             }
             Err(msg) => {
                 tracing::error!(delivery = id, target_name = %d.target, error = %msg, "render failed");
-                self.db
-                    .call(move |s| s.mark_failed(id, &msg, now_ms()))
-                    .await
+                let now = self.db.now_ms();
+                self.db.call(move |s| s.mark_failed(id, &msg, now)).await
             }
         }
     }

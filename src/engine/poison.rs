@@ -8,7 +8,7 @@ use crier_bots::panics;
 use crier_storage::Delivery;
 
 use super::{Engine, TargetRuntime};
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 
 /// Attempts before a delivery whose processing panics is failed.
 pub const POISON_ATTEMPTS: u32 = 3;
@@ -68,7 +68,7 @@ impl Engine {
     ) -> Result<(), StoreError> {
         let id = d.id;
         let reason = format!("internal error: {msg}");
-        let now = now_ms();
+        let now = self.db.now_ms();
         let next = now + crate::supervise::restart_delay(d.attempts + 1).as_millis() as i64;
         let r = reason.clone();
         let failed = self

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::HttpState;
-use crate::db::now_ms;
 
 pub fn routes(state: Arc<HttpState>) -> Router {
     Router::new()
@@ -48,7 +47,7 @@ pub async fn refresh(st: &HttpState) -> Result<(), crate::db::StoreError> {
         paused_feeds,
         disabled,
         paused_targets,
-        now_ms(),
+        st.db.now_ms(),
     );
     Ok(())
 }

@@ -15,7 +15,6 @@ use serde::Deserialize;
 
 use super::HttpState;
 use super::auth::Who;
-use crate::db::now_ms;
 use crate::status::{Summary, clip, reason};
 
 /// Seconds between the page's reloads.
@@ -274,7 +273,7 @@ async fn page(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let cfg = st.cfg.clone();
-    let now = now_ms();
+    let now = st.db.now_ms();
     let summary = match st.db.call(move |s| Summary::read(s, &cfg, now)).await {
         Ok(s) => s,
         Err(e) => {

@@ -7,7 +7,7 @@ use crier_storage::FeedState;
 
 use super::{PollReport, Poller};
 use crate::config::FeedConfig;
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 use crate::sources::{self, SourceItem};
 
 impl Poller {
@@ -37,7 +37,7 @@ impl Poller {
                 fetch_state: "{}".into(),
                 ..FeedState::default()
             });
-        let now = now_ms();
+        let now = self.db.now_ms();
         st.consecutive_failures += 1;
         st.last_error = Some(reason.clone());
         st.last_poll_at = Some(now);
@@ -48,9 +48,7 @@ impl Poller {
             &mut rand::rng(),
         );
         st.next_poll_at = Some(now + backoff.as_millis() as i64);
-        self.db
-            .call(move |s| s.put_feed_state(&st, now_ms()))
-            .await?;
+        self.db.call(move |s| s.put_feed_state(&st, now)).await?;
         Ok(PollReport {
             error: Some(reason),
             ..PollReport::default()

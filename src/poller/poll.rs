@@ -9,7 +9,7 @@ use crier_storage::{FeedState, IncomingArticle, Ingested};
 
 use super::{PollReport, Poller, spec_for};
 use crate::config::FeedConfig;
-use crate::db::{StoreError, now_ms};
+use crate::db::StoreError;
 use crate::pipeline::Admission;
 use crate::sources::{self, FeedSpec, FetchState, PollOutcome, SourceItem};
 
@@ -34,7 +34,7 @@ impl Poller {
             });
         state.url = url_now;
         let fetch_state: FetchState = serde_json::from_str(&state.fetch_state).unwrap_or_default();
-        let now = now_ms();
+        let now = self.db.now_ms();
         state.last_poll_at = Some(now);
         let mut report = PollReport::default();
 
@@ -91,9 +91,8 @@ impl Poller {
                 report.error_kind = Some(if permanent { "permanent" } else { "transient" });
                 report.next_poll_at = state.next_poll_at.filter(|_| !report.paused);
                 let st = state.clone();
-                self.db
-                    .call(move |s| s.put_feed_state(&st, now_ms()))
-                    .await?;
+                let now = self.db.now_ms();
+                self.db.call(move |s| s.put_feed_state(&st, now)).await?;
                 return Ok(report);
             }
         };
@@ -158,10 +157,8 @@ impl Poller {
         }
         let batch = self.batch(feed, items, baseline, route_changed, &overflow.skipped);
         let st = state.clone();
-        let outcomes = self
-            .db
-            .call(move |s| s.ingest(&st, &batch, now_ms()))
-            .await?;
+        let now = self.db.now_ms();
+        let outcomes = self.db.call(move |s| s.ingest(&st, &batch, now)).await?;
 
         let mut wake = BTreeSet::new();
         for o in &outcomes {

@@ -271,15 +271,16 @@ impl Metrics {
             .inc();
     }
 
-    /// One delivery attempt ended. `queued_at`: when the row was created
-    /// (the article's appearance); `first`: the job's first message.
+    /// One delivery attempt ended. `queued_for_ms`: for the job's first
+    /// message, how long ago its row was created (the article's
+    /// appearance).
     pub fn delivered(
         &self,
         target: &str,
         platform: &str,
         result: Result<(), &DeliveryError>,
         last_attempt: bool,
-        queued_at: Option<i64>,
+        queued_for_ms: Option<i64>,
     ) {
         let (state, status) = match result {
             Ok(()) => ("sent", "2xx"),
@@ -321,8 +322,8 @@ impl Metrics {
                 status: status.to_string(),
             })
             .inc();
-        if let (Ok(()), Some(at)) = (result, queued_at) {
-            let secs = (crate::db::now_ms() - at).max(0) as f64 / 1000.0;
+        if let (Ok(()), Some(ms)) = (result, queued_for_ms) {
+            let secs = ms.max(0) as f64 / 1000.0;
             self.latency
                 .get_or_create(&PlatformLabel {
                     platform: platform.to_string(),
@@ -453,13 +454,7 @@ mod tests {
             0,
             Duration::from_millis(20),
         );
-        m.delivered(
-            "tg",
-            "telegram",
-            Ok(()),
-            false,
-            Some(crate::db::now_ms() - 1500),
-        );
+        m.delivered("tg", "telegram", Ok(()), false, Some(1500));
         let e = DeliveryError::RateLimited {
             retry_after: Duration::from_secs(3),
         };

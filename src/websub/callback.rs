@@ -22,7 +22,6 @@ use crier_storage::{SubState, Subscription};
 
 use super::Push;
 use super::signature::{self, Verdict};
-use crate::db::now_ms;
 use crate::poller::PushOutcome;
 
 /// The longest hub.challenge echoed.
@@ -123,7 +122,7 @@ async fn verify(
                     }
                 },
             };
-            let now = now_ms();
+            let now = push.db.now_ms();
             let expires = lease.map(|l| now + l * 1000);
             let cb = sub.callback_id.clone();
             let done = push
@@ -210,10 +209,8 @@ async fn content(
         }
     }
     let cb = sub.callback_id.clone();
-    let _ = push
-        .db
-        .call(move |s| s.subscription_pushed(&cb, now_ms()))
-        .await;
+    let now = push.db.now_ms();
+    let _ = push.db.call(move |s| s.subscription_pushed(&cb, now)).await;
     if !push
         .limiter
         .allow(&format!("push:{feed}"), super::PUSHES_PER_MINUTE)

@@ -32,7 +32,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, FeedConfig, PushMode};
-use crate::db::{Db, now_ms};
+use crate::db::Db;
 use crate::http::Mount;
 use crate::poller::Poller;
 use crate::sources::Fetcher;
@@ -195,9 +195,10 @@ impl Push {
 
     async fn set_state(&self, feed: &str, state: SubState, reason: Option<String>) {
         let f = feed.to_string();
+        let now = self.db.now_ms();
         let r = self
             .db
-            .call(move |s| s.set_subscription_state(&f, state, reason.as_deref(), now_ms()))
+            .call(move |s| s.set_subscription_state(&f, state, reason.as_deref(), now))
             .await;
         if let Err(e) = r {
             tracing::warn!(feed = %feed, error = %e, "WebSub: cannot record a subscription's state");
@@ -216,7 +217,7 @@ impl Push {
         let Some(subs) = self.subs().await else {
             return;
         };
-        let now = now_ms();
+        let now = self.db.now_ms();
         let mut have = BTreeSet::new();
         for sub in subs {
             have.insert(sub.feed.clone());
@@ -282,7 +283,7 @@ impl Push {
         let Some(subs) = self.subs().await else {
             return;
         };
-        let now = now_ms();
+        let now = self.db.now_ms();
         let active: BTreeSet<String> = subs
             .into_iter()
             .filter(|s| s.state == SubState::Active && s.expires_at.is_none_or(|t| t > now))
@@ -321,7 +322,7 @@ impl Push {
                 return;
             }
         };
-        let now = now_ms();
+        let now = self.db.now_ms();
         let sub = match existing {
             Some(mut s) => {
                 s.requested_at = now;
@@ -358,11 +359,8 @@ impl Push {
         let renewal = sub.state == SubState::Active;
         // Recorded before the request: a hub may verify before it answers.
         let row = sub.clone();
-        if let Err(e) = self
-            .db
-            .call(move |s| s.put_subscription(&row, now_ms()))
-            .await
-        {
+        let now = self.db.now_ms();
+        if let Err(e) = self.db.call(move |s| s.put_subscription(&row, now)).await {
             tracing::warn!(feed = %name, error = %e, "WebSub: cannot record the subscription");
             self.retry_later(&name, RETRY_AFTER);
             return;
@@ -418,13 +416,10 @@ impl Push {
         let feed = sub.feed.clone();
         self.poller.pushed().remove(&feed);
         sub.state = SubState::Unsubscribing;
-        sub.requested_at = now_ms();
+        sub.requested_at = self.db.now_ms();
         let row = sub.clone();
-        if let Err(e) = self
-            .db
-            .call(move |s| s.put_subscription(&row, now_ms()))
-            .await
-        {
+        let now = self.db.now_ms();
+        if let Err(e) = self.db.call(move |s| s.put_subscription(&row, now)).await {
             tracing::warn!(feed = %feed, error = %e, "WebSub: cannot record the unsubscription");
             return;
         }

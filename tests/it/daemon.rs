@@ -64,7 +64,7 @@ pub fn retract_by_link(dir: &Path, link: &str) {
         .next()
         .unwrap_or_else(|| panic!("no article links to {link}"));
     store
-        .retract(article.id, crier::db::now_ms())
+        .retract(article.id, crier::clock::Clock::System.now_ms())
         .expect("retract");
 }
 

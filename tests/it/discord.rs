@@ -130,7 +130,7 @@ async fn ingest(db: &Db, posts: &[(&str, Post)], targets: &[&str]) {
                 ..FeedState::default()
             },
             &batch,
-            crier::db::now_ms(),
+            crier::clock::Clock::System.now_ms(),
         )
     })
     .await
@@ -1086,7 +1086,7 @@ async fn an_update_edits_and_a_retraction_deletes_on_bot_and_webhook() {
         .await
         .expect("article")
         .expect("some");
-    db.call(move |s| s.retract(article.id, crier::db::now_ms()))
+    db.call(move |s| s.retract(article.id, crier::clock::Clock::System.now_ms()))
         .await
         .expect("retract");
     run.engine.wake_all();

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crier::clock::Clock;
 use crier::config::{AmbiguousPolicy, DeliveryConfig, Dur, OnFailure};
 use crier::db::Db;
 use crier::engine::{Engine, Pacing, TargetRuntime};
@@ -210,6 +211,15 @@ pub fn memory_db() -> Db {
     Db::new(Store::open_in_memory().expect("store"))
 }
 
+/// A log whose clock follows tokio's: in a `start_paused` test, an hour of
+/// pacing passes as soon as every task waits, and a test's own
+/// `tokio::time::sleep` returns only once the workers have finished their
+/// steps and wait too (tokio advances paused time only when nothing can
+/// run, and not while a storage call is on the blocking pool).
+pub fn paused_db() -> Db {
+    Db::with_clock(Store::open_in_memory().expect("store"), Clock::tokio())
+}
+
 static FEED: &str = "feed";
 
 /// Record articles (title may hold `|` for multi-part posts) routed to targets.
@@ -237,6 +247,7 @@ pub async fn ingest(db: &Db, items: &[(&str, &str)], targets: &[&str]) {
             )
         })
         .collect();
+    let now = db.now_ms();
     db.call(move |s| {
         s.ingest(
             &FeedState {
@@ -245,7 +256,7 @@ pub async fn ingest(db: &Db, items: &[(&str, &str)], targets: &[&str]) {
                 ..FeedState::default()
             },
             &batch,
-            crier::db::now_ms(),
+            now,
         )
     })
     .await
@@ -371,7 +382,8 @@ async fn transient_errors_retry_then_fail_and_the_queue_continues() {
             .contains("after 3 attempts")
     );
     // crier retry: the failed one is delivered after all.
-    db.call(|s| s.requeue_failed(None, Some("t"), crier::db::now_ms()))
+    let now = db.now_ms();
+    db.call(move |s| s.requeue_failed(None, Some("t"), now))
         .await
         .expect("requeue");
     h.engine.wake("t");
@@ -379,9 +391,9 @@ async fn transient_errors_retry_then_fail_and_the_queue_continues() {
     h.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn hold_the_line_keeps_strict_order_after_a_failure() {
-    let db = memory_db();
+    let db = paused_db();
     let t = Scripted::new("t");
     t.script(vec![Err(DeliveryError::Rejected("bad".into()))]);
     ingest(&db, &[("1", "one"), ("2", "two")], &["t"]).await;
@@ -390,15 +402,16 @@ async fn hold_the_line_keeps_strict_order_after_a_failure() {
         r.iter().any(|e| e.delivery.state == State::Failed)
     })
     .await;
-    // The worker's next step right after the record finds the head held;
-    // nothing records that, so give it a moment before looking.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Paused time: this returns once the worker has taken its next steps
+    // (finding the head held, several rechecks over) and waits again.
+    tokio::time::sleep(policy().recheck.0 * 3).await;
     assert!(
         t.calls().is_empty(),
         "nothing after a held failure: {:?}",
         t.calls()
     );
-    db.call(|s| s.requeue_failed(None, None, crier::db::now_ms()))
+    let now = db.now_ms();
+    db.call(move |s| s.requeue_failed(None, None, now))
         .await
         .expect("requeue");
     h.engine.wake("t");
@@ -439,12 +452,10 @@ async fn an_unusable_target_is_disabled_and_waits_while_others_go_on() {
     );
     assert!(gone.calls().is_empty());
     // Re-enabled (crier retry --target): everything arrives, in order.
-    db.call(|s| {
-        s.set_target_disabled("gone", None, crier::db::now_ms())
-            .map(|_| ())
-    })
-    .await
-    .expect("enable");
+    let now = db.now_ms();
+    db.call(move |s| s.set_target_disabled("gone", None, now).map(|_| ()))
+        .await
+        .expect("enable");
     h.engine.wake("gone");
     until("gone got both", || sends(&gone.calls()).len() == 2).await;
     assert_eq!(sends(&gone.calls()), ["one", "two"]);
@@ -602,7 +613,8 @@ async fn a_retraction_deletes_every_part() {
         .await
         .expect("a")
         .expect("some");
-    db.call(move |s| s.retract(article.id, crier::db::now_ms()))
+    let now = db.now_ms();
+    db.call(move |s| s.retract(article.id, now))
         .await
         .expect("retract");
     h.engine.wake("t");
@@ -667,9 +679,9 @@ async fn a_restart_mid_post_sends_only_the_remaining_parts() {
     h.stop().await;
 }
 
-#[tokio::test]
-async fn a_burst_beyond_the_hourly_budget_waits() {
-    let db = memory_db();
+#[tokio::test(start_paused = true)]
+async fn a_burst_beyond_the_hourly_budget_waits_for_the_hour() {
+    let db = paused_db();
     let t = Scripted::new("t");
     ingest(
         &db,
@@ -692,9 +704,9 @@ async fn a_burst_beyond_the_hourly_budget_waits() {
         r.iter().filter(|e| e.delivery.state == State::Sent).count() == 2
     })
     .await;
-    // The worker's next step paces the third post; nothing records the
-    // decision to wait, so give it a moment before looking.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Paused time: 59 minutes pass as soon as the worker waits (it wakes
+    // at each recheck, finds the budget spent and waits again).
+    tokio::time::sleep(Duration::from_secs(59 * 60)).await;
     assert_eq!(
         sends(&t.calls()),
         ["one", "two"],
@@ -708,6 +720,10 @@ async fn a_burst_beyond_the_hourly_budget_waits() {
         2,
         "waiting, not dropped"
     );
+    // The hour since the first two posts ends: the rest go out, in order.
+    tokio::time::sleep(Duration::from_secs(2 * 60)).await;
+    until("the other two sent", || t.calls().len() == 4).await;
+    assert_eq!(sends(&t.calls()), ["one", "two", "three", "four"]);
     h.stop().await;
 }
 

@@ -464,18 +464,37 @@ fn a_retraction_from_the_command_line_is_carried_out_at_once() {
         "config.toml",
         &format!("{}{config}", storage_section(&pg.url)),
     );
-    let mut run = Running::start(ws.dir.path(), &ws.config(), &[]);
+    // The engine at debug level says when a worker is done and waits.
+    let mut run = Running::start(
+        ws.dir.path(),
+        &ws.config(),
+        &[("RUST_LOG", "info,crier::engine=debug")],
+    );
     run.wait_for("every delivery", Duration::from_secs(60), |_, _| {
         all_shown(&f, N)
     });
-    // Let the workers go idle: their last outcome recorded, then a moment
-    // for the step after it to find the queue empty (nothing records
-    // that; with a 30 s recheck, only a NOTIFY wakes them from there).
+    // The workers go idle: after the last delivery, each target's worker
+    // says it waits (with a 30 s recheck, only a NOTIFY wakes it then).
     let recorded = pg.store();
     wait_until("every delivery recorded", Duration::from_secs(30), || {
         unsettled(&recorded) == 0
     });
-    std::thread::sleep(Duration::from_millis(500));
+    run.wait_for("every worker idle", Duration::from_secs(20), |_, err| {
+        let lines: Vec<&str> = err.lines().collect();
+        ["tg", "dc", "hook"].iter().all(|t| {
+            let of = |l: &&str| {
+                l.split_whitespace()
+                    .any(|w| w == format!("target_name={t}"))
+            };
+            let last = lines
+                .iter()
+                .rposition(|l| of(l) && l.contains(" delivered "))
+                .unwrap_or(0);
+            lines[last..]
+                .iter()
+                .any(|l| of(l) && l.contains("delivery worker waits"))
+        })
+    });
     let out = ws.crier(&["retract", "https://news.example/n-2"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     let asked = Instant::now();

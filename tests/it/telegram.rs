@@ -568,7 +568,7 @@ async fn network_errors_retry_then_fail_and_crier_retry_requeues() {
     assert!(w.posts(CHANNEL).is_empty());
     // crier retry
     store(w.dir.path())
-        .requeue_failed(None, Some("channel"), crier::db::now_ms())
+        .requeue_failed(None, Some("channel"), crier::clock::Clock::System.now_ms())
         .expect("requeue");
     eventually("the post", Duration::from_secs(20), || {
         w.posts(CHANNEL).len() == 1
