@@ -1,0 +1,348 @@
+//! The Telegram target: sends, edits and deletes one post's messages in
+//! one chat, paced by the bot's flood limiter, falling back to plain text
+//! or to text when Telegram rejects the markup or the media.
+
+use std::sync::{Arc, RwLock};
+
+use teloxide::payloads::{
+    EditMessageCaptionSetters, EditMessageTextSetters, SendAudioSetters, SendMessageSetters,
+    SendPhotoSetters,
+};
+use teloxide::prelude::Requester;
+use teloxide::types::{InputFile, MessageId, ThreadId};
+use url::Url;
+
+use super::classify::{Failure, classify, into_error};
+use super::wire::{
+    chat_recipient, group_or_channel, html, keyboard, message_url, other_kind, parse_ref,
+    preview_options,
+};
+use super::{TelegramClient, TelegramOptions, check};
+use crate::format::telegram::{self as tgfmt, TelegramMessage, TelegramMethod};
+use crate::format::{FeedRenderOptions, TargetFormat};
+use crate::model::Post;
+use crate::target::{DeliveryError, MessageRef, Part, RenderError, SendCtx, Sent, Target};
+
+pub struct TelegramTarget {
+    name: String,
+    client: Arc<TelegramClient>,
+    /// The chat; replaced when a group migrates to a supergroup.
+    chat: RwLock<String>,
+    opts: TelegramOptions,
+    format: TargetFormat,
+}
+
+impl TelegramTarget {
+    pub fn new(
+        name: impl Into<String>,
+        client: Arc<TelegramClient>,
+        opts: TelegramOptions,
+        format: TargetFormat,
+    ) -> TelegramTarget {
+        TelegramTarget {
+            name: name.into(),
+            client,
+            chat: RwLock::new(opts.chat.clone()),
+            opts,
+            format,
+        }
+    }
+
+    fn chat(&self) -> String {
+        self.chat
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    async fn pace(&self, chat: &str) {
+        self.client
+            .limiter
+            .acquire(chat, group_or_channel(chat))
+            .await;
+    }
+
+    fn penalize(&self, chat: &str, f: &Failure) {
+        if let Failure::Other(DeliveryError::RateLimited { retry_after }) = f {
+            self.client.limiter.penalize(chat, *retry_after);
+        }
+    }
+
+    /// One send request (no fallbacks).
+    async fn send_once(&self, m: &TelegramMessage) -> Result<MessageRef, Failure> {
+        let chat = self.chat();
+        self.pace(&chat).await;
+        let bot = &self.client.bot;
+        let to = chat_recipient(&chat);
+        let thread = self.opts.thread.map(|t| ThreadId(MessageId(t)));
+        // What every send shares: markup, keyboard, topic, silence,
+        // protection (each payload has its own setters trait).
+        macro_rules! common {
+            ($req:ident) => {{
+                if let Some(p) = html(m) {
+                    $req = $req.parse_mode(p);
+                }
+                if let Some(k) = keyboard(m) {
+                    $req = $req.reply_markup(k);
+                }
+                if let Some(t) = thread {
+                    $req = $req.message_thread_id(t);
+                }
+                if self.opts.silent {
+                    $req = $req.disable_notification(true);
+                }
+                if self.opts.protect_content {
+                    $req = $req.protect_content(true);
+                }
+                $req.await
+            }};
+        }
+        let res = match m.method {
+            TelegramMethod::SendMessage => {
+                let mut req = bot.send_message(to, m.text.clone().unwrap_or_default());
+                if let Some(o) = preview_options(m) {
+                    req = req.link_preview_options(o);
+                }
+                common!(req)
+            }
+            TelegramMethod::SendPhoto => {
+                let photo = m.photo.as_deref().unwrap_or("");
+                let file = match crate::format::telegram_file(photo) {
+                    Some(id) => InputFile::file_id(teloxide::types::FileId(id.to_string())),
+                    None => InputFile::url(
+                        Url::parse(photo)
+                            .map_err(|_| Failure::Media("the photo is not a URL".into()))?,
+                    ),
+                };
+                let mut req = bot.send_photo(to, file);
+                if let Some(c) = &m.caption {
+                    req = req.caption(c.clone());
+                }
+                common!(req)
+            }
+            TelegramMethod::SendAudio => {
+                let url = Url::parse(m.audio.as_deref().unwrap_or(""))
+                    .map_err(|_| Failure::Media("the audio is not a URL".into()))?;
+                let mut req = bot.send_audio(to, InputFile::url(url));
+                if let Some(c) = &m.caption {
+                    req = req.caption(c.clone());
+                }
+                common!(req)
+            }
+        };
+        match res {
+            Ok(msg) => Ok(MessageRef {
+                id: format!("{}:{}", msg.chat.id.0, msg.id.0),
+                url: message_url(&msg.chat, msg.id),
+            }),
+            Err(e) => {
+                let f = classify(e);
+                self.penalize(&chat, &f);
+                Err(f)
+            }
+        }
+    }
+
+    /// One edit request: text or caption (and keyboard) of `id`.
+    async fn edit_once(
+        &self,
+        chat: &str,
+        id: MessageId,
+        m: &TelegramMessage,
+    ) -> Result<(), Failure> {
+        self.pace(chat).await;
+        let bot = &self.client.bot;
+        let to = chat_recipient(chat);
+        let res = match m.method {
+            TelegramMethod::SendMessage => {
+                let mut req = bot.edit_message_text(to, id, m.text.clone().unwrap_or_default());
+                if let Some(p) = html(m) {
+                    req = req.parse_mode(p);
+                }
+                if let Some(o) = preview_options(m) {
+                    req = req.link_preview_options(o);
+                }
+                if let Some(k) = keyboard(m) {
+                    req = req.reply_markup(k);
+                }
+                req.await.map(|_| ())
+            }
+            TelegramMethod::SendPhoto | TelegramMethod::SendAudio => {
+                let mut req = bot.edit_message_caption(to, id);
+                if let Some(c) = &m.caption {
+                    req = req.caption(c.clone());
+                }
+                if let Some(p) = html(m) {
+                    req = req.parse_mode(p);
+                }
+                if let Some(k) = keyboard(m) {
+                    req = req.reply_markup(k);
+                }
+                req.await.map(|_| ())
+            }
+        };
+        res.map_err(|e| {
+            let f = classify(e);
+            self.penalize(chat, &f);
+            f
+        })
+    }
+
+    fn payload(part: &Part) -> Result<TelegramMessage, DeliveryError> {
+        TelegramMessage::from_payload(&part.payload)
+            .ok_or_else(|| DeliveryError::Rejected("not a Telegram payload".into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl Target for TelegramTarget {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn check(&self) -> Vec<crate::check::Problem> {
+        let chat = self.chat.read().map(|c| c.clone()).unwrap_or_default();
+        check::check(&self.client.bot, &chat).await
+    }
+
+    fn platform(&self) -> &'static str {
+        "telegram"
+    }
+
+    fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
+        Ok(tgfmt::render(post, feed, &self.format)?
+            .iter()
+            .map(TelegramMessage::to_part)
+            .collect())
+    }
+
+    async fn send(&self, part: &Part, ctx: &SendCtx) -> Result<Sent, DeliveryError> {
+        let m = Self::payload(part)?;
+        match self.send_once(&m).await {
+            Ok(r) => Ok(Sent {
+                message: Some(r),
+                note: None,
+            }),
+            Err(Failure::Media(why)) => {
+                let text = tgfmt::media_to_text(&m);
+                let (what, how) = if m.method == TelegramMethod::SendAudio {
+                    ("audio", "as text with the link line")
+                } else {
+                    ("photo", "as text with a link preview")
+                };
+                tracing::warn!(target_name = %self.name, article = %ctx.article, reason = %why, "{what} rejected; sending {how}");
+                let r = self.send_once(&text).await.map_err(into_error)?;
+                Ok(Sent {
+                    message: Some(r),
+                    note: Some(format!("{what} rejected ({why}); sent {how}")),
+                })
+            }
+            Err(Failure::Entities(why)) => {
+                // The formatter guarantees this cannot happen; if it does,
+                // nothing is lost: plain text within limits.
+                tracing::error!(target_name = %self.name, article = %ctx.article, delivery = ctx.delivery_id, reason = %why, "Telegram rejected the formatted text; resending as plain text");
+                let plain = tgfmt::plain_fallback(&m);
+                let r = match self.send_once(&plain).await {
+                    Err(Failure::Media(_)) => self
+                        .send_once(&tgfmt::plain_fallback(&tgfmt::media_to_text(&m)))
+                        .await
+                        .map_err(into_error)?,
+                    other => other.map_err(into_error)?,
+                };
+                Ok(Sent {
+                    message: Some(r),
+                    note: Some(format!("formatting rejected ({why}); sent as plain text")),
+                })
+            }
+            Err(f) => Err(into_error(f)),
+        }
+    }
+
+    async fn edit(
+        &self,
+        message: &MessageRef,
+        part: &Part,
+        ctx: &SendCtx,
+    ) -> Result<Sent, DeliveryError> {
+        let m = Self::payload(part)?;
+        let (chat, id) = parse_ref(message)?;
+        let ok = || Sent {
+            message: Some(message.clone()),
+            note: None,
+        };
+        match self.edit_once(&chat, id, &m).await {
+            Ok(()) | Err(Failure::NotModified) => Ok(ok()),
+            Err(Failure::WrongKind(why)) => {
+                let other = other_kind(&m);
+                match self.edit_once(&chat, id, &other).await {
+                    Ok(()) | Err(Failure::NotModified) => Ok(Sent {
+                        message: Some(message.clone()),
+                        note: Some(format!("{why}; edited as the message's own kind")),
+                    }),
+                    Err(f) => Err(into_error(f)),
+                }
+            }
+            Err(Failure::Entities(why)) => {
+                tracing::error!(target_name = %self.name, article = %ctx.article, delivery = ctx.delivery_id, reason = %why, "Telegram rejected the formatted edit; editing as plain text");
+                match self.edit_once(&chat, id, &tgfmt::plain_fallback(&m)).await {
+                    Ok(()) | Err(Failure::NotModified) => Ok(Sent {
+                        message: Some(message.clone()),
+                        note: Some(format!("formatting rejected ({why}); edited as plain text")),
+                    }),
+                    Err(f) => Err(into_error(f)),
+                }
+            }
+            Err(f) => Err(into_error(f)),
+        }
+    }
+
+    async fn delete(&self, message: &MessageRef, _ctx: &SendCtx) -> Result<(), DeliveryError> {
+        let (chat, id) = parse_ref(message)?;
+        self.pace(&chat).await;
+        match self
+            .client
+            .bot
+            .delete_message(chat_recipient(&chat), id)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let f = classify(e);
+                self.penalize(&chat, &f);
+                Err(into_error(f))
+            }
+        }
+    }
+
+    fn preview_request(&self, part: &Part) -> serde_json::Value {
+        let Some(m) = TelegramMessage::from_payload(&part.payload) else {
+            return serde_json::json!({ "body": part.payload });
+        };
+        let mut params = m.params();
+        if let Some(o) = params.as_object_mut() {
+            let chat = self.chat();
+            let chat_id = match chat.parse::<i64>() {
+                Ok(id) => serde_json::json!(id),
+                Err(_) => serde_json::json!(chat),
+            };
+            o.insert("chat_id".into(), chat_id);
+            if let Some(t) = self.opts.thread {
+                o.insert("message_thread_id".into(), serde_json::json!(t));
+            }
+            if self.opts.silent {
+                o.insert("disable_notification".into(), serde_json::json!(true));
+            }
+            if self.opts.protect_content {
+                o.insert("protect_content".into(), serde_json::json!(true));
+            }
+        }
+        serde_json::json!({ "method": m.method.as_str(), "params": params })
+    }
+
+    fn set_address(&self, address: &str) {
+        match self.chat.write() {
+            Ok(mut c) => *c = address.to_string(),
+            Err(p) => *p.into_inner() = address.to_string(),
+        }
+    }
+}
