@@ -276,15 +276,10 @@ impl Poller {
             let resumed = self
                 .db
                 .call(move |s| {
-                    let Some(mut st) = s.feed_state(&name)? else {
+                    let Some(reason) = s.feed_state(&name)?.and_then(|st| st.paused_reason) else {
                         return Ok(None);
                     };
-                    let Some(reason) = st.paused_reason.take() else {
-                        return Ok(None);
-                    };
-                    st.consecutive_failures = 0;
-                    st.next_poll_at = None;
-                    s.put_feed_state(&st, now)?;
+                    s.set_feed_paused(&name, None, now)?;
                     Ok(Some(reason))
                 })
                 .await?;

@@ -55,22 +55,7 @@ impl CommandCenter {
             let changed = self
                 .db
                 .call(move |s| {
-                    let mut st = s
-                        .feed_state(&n)?
-                        .unwrap_or_else(|| crier_storage::FeedState {
-                            feed: n.clone(),
-                            fetch_state: "{}".into(),
-                            ..Default::default()
-                        });
-                    let was = st.paused_reason.is_some();
-                    if pause {
-                        st.paused_reason = Some(reason.clone());
-                    } else {
-                        st.paused_reason = None;
-                        st.consecutive_failures = 0;
-                        st.next_poll_at = Some(now);
-                    }
-                    s.put_feed_state(&st, now)?;
+                    let was = s.set_feed_paused(&n, pause.then_some(reason.as_str()), now)?;
                     Ok(was != pause)
                 })
                 .await?;

@@ -572,3 +572,48 @@ fn an_existing_sqlite_file_opens_unchanged() {
     let rows = s.deliveries_for_article(out[1].article_id()).expect("rows");
     assert_eq!(rows[0].seq, 2, "new jobs queue after the old ones");
 }
+
+/// A poll that read the feed's row before an admin paused the feed writes
+/// its result after the pause: the pause stays (no lost update). Only a
+/// resume clears it; a poll may still pause (a permanent failure).
+#[test]
+fn a_poll_written_after_a_pause_does_not_undo_it() {
+    crate::testdb::each(|mut s| {
+        let mut st = feed("f");
+        st.consecutive_failures = 3;
+        s.put_feed_state(&st, 1).expect("first poll");
+        let stale = s.feed_state("f").expect("read").expect("row");
+        assert!(
+            !s.set_feed_paused("f", Some("paused by admin"), 2)
+                .expect("pause")
+        );
+        let mut polled = stale.clone();
+        polled.next_poll_at = Some(99);
+        s.put_feed_state(&polled, 3).expect("the poll's result");
+        let now = s.feed_state("f").expect("read").expect("row");
+        assert_eq!(now.paused_reason.as_deref(), Some("paused by admin"));
+        assert_eq!(now.next_poll_at, Some(99), "the rest of the poll is kept");
+        assert!(s.set_feed_paused("f", None, 4).expect("resume"));
+        let resumed = s.feed_state("f").expect("read").expect("row");
+        assert_eq!(resumed.paused_reason, None);
+        assert_eq!(resumed.consecutive_failures, 0, "failures forgotten");
+        assert_eq!(resumed.next_poll_at, Some(4), "due at once");
+        assert_eq!(resumed.url, st.url, "nothing else touched");
+        let mut gone = resumed.clone();
+        gone.paused_reason = Some("gone".into());
+        s.put_feed_state(&gone, 5).expect("a poll pauses");
+        assert_eq!(
+            s.feed_state("f")
+                .expect("read")
+                .expect("row")
+                .paused_reason
+                .as_deref(),
+            Some("gone")
+        );
+        assert!(
+            !s.set_feed_paused("new", Some("x"), 6)
+                .expect("a feed never polled")
+        );
+        assert!(s.set_feed_paused("new", None, 7).expect("resumed"));
+    });
+}
