@@ -366,7 +366,11 @@ async fn every_command_by_an_admin_an_editor_and_a_stranger() {
         let opts: Vec<(&str, &str)> = opts.iter().map(|(k, v)| (*k, v.as_str())).collect();
         silent.push(w.run(&stranger(), c.name, &opts).id);
     }
-    // A role makes an admin.
+    // A role makes an admin. Its answer (asked after the silent commands,
+    // which are handled as they arrive) is the signal that they were
+    // handled; the wait after it bounds the absence of a reply, which no
+    // positive signal can show (a silent refusal leaves no trace by
+    // design: that is the point).
     w.ask(&role_admin(), "feeds", &[], "news").await;
     tokio::time::sleep(Duration::from_millis(2000)).await;
     for id in silent {
