@@ -111,6 +111,10 @@ pub struct DiscordLook {
     /// Embed style: template of the message text above the embed.
     #[serde(default)]
     pub content_template: Option<EnvString>,
+    /// Embed style with the large image: an article with 2 or more
+    /// pictures shows up to 4 as a gallery.
+    #[serde(default)]
+    pub gallery: Option<bool>,
 }
 
 /// Keys Discord bot and webhook targets share.

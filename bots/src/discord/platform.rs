@@ -272,5 +272,8 @@ impl DiscordLook {
         if let Some(t) = &self.content_template {
             fmt.content_template = Some(t.0.clone());
         }
+        if let Some(g) = self.gallery {
+            fmt.discord_gallery = g;
+        }
     }
 }

@@ -11,6 +11,9 @@ use super::text::{one_line, sanitize_url, truncate_words};
 use super::{images, layout, repair, rich, rules, sanitize, text};
 use crate::model::{DigestItem, Post};
 
+/// Pictures kept for a gallery (Telegram's media groups take 10).
+pub(crate) const GALLERY_MAX: usize = 10;
+
 /// Upper bound of the `title` placeholder.
 const TITLE_MAX: usize = 1000;
 
@@ -22,6 +25,9 @@ pub(crate) struct Article {
     pub source: String,
     pub author: String,
     pub image: Option<String>,
+    /// The article's distinct pictures, `image` first (at most
+    /// [`GALLERY_MAX`]): the feed's images, then the body's.
+    pub gallery: Vec<String>,
     pub summary: Vec<Block>,
     pub content: Vec<Block>,
 }
@@ -211,6 +217,7 @@ pub(crate) fn prepare(post: &Post, feed: &FeedRenderOptions, fmt: &TargetFormat)
                 _ => None,
             })
         });
+    let gallery = gallery(post, &content, image.as_deref(), base.as_ref());
     let summary = summary_blocks(post, &content, &rules, base.as_ref(), fmt.summary_length);
     // The same for a title made from the summary.
     let title = if post.title_from_text && title_repeats_text(&title, summary.iter()) {
@@ -242,9 +249,40 @@ pub(crate) fn prepare(post: &Post, feed: &FeedRenderOptions, fmt: &TargetFormat)
         source: truncate_words(&source, 200),
         author: truncate_words(&author, 200),
         image,
+        gallery,
         summary,
         content,
     }
+}
+
+/// The distinct web pictures of a post, `image` first: the feed's images
+/// (noise left out), then the body's, one per picture (sizes of one
+/// picture count once).
+fn gallery(post: &Post, content: &[Block], image: Option<&str>, base: Option<&Url>) -> Vec<String> {
+    let feed = post
+        .images
+        .iter()
+        .filter(|i| !images::is_noise(&i.to_ascii_lowercase(), None, None))
+        .filter_map(|i| sanitize_url(i, base));
+    let body = content.iter().filter_map(|b| match b {
+        Block::Image { src, .. } => Some(src.clone()),
+        _ => None,
+    });
+    let mut out: Vec<String> = Vec::new();
+    for src in image
+        .map(str::to_string)
+        .into_iter()
+        .chain(feed)
+        .chain(body)
+    {
+        if out.len() == GALLERY_MAX {
+            break;
+        }
+        if !out.iter().any(|o| images::same_picture(o, &src)) {
+            out.push(src);
+        }
+    }
+    out
 }
 
 impl Article {

@@ -157,6 +157,9 @@ pub struct TargetFormat {
     pub discord_style: DiscordStyle,
     /// Discord: large image (default), thumbnail or none.
     pub discord_image: DiscordImage,
+    /// Discord: an article with several pictures shows up to 4 of them as
+    /// a gallery (embeds sharing the article URL). Default `false`.
+    pub discord_gallery: bool,
     /// Discord embed colour (0xRRGGBB), overriding the feed's.
     pub color: Option<u32>,
     /// Full mode and digests: at most this many messages per post (the
@@ -186,6 +189,7 @@ impl Default for TargetFormat {
             color: None,
             max_parts: 10,
             hashtags: 5,
+            discord_gallery: false,
         }
     }
 }

@@ -107,6 +107,37 @@ fn cap_parts(
     parts
 }
 
+/// Pictures one message's gallery shows (Discord's grid holds 4).
+const GALLERY_MAX: usize = 4;
+
+/// The pictures of the post's gallery (the first is the embed's own
+/// image), when the target asks for one and the post has 2 or more: embed
+/// style with the large image, a titled article with a link (the embeds
+/// of a grid share the URL), not a digest. Else empty.
+fn gallery(fmt: &TargetFormat, post: &Post, art: &Article) -> Vec<String> {
+    let wanted = fmt.discord_gallery
+        && matches!(fmt.discord_style, DiscordStyle::Embed)
+        && matches!(fmt.discord_image, DiscordImage::Large)
+        && art.link.is_some()
+        && !art.title.is_empty()
+        && post.digest.is_empty()
+        && web_image(art.image.as_ref()).is_some();
+    if !wanted {
+        return Vec::new();
+    }
+    let pictures: Vec<String> = art
+        .gallery
+        .iter()
+        .filter(|g| web_image(Some(g)).is_some())
+        .take(GALLERY_MAX)
+        .cloned()
+        .collect();
+    if pictures.len() < 2 {
+        return Vec::new();
+    }
+    pictures
+}
+
 /// Render a post into the Discord messages to send, in order.
 ///
 /// * Embed style (default): the first message carries the embed's title,
@@ -127,6 +158,18 @@ pub fn render(
     if art.is_empty(post) {
         return Err(empty_post(post));
     }
+    let gallery = gallery(fmt, post, &art);
+    // The gallery's pictures are not repeated as image lines in the text.
+    let art = if gallery.is_empty() {
+        art
+    } else {
+        let mut a = (*art).clone();
+        a.content.retain(|b| {
+            !matches!(b, Block::Image { src, .. }
+                if gallery.iter().any(|g| super::images::same_picture(src, g)))
+        });
+        std::sync::Arc::new(a)
+    };
     let pieces = template::pieces(Platform::Discord, fmt, post, &art)?;
     let d = MdDialect;
     let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
@@ -214,9 +257,23 @@ pub fn render(
                     && e.description.is_none()
                     && e.image.is_none()
                     && e.thumbnail.is_none();
+                // The rest of a gallery: embeds with only the same URL and
+                // a picture, which Discord joins to the first as a grid.
+                let more: Vec<Embed> = match (&e.url, i) {
+                    (Some(link), 0) => gallery
+                        .iter()
+                        .skip(1)
+                        .map(|url| Embed {
+                            url: Some(link.clone()),
+                            image: Some(EmbedMedia { url: url.clone() }),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 if !empty {
                     out.push(DiscordMessage {
-                        embeds: vec![e],
+                        embeds: std::iter::once(e).chain(more).collect(),
                         ..Default::default()
                     });
                 }
