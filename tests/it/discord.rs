@@ -25,8 +25,8 @@ use url::Url;
 use crate::engine::{memory_db, policy, settled, until_logged};
 use crate::support::*;
 
-const CHAN: u64 = 1_300_000_000_000_000_001;
-const CHAN2: u64 = 1_300_000_000_000_000_002;
+pub(crate) const CHAN: u64 = 1_300_000_000_000_000_001;
+pub(crate) const CHAN2: u64 = 1_300_000_000_000_000_002;
 const NEWS: u64 = 1_300_000_000_000_000_003;
 const FORUM: u64 = 1_300_000_000_000_000_004;
 const THREAD: u64 = 1_300_000_000_000_000_005;
@@ -34,7 +34,7 @@ const TAG: u64 = 1_300_000_000_000_000_099;
 
 // ---- helpers ---------------------------------------------------------------
 
-async fn fake() -> FakeDiscord {
+pub(crate) async fn fake() -> FakeDiscord {
     let f = FakeDiscord::start().await.expect("fake discord");
     f.add_text_channel(CHAN);
     f.add_text_channel(CHAN2);
@@ -56,11 +56,11 @@ fn rest_with(f: &FakeDiscord, token: &str, settings: Settings) -> Arc<RestClient
     )
 }
 
-fn rest(f: &FakeDiscord) -> Arc<RestClient> {
+pub(crate) fn rest(f: &FakeDiscord) -> Arc<RestClient> {
     rest_with(f, FakeDiscord::TOKEN, Settings::default())
 }
 
-fn bot(
+pub(crate) fn bot(
     name: &str,
     rest: &Arc<RestClient>,
     channel: u64,
@@ -76,7 +76,7 @@ fn bot(
     ))
 }
 
-fn webhook(
+pub(crate) fn webhook(
     name: &str,
     rest: &Arc<RestClient>,
     f: &FakeDiscord,
@@ -103,7 +103,7 @@ fn post(key: &str, title: &str) -> Post {
 
 /// Record articles routed to targets (an article seen again under the
 /// same key with other content is an update).
-async fn ingest(db: &Db, posts: &[(&str, Post)], targets: &[&str]) {
+pub(crate) async fn ingest(db: &Db, posts: &[(&str, Post)], targets: &[&str]) {
     let batch: Vec<(IncomingArticle, Vec<Route>)> = posts
         .iter()
         .map(|(key, p)| {
@@ -143,14 +143,18 @@ fn fnv(s: &str) -> u64 {
     })
 }
 
-struct Run {
-    engine: Arc<Engine>,
+pub(crate) struct Run {
+    pub(crate) engine: Arc<Engine>,
     shutdown: CancellationToken,
     workers: tokio::task::JoinSet<()>,
 }
 
 impl Run {
-    async fn start(db: &Db, targets: Vec<Arc<DiscordTarget>>, policy: DeliveryConfig) -> Run {
+    pub(crate) async fn start(
+        db: &Db,
+        targets: Vec<Arc<DiscordTarget>>,
+        policy: DeliveryConfig,
+    ) -> Run {
         let mut map = BTreeMap::new();
         for t in targets {
             map.insert(
@@ -172,14 +176,14 @@ impl Run {
         }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.shutdown.cancel();
         while self.workers.join_next().await.is_some() {}
     }
 }
 
 /// Poll until `pred` holds, or panic after `secs`.
-async fn until(what: &str, secs: u64, pred: impl Fn() -> bool) {
+pub(crate) async fn until(what: &str, secs: u64, pred: impl Fn() -> bool) {
     let start = Instant::now();
     while !pred() {
         if start.elapsed() > Duration::from_secs(secs) {

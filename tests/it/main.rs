@@ -9,6 +9,7 @@ mod commands;
 mod daemon;
 mod discord;
 mod discord_commands;
+mod discord_gallery;
 mod engine;
 mod flood;
 mod hints;
