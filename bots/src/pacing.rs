@@ -13,41 +13,41 @@ use tokio::time::Instant;
 /// The platforms whose limiters report here (a fixed set: the metric's
 /// label values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Platform {
+pub enum Limiter {
     Telegram,
     Discord,
 }
 
-impl Platform {
-    pub const ALL: [Platform; 2] = [Platform::Telegram, Platform::Discord];
+impl Limiter {
+    pub const ALL: [Limiter; 2] = [Limiter::Telegram, Limiter::Discord];
 
     /// The label value (the same words the targets' `platform` uses).
     pub fn name(self) -> &'static str {
         match self {
-            Platform::Telegram => "telegram",
-            Platform::Discord => "discord",
+            Limiter::Telegram => "telegram",
+            Limiter::Discord => "discord",
         }
     }
 }
 
-/// Nanoseconds waited, per platform (index: `Platform as usize`).
+/// Nanoseconds waited, per platform (index: `Limiter as usize`).
 static WAITED_NS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
 /// Add one wait of `platform`'s limiter.
-pub fn record(platform: Platform, waited: Duration) {
+pub fn record(platform: Limiter, waited: Duration) {
     let ns = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
     WAITED_NS[platform as usize].fetch_add(ns, Ordering::Relaxed);
 }
 
 /// The time `platform`'s limiters have waited since the process started.
-pub fn waited(platform: Platform) -> Duration {
+pub fn waited(platform: Limiter) -> Duration {
     Duration::from_nanos(WAITED_NS[platform as usize].load(Ordering::Relaxed))
 }
 
 /// Records the time since `since` when dropped: a wait cut short (the
 /// sending task stopped or timed out) is counted for as long as it lasted.
 struct Waiting {
-    platform: Platform,
+    platform: Limiter,
     since: Instant,
 }
 
@@ -58,7 +58,7 @@ impl Drop for Waiting {
 }
 
 /// `tokio::time::sleep_until(at)`, counted as a wait of `platform`'s limiter.
-pub async fn sleep_until(platform: Platform, at: Instant) {
+pub async fn sleep_until(platform: Limiter, at: Instant) {
     let _w = Waiting {
         platform,
         since: Instant::now(),
@@ -72,19 +72,19 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_sleep_is_recorded_for_its_platform_even_when_cut_short() {
-        let before = waited(Platform::Discord);
-        sleep_until(Platform::Discord, Instant::now() + Duration::from_secs(3)).await;
+        let before = waited(Limiter::Discord);
+        sleep_until(Limiter::Discord, Instant::now() + Duration::from_secs(3)).await;
         // Other tests may wait concurrently (the count is process-wide).
-        assert!(waited(Platform::Discord) - before >= Duration::from_secs(3));
+        assert!(waited(Limiter::Discord) - before >= Duration::from_secs(3));
 
-        let before = waited(Platform::Discord);
+        let before = waited(Limiter::Discord);
         let cut = tokio::time::timeout(
             Duration::from_secs(1),
-            sleep_until(Platform::Discord, Instant::now() + Duration::from_secs(60)),
+            sleep_until(Limiter::Discord, Instant::now() + Duration::from_secs(60)),
         )
         .await;
         assert!(cut.is_err());
-        let d = waited(Platform::Discord) - before;
+        let d = waited(Limiter::Discord) - before;
         assert!(d >= Duration::from_secs(1), "{d:?}");
     }
 }

@@ -346,7 +346,7 @@ impl Metrics {
     /// (`crier_bots::pacing`); both platforms' series always show.
     fn sync_limiter_waits(&self) {
         let mut shown = self.limiter_shown.lock().unwrap_or_else(|p| p.into_inner());
-        for (i, p) in crier_bots::pacing::Platform::ALL.into_iter().enumerate() {
+        for (i, p) in crier_bots::pacing::Limiter::ALL.into_iter().enumerate() {
             let seen = crier_bots::pacing::waited(p);
             let c = self.limiter_wait.get_or_create(&PlatformLabel {
                 platform: p.name().to_string(),
@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn limiter_waits_follow_the_adapters_count() {
-        use crier_bots::pacing::{Platform, record};
+        use crier_bots::pacing::{Limiter, record};
         let m = Metrics::new();
         let shown = |m: &Metrics| {
             let text = m.encode();
@@ -519,7 +519,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("no telegram series in\n{text}"))
         };
         let before = shown(&m);
-        record(Platform::Telegram, Duration::from_millis(1500));
+        record(Limiter::Telegram, Duration::from_millis(1500));
         // The count is process-wide: other tests may add to it meanwhile.
         assert!(shown(&m) - before >= 1.5);
         let again = shown(&m);

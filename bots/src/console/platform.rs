@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::read::{FieldError, Value, fields_of};
 use crate::discord::config::DiscordLook;
-use crate::format::{Platform as Look, TargetFormat};
+use crate::format::{Look, TargetFormat};
 use crate::platform::{Parts, Platform, TargetInput};
 use crate::target::Target;
 use crate::telegram::config::TelegramLook;

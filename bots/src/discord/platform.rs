@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::commands::{Caller, Handler, Role};
 use crate::config::read::{FieldError, Value, fields_of, read};
-use crate::format::{FeedRenderOptions, Platform as Look, TargetFormat};
+use crate::format::{FeedRenderOptions, Look, TargetFormat};
 use crate::model::Post;
 use crate::platform::{Frontend, FrontendEnv, Parts, Platform, TargetInput, Task};
 use crate::target::Target;

@@ -195,7 +195,7 @@ impl RateLimiter {
         loop {
             match self.try_take(route, Instant::now())? {
                 None => return Ok(()),
-                Some(at) => crate::pacing::sleep_until(crate::pacing::Platform::Discord, at).await,
+                Some(at) => crate::pacing::sleep_until(crate::pacing::Limiter::Discord, at).await,
             }
         }
     }
@@ -381,17 +381,17 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_wait_in_the_limiter_is_recorded_for_discord() {
-        use crate::pacing::{Platform, waited};
+        use crate::pacing::{Limiter, waited};
         let l = RateLimiter::new(Settings {
             global_per_second: 2,
             ..Settings::default()
         });
-        let before = waited(Platform::Discord);
+        let before = waited(Limiter::Discord);
         for i in 0..3 {
             l.acquire(&route(&i.to_string())).await.expect("go");
         }
         // The count is process-wide: other tests may add to it meanwhile.
-        let d = waited(Platform::Discord) - before;
+        let d = waited(Limiter::Discord) - before;
         assert!(d >= Duration::from_secs(1), "{d:?}");
     }
 

@@ -88,7 +88,7 @@ use rich::Block;
 
 pub use images::{TELEGRAM_FILE, telegram_file};
 pub use options::{
-    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, Platform, TargetFormat,
+    DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Look, Mode, TargetFormat,
 };
 pub use safety::{safety_net_count, safety_net_last};
 pub use text::escape_html;
@@ -118,7 +118,7 @@ impl TargetFormat {
     /// describes every problem (syntax errors with their line, unknown
     /// placeholders, unsupported markup, bad date format…);
     /// `crier check` prefixes it with the target name.
-    pub fn check(&self, platform: Platform) -> Result<(), String> {
+    pub fn check(&self, platform: Look) -> Result<(), String> {
         let errors: Vec<String> = self
             .problems(platform)
             .into_iter()
@@ -133,7 +133,7 @@ impl TargetFormat {
 
     /// What `check` reports, each with the settings key it is about
     /// (`template`, `date_format`, …), so a config error can point at it.
-    pub fn problems(&self, platform: Platform) -> Vec<(&'static str, String)> {
+    pub fn problems(&self, platform: Look) -> Vec<(&'static str, String)> {
         let mut errors = Vec::new();
         {
             use std::fmt::Write as _;
@@ -174,7 +174,7 @@ impl TargetFormat {
                 template::source_for(platform, self, true),
             ),
         ];
-        if platform == Platform::Discord
+        if platform == Look::Discord
             && let Some(c) = self.content_template.as_deref()
         {
             templates.push(("content_template", c));
@@ -189,7 +189,7 @@ impl TargetFormat {
 
     /// The template source this target uses for ordinary (not digest)
     /// posts on `platform` (for `crier preview` and documentation).
-    pub fn template_source(&self, platform: Platform) -> &str {
+    pub fn template_source(&self, platform: Look) -> &str {
         template::source_for(platform, self, false)
     }
 }
@@ -210,14 +210,14 @@ mod tests {
     #[test]
     fn defaults_check() {
         let f = TargetFormat::default();
-        assert_eq!(f.check(Platform::Telegram), Ok(()));
-        assert_eq!(f.check(Platform::Discord), Ok(()));
+        assert_eq!(f.check(Look::Telegram), Ok(()));
+        assert_eq!(f.check(Look::Discord), Ok(()));
         let full = TargetFormat {
             mode: Mode::Full,
             discord_style: DiscordStyle::Plain,
             ..TargetFormat::default()
         };
-        assert_eq!(full.check(Platform::Discord), Ok(()));
+        assert_eq!(full.check(Look::Discord), Ok(()));
         assert_eq!(FeedRenderOptions::default().check(), Ok(()));
     }
 
@@ -227,25 +227,25 @@ mod tests {
             template: Some("{{ title ".into()),
             ..TargetFormat::default()
         };
-        let e = bad.check(Platform::Telegram).err().unwrap_or_default();
+        let e = bad.check(Look::Telegram).err().unwrap_or_default();
         assert!(e.contains("template:") && e.contains("syntax error"), "{e}");
         let typo = TargetFormat {
             template: Some("{{ tittle }}".into()),
             ..TargetFormat::default()
         };
-        let e = typo.check(Platform::Telegram).err().unwrap_or_default();
+        let e = typo.check(Look::Telegram).err().unwrap_or_default();
         assert!(e.contains("undefined"), "{e}");
         let markup = TargetFormat {
             template: Some("<div>{{ title }}</div>".into()),
             ..TargetFormat::default()
         };
-        let e = markup.check(Platform::Discord).err().unwrap_or_default();
+        let e = markup.check(Look::Discord).err().unwrap_or_default();
         assert!(e.contains("unsupported tag <div>"), "{e}");
         let tz = TargetFormat {
             date_format: "%Q".into(),
             ..TargetFormat::default()
         };
-        let e = tz.check(Platform::Telegram).err().unwrap_or_default();
+        let e = tz.check(Look::Telegram).err().unwrap_or_default();
         assert!(e.contains("date_format"), "{e}");
     }
 

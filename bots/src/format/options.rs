@@ -5,10 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The platform a target formats for.
+/// Which renderer's rules a target formats with (the formatter's own
+/// notion; a platform module says which looks its targets use).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Platform {
+pub enum Look {
     /// Telegram (Bot API).
     Telegram,
     /// Discord (bot or webhook).

@@ -11,7 +11,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
 use super::article::{self, Article};
 use super::markup::{self, Piece, Slot};
-use super::options::{DiscordStyle, FeedRenderOptions, Mode, Platform, TargetFormat};
+use super::options::{DiscordStyle, FeedRenderOptions, Look, Mode, TargetFormat};
 use super::rich::{Block, doc_plain_text};
 use super::text::{one_line, sanitize_url, truncate_words};
 use crate::model::Post;
@@ -83,8 +83,8 @@ pub const EMBED_DIGEST: &str = r#"{% for item in digest %}
 "#;
 
 /// The template source a target uses for a post.
-pub(crate) fn source_for(platform: Platform, fmt: &TargetFormat, digest: bool) -> &str {
-    let embed = platform == Platform::Discord && fmt.discord_style == DiscordStyle::Embed;
+pub(crate) fn source_for(platform: Look, fmt: &TargetFormat, digest: bool) -> &str {
+    let embed = platform == Look::Discord && fmt.discord_style == DiscordStyle::Embed;
     if digest {
         return fmt.digest_template.as_deref().unwrap_or(if embed {
             EMBED_DIGEST
@@ -287,7 +287,7 @@ fn run(src: &str, post: &Post, art: &Article, fmt: &TargetFormat) -> Result<Stri
 
 /// Render the target's template for a post into parsed pieces.
 pub(crate) fn pieces(
-    platform: Platform,
+    platform: Look,
     fmt: &TargetFormat,
     post: &Post,
     art: &Article,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::commands::{Caller, Handler, Role};
 use crate::config::read::{FieldError, Value};
-use crate::format::{FeedRenderOptions, Platform as Look, TargetFormat};
+use crate::format::{FeedRenderOptions, Look, TargetFormat};
 use crate::model::Post;
 use crate::target::Target;
 

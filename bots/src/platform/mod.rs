@@ -20,7 +20,7 @@ use toml::de::DeTable;
 
 use crate::commands::{Caller, Handler, Notifier, Role};
 use crate::config::read::{FieldError, Value, fields_of, read, subtable};
-use crate::format::{FeedRenderOptions, Platform as Look, TargetFormat};
+use crate::format::{FeedRenderOptions, Look, TargetFormat};
 use crate::model::Post;
 use crate::target::Target;
 

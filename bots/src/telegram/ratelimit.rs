@@ -121,7 +121,7 @@ impl RateLimiter {
         loop {
             match self.try_take(chat, group_or_channel, Instant::now()) {
                 None => return,
-                Some(at) => crate::pacing::sleep_until(crate::pacing::Platform::Telegram, at).await,
+                Some(at) => crate::pacing::sleep_until(crate::pacing::Limiter::Telegram, at).await,
             }
         }
     }
@@ -187,15 +187,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_wait_in_the_limiter_is_recorded_for_telegram() {
-        use crate::pacing::{Platform, waited};
+        use crate::pacing::{Limiter, waited};
         let l = limiter();
-        let before = waited(Platform::Telegram);
+        let before = waited(Limiter::Telegram);
         for _ in 0..3 {
             l.acquire("-1009", true).await;
         }
         // Two one-second gaps; the count is process-wide, so other tests
         // may add to it meanwhile.
-        let d = waited(Platform::Telegram) - before;
+        let d = waited(Limiter::Telegram) - before;
         assert!(d >= Duration::from_secs(2), "{d:?}");
     }
 

@@ -689,7 +689,7 @@ fn dates_use_the_target_format_and_timezone() {
         date_format: "%d.%m.%Y %H:%M %Z".into(),
         ..TargetFormat::default()
     };
-    assert_eq!(fmt.check(crier_bots::format::Platform::Telegram), Ok(()));
+    assert_eq!(fmt.check(crier_bots::format::Look::Telegram), Ok(()));
     let t = telegram::render(&post, &FeedRenderOptions::default(), &fmt).unwrap_or_default();
     let seen = parse_telegram_html(t[0].body()).unwrap_or_default().text;
     assert!(

@@ -231,7 +231,7 @@ proptest! {
     #[test]
     fn arbitrary_templates_never_panic(t in "[\\PC{}<>%/ a-z\"=]{0,80}") {
         let fmt = TargetFormat { template: Some(t), ..TargetFormat::default() };
-        let _ = fmt.check(crier_bots::format::Platform::Telegram);
+        let _ = fmt.check(crier_bots::format::Look::Telegram);
         let post = seed_page();
         if let Ok(m) = telegram::render(&post, &FeedRenderOptions::default(), &fmt) {
             assert_valid_telegram(&m);

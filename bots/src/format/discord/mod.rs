@@ -18,7 +18,7 @@
 use super::article::{Article, empty_post, prepared};
 use super::images::web_image;
 use super::layout::{self, Dialect};
-use super::options::{DiscordImage, DiscordStyle, FeedRenderOptions, Mode, Platform, TargetFormat};
+use super::options::{DiscordImage, DiscordStyle, FeedRenderOptions, Look, Mode, TargetFormat};
 use super::rich::Block;
 use super::template;
 use super::text::{one_line, truncate_words, utf16_len};
@@ -170,7 +170,7 @@ pub fn render(
         });
         std::sync::Arc::new(a)
     };
-    let pieces = template::pieces(Platform::Discord, fmt, post, &art)?;
+    let pieces = template::pieces(Look::Discord, fmt, post, &art)?;
     let d = MdDialect;
     let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
     let buttons = button_row(fmt, &art);

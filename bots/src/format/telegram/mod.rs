@@ -31,7 +31,7 @@ use super::article::{Article, empty_post, prepared};
 use super::images::web_image;
 use super::layout::{self, doc_len};
 use super::media::telegram_audio;
-use super::options::{FeedRenderOptions, LinkPreview, Mode, Platform, TargetFormat};
+use super::options::{FeedRenderOptions, LinkPreview, Look, Mode, TargetFormat};
 use super::rich::Block;
 use super::template;
 use crate::model::Post;
@@ -153,7 +153,7 @@ fn audio_message(
         enclosures: Vec::new(),
         ..post.clone()
     };
-    let pieces = template::pieces(Platform::Telegram, fmt, &bare, art)?;
+    let pieces = template::pieces(Look::Telegram, fmt, &bare, art)?;
     let d = TgDialect;
     let mut blocks = if matches!(fmt.mode, Mode::Full) {
         super::markup::resolve(&pieces, &art.summary, &art.content)
@@ -184,7 +184,7 @@ fn render_article(
     art: &Article,
     fmt: &TargetFormat,
 ) -> Result<Vec<TelegramMessage>, RenderError> {
-    let pieces = template::pieces(Platform::Telegram, fmt, post, art)?;
+    let pieces = template::pieces(Look::Telegram, fmt, post, art)?;
     let d = TgDialect;
     let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
     let photo_ok = fmt.photo && art.image.is_some() && post.digest.is_empty();
