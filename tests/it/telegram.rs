@@ -465,6 +465,42 @@ async fn a_rejected_photo_falls_back_to_text_with_a_preview() {
     );
 }
 
+/// A group that lets members send text but no photos: the photo post goes
+/// out as text with the picture as its preview, and the target stays in
+/// service (the rights error concerns the file, not the bot's posts).
+#[tokio::test]
+async fn a_group_without_photo_rights_gets_the_text_form() {
+    const GROUP: i64 = -1_001_000_000_004;
+    let w = world().await;
+    w.tg.add_supergroup(GROUP, None, false, &[]);
+    w.tg.set_bot_status(GROUP, BotStatus::TextOnly);
+    w.feeds.set("/feed.xml", Route::feed(SEED));
+    let d = w.start("", &channel_target("group", &GROUP.to_string()), &["group"]);
+    eventually("two posts", Duration::from_secs(20), || {
+        w.posts(GROUP).len() == 2
+    })
+    .await;
+    d.stop().await;
+    let nato = &w.posts(GROUP)[1];
+    assert!(!nato.is_photo());
+    assert!(
+        nato.text.as_deref().unwrap_or("").contains("NATO"),
+        "{nato:?}"
+    );
+    let preview = nato
+        .link_preview_options
+        .as_ref()
+        .expect("preview")
+        .to_string();
+    assert!(preview.contains("kishida-stoltenberg.jpg"), "{preview}");
+    let st = store(w.dir.path()).target_state("group").expect("state");
+    assert!(
+        st.as_ref().is_none_or(|s| s.disabled_reason.is_none()),
+        "still in service: {st:?}"
+    );
+    assert_eq!(rows_in(w.dir.path(), "group", State::Sent).len(), 2);
+}
+
 #[tokio::test]
 async fn rejected_entities_are_resent_as_plain_text() {
     let w = world().await;

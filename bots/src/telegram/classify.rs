@@ -156,6 +156,10 @@ fn classify_description(desc: &str) -> Failure {
         || has("audio_invalid")
     {
         Failure::Media(desc.to_string())
+    } else if has("not enough rights to send") && !has("text messages") {
+        // The chat forbids this kind of file (photos, music…), not the
+        // bot's posts: the post goes out in its text form.
+        Failure::Media(desc.to_string())
     } else if has("not enough rights")
         || has("chat not found")
         || has("bot was kicked")
@@ -214,6 +218,13 @@ mod tests {
                 .contains("TargetGone")
         );
         assert!(kind("Bad Request: message thread not found").contains("TargetGone"));
+        // A chat that forbids a kind of file takes the post as text.
+        assert!(
+            kind("Bad Request: not enough rights to send photos to the chat").starts_with("Media")
+        );
+        assert!(
+            kind("Bad Request: not enough rights to send music to the chat").starts_with("Media")
+        );
         assert!(
             kind(
                 "Bad Request: can't parse entities: Unsupported start tag \"div\" at byte offset 0"

@@ -87,6 +87,9 @@ pub enum BotStatus {
     NotMember,
     /// A member without the right to send messages: 400.
     NoRights,
+    /// A group member who may send text but no media (photos, music,
+    /// documents): the chat's or the member's restrictions; 400 for media.
+    TextOnly,
 }
 
 /// A chat the test declared.

@@ -92,6 +92,18 @@ pub(super) fn check_access(chat: &TgChat, action: Action) -> Result<(), TgError>
             )),
             Action::Modify | Action::Read => Ok(()),
         },
+        BotStatus::TextOnly => match action {
+            Action::SendPhoto => Err(bad(
+                "Bad Request: not enough rights to send photos to the chat",
+            )),
+            Action::SendAudio => Err(bad(
+                "Bad Request: not enough rights to send music to the chat",
+            )),
+            Action::SendDocument => Err(bad(
+                "Bad Request: not enough rights to send documents to the chat",
+            )),
+            Action::SendText | Action::Modify | Action::Read => Ok(()),
+        },
     }
 }
 

@@ -41,6 +41,8 @@ pub(super) fn get_chat_member(bot_id: i64, st: &State, p: &Params) -> Reply {
         BotStatus::NoRights if channel => Ok(with_user(user, administrator(false))),
         BotStatus::Member => Ok(with_user(user, json!({"status": "member"}))),
         BotStatus::NoRights => Ok(with_user(user, restricted())),
+        BotStatus::TextOnly if channel => Ok(with_user(user, administrator(true))),
+        BotStatus::TextOnly => Ok(with_user(user, text_only())),
     }
 }
 
@@ -70,6 +72,16 @@ fn administrator(can_post: bool) -> Value {
         "can_post_messages": can_post,
         "can_edit_messages": can_post,
     })
+}
+
+/// A group member who may send text, but no media.
+fn text_only() -> Value {
+    let mut m = restricted();
+    if let Value::Object(o) = &mut m {
+        o.insert("can_send_messages".into(), json!(true));
+        o.insert("can_add_web_page_previews".into(), json!(true));
+    }
+    m
 }
 
 /// A group member who may not send messages.
