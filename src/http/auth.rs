@@ -37,7 +37,13 @@ struct Session {
 #[derive(Default)]
 pub struct Sessions {
     map: Mutex<HashMap<String, Session>>,
+    /// Wrong tokens at sign-in, per client address and minute: guessing
+    /// the token through the form is slowed to a few tries a minute.
+    failed_sign_ins: crate::websub::limit::PerMinute,
 }
+
+/// Wrong tokens one address may try per minute at the sign-in form.
+pub const SIGN_IN_TRIES_PER_MINUTE: u32 = 10;
 
 /// How a request was let in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,11 +232,24 @@ async fn login(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    let ip = remote.ip().to_string();
+    if st.sessions.failed_sign_ins.count(&ip) >= SIGN_IN_TRIES_PER_MINUTE {
+        tracing::warn!(%remote, "status page: sign-in refused, too many wrong tokens this minute");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+            login_page(Some(
+                "Too many wrong tokens from this address: try again in a minute.",
+            )),
+        )
+            .into_response();
+    }
     let ok = match st.cfg.http.token() {
         Some(t) => same_secret(f.token.trim(), t),
         None => true,
     };
     if !ok {
+        st.sessions.failed_sign_ins.allow(&ip, u32::MAX);
         tracing::warn!(%remote, "status page: wrong token at sign-in");
         return (StatusCode::UNAUTHORIZED, login_page(Some("Wrong token."))).into_response();
     }

@@ -23,6 +23,15 @@ impl PerMinute {
         e.1 += 1;
         e.1 <= max
     }
+
+    /// Events counted for `key` in its current window (not counting one).
+    pub fn count(&self, key: &str) -> u32 {
+        let now = Instant::now();
+        let w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        w.get(key)
+            .filter(|(start, _)| now.duration_since(*start) < WINDOW)
+            .map_or(0, |(_, n)| *n)
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@
 pub mod callback;
 pub mod discover;
 pub mod hooks;
-mod limit;
+pub(crate) mod limit;
 pub mod signature;
 pub mod subscribe;
 

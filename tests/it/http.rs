@@ -387,6 +387,29 @@ async fn health_metrics_page_and_actions() {
     );
 }
 
+/// Guessing the token through the sign-in form is slowed down: after a
+/// few wrong tokens a minute, the address is refused (even the right
+/// token) until the minute is over.
+#[tokio::test]
+async fn the_sign_in_form_refuses_a_guesser() {
+    let w = world().await;
+    let d = Daemon::start(w.dir.path(), &w.config("", ""));
+    wait_listening(&w).await;
+    let c = client();
+    let sign_in = |token: &'static str| c.post(w.url("/login")).form(&[("token", token)]).send();
+    for _ in 0..crier::http::auth::SIGN_IN_TRIES_PER_MINUTE {
+        let r = sign_in("a-guess").await.expect("login");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = sign_in(TOKEN).await.expect("login");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers()["retry-after"], "60");
+    assert!(r.headers().get(SET_COOKIE).is_none());
+    let body = r.text().await.expect("body");
+    assert!(body.contains("try again in a minute"), "{body}");
+    d.stop().await;
+}
+
 #[tokio::test]
 async fn readyz_names_a_wedged_worker() {
     let w = world().await;
