@@ -252,6 +252,11 @@ impl Metrics {
             })
             .inc();
         self.poll_duration.observe(took.as_secs_f64());
+        self.ingested(feed, new);
+    }
+
+    /// `new` articles of `feed` recorded (by a poll or a push).
+    pub fn ingested(&self, feed: &str, new: usize) {
         if new > 0 {
             self.ingested
                 .get_or_create(&FeedLabel {

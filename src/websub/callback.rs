@@ -259,6 +259,7 @@ async fn content(
     match push.poller.ingest_pushed(&feed, doc.items).await {
         Ok(PushOutcome::Recorded(r)) => {
             metrics.pushed(&feed, "fat");
+            metrics.ingested(&feed, r.new);
             if r.new + r.updated > 0 {
                 tracing::info!(feed = %feed, new = r.new, updated = r.updated, "WebSub: pushed");
             }

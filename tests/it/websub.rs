@@ -194,6 +194,17 @@ async fn a_fat_ping_is_posted_once_through_the_poll_path() {
     // The backlog was not posted.
     assert_eq!(w.tg.bot_posts(CHANNEL).len(), 0);
 
+    let ingested = |m: &str| {
+        m.lines()
+            .find_map(|l| {
+                l.strip_prefix("crier_articles_ingested_total{feed=\"news\"}")?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    };
+    let before = ingested(&w.metrics().await);
     let doc = w.serve(&new_items(1));
     let sent = w.hub.publish(&w.topic(), &doc, "application/rss+xml").await;
     assert_eq!(sent.len(), 1);
@@ -223,6 +234,8 @@ async fn a_fat_ping_is_posted_once_through_the_poll_path() {
     let m = w.metrics().await;
     assert_eq!(series(&m, "fat"), 2.0, "{m}");
     assert_eq!(series(&m, "thin"), 1.0, "{m}");
+    // The pushed article counts as ingested, once.
+    assert_eq!(ingested(&m) - before, 1.0, "{m}");
 
     // The status page says the feed is pushed.
     let page = client()
