@@ -37,13 +37,25 @@ struct Session {
 #[derive(Default)]
 pub struct Sessions {
     map: Mutex<HashMap<String, Session>>,
-    /// Wrong tokens at sign-in, per client address and minute: guessing
-    /// the token through the form is slowed to a few tries a minute.
-    failed_sign_ins: crate::websub::limit::PerMinute,
+    /// Wrong tokens (sign-in form or bearer header), per client address
+    /// and minute: guessing the token is slowed to a few tries a minute.
+    wrong_tokens: crate::websub::limit::PerMinute,
 }
 
-/// Wrong tokens one address may try per minute at the sign-in form.
-pub const SIGN_IN_TRIES_PER_MINUTE: u32 = 10;
+/// Wrong tokens one address may try per minute (sign-in form and bearer
+/// header together); then it is refused, 429, until the minute is over.
+pub const WRONG_TOKENS_PER_MINUTE: u32 = 10;
+
+impl Sessions {
+    /// `ip` gave too many wrong tokens this minute.
+    fn locked_out(&self, ip: &str) -> bool {
+        self.wrong_tokens.count(ip) >= WRONG_TOKENS_PER_MINUTE
+    }
+
+    fn wrong_token(&self, ip: &str) {
+        self.wrong_tokens.allow(ip, u32::MAX);
+    }
+}
 
 /// How a request was let in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,12 +159,29 @@ pub fn identify(st: &HttpState, headers: &HeaderMap) -> Option<Who> {
 
 /// The middleware of [`super::Access::Token`] mounts.
 pub async fn require(State(st): State<Arc<HttpState>>, mut req: Request, next: Next) -> Response {
+    let bearer = req.headers().contains_key(header::AUTHORIZATION);
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    if bearer && ip.as_deref().is_some_and(|ip| st.sessions.locked_out(ip)) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+            Json(serde_json::json!({"error": "too many wrong tokens from this address: try again in a minute"})),
+        )
+            .into_response();
+    }
     match identify(&st, req.headers()) {
         Some(who) => {
             req.extensions_mut().insert(who);
             next.run(req).await
         }
         None => {
+            if bearer && let Some(ip) = &ip {
+                tracing::warn!(remote = %ip, "HTTP: wrong access token");
+                st.sessions.wrong_token(ip);
+            }
             let wants_html = req
                 .headers()
                 .get(header::ACCEPT)
@@ -233,7 +262,7 @@ async fn login(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let ip = remote.ip().to_string();
-    if st.sessions.failed_sign_ins.count(&ip) >= SIGN_IN_TRIES_PER_MINUTE {
+    if st.sessions.locked_out(&ip) {
         tracing::warn!(%remote, "status page: sign-in refused, too many wrong tokens this minute");
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -249,7 +278,7 @@ async fn login(
         None => true,
     };
     if !ok {
-        st.sessions.failed_sign_ins.allow(&ip, u32::MAX);
+        st.sessions.wrong_token(&ip);
         tracing::warn!(%remote, "status page: wrong token at sign-in");
         return (StatusCode::UNAUTHORIZED, login_page(Some("Wrong token."))).into_response();
     }

@@ -387,20 +387,32 @@ async fn health_metrics_page_and_actions() {
     );
 }
 
-/// Guessing the token through the sign-in form is slowed down: after a
-/// few wrong tokens a minute, the address is refused (even the right
-/// token) until the minute is over.
+/// Guessing the token (sign-in form or bearer header) is slowed down:
+/// after a few wrong tokens a minute, the address is refused (even the
+/// right token) until the minute is over.
 #[tokio::test]
-async fn the_sign_in_form_refuses_a_guesser() {
+async fn a_token_guesser_is_refused_for_a_minute() {
     let w = world().await;
     let d = Daemon::start(w.dir.path(), &w.config("", ""));
     wait_listening(&w).await;
     let c = client();
     let sign_in = |token: &'static str| c.post(w.url("/login")).form(&[("token", token)]).send();
-    for _ in 0..crier::http::auth::SIGN_IN_TRIES_PER_MINUTE {
-        let r = sign_in("a-guess").await.expect("login");
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let bearer = |token: &'static str| {
+        c.get(w.url("/metrics"))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+    };
+    // Wrong tokens through the form and the header count together.
+    for i in 0..crier::http::auth::WRONG_TOKENS_PER_MINUTE {
+        let r = if i % 2 == 0 {
+            sign_in("a-guess").await
+        } else {
+            bearer("a-guess").await
+        };
+        assert_eq!(r.expect("answer").status(), StatusCode::UNAUTHORIZED);
     }
+    let r = bearer(TOKEN).await.expect("metrics");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let r = sign_in(TOKEN).await.expect("login");
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.headers()["retry-after"], "60");
