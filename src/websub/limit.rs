@@ -6,6 +6,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(60);
+/// Keys tracked at most in one window.
+const MAX_KEYS: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub struct PerMinute {
@@ -17,8 +19,13 @@ impl PerMinute {
     pub fn allow(&self, key: &str, max: u32) -> bool {
         let now = Instant::now();
         let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        // Keys are feed names (bounded by the config); old windows go.
+        // Old windows go. Keys are feed names (bounded by the config) or
+        // client addresses (bounded here: past MAX_KEYS new keys are not
+        // tracked, so a flood from many addresses cannot grow the map).
         w.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        if w.len() >= MAX_KEYS && !w.contains_key(key) {
+            return true;
+        }
         let e = w.entry(key.to_string()).or_insert((now, 0));
         e.1 += 1;
         e.1 <= max
