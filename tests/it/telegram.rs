@@ -796,6 +796,11 @@ async fn a_refused_audio_file_falls_back_to_text_with_the_link_line() {
         preview.as_deref().unwrap_or("").contains("ep-7.jpg"),
         "the image above the text: {preview:?}"
     );
+    // The fake shows the message before Crier records it as sent.
+    eventually("the episode recorded", Duration::from_secs(20), || {
+        !rows_in(w.dir.path(), "channel", State::Sent).is_empty()
+    })
+    .await;
     let row = &rows_in(w.dir.path(), "channel", State::Sent)[0];
     let reason = row.reason.as_deref().unwrap_or("");
     assert!(
