@@ -77,33 +77,20 @@ pub(super) fn check_access(chat: &TgChat, action: Action) -> Result<(), TgError>
                 ChatKind::Private => "Forbidden: bot can't initiate conversation with a user",
             },
         )),
-        BotStatus::NoRights => match action {
-            Action::SendText => Err(bad(
-                "Bad Request: not enough rights to send text messages to the chat",
-            )),
-            Action::SendPhoto => Err(bad(
-                "Bad Request: not enough rights to send photos to the chat",
-            )),
-            Action::SendAudio => Err(bad(
-                "Bad Request: not enough rights to send music to the chat",
-            )),
-            Action::SendDocument => Err(bad(
-                "Bad Request: not enough rights to send documents to the chat",
-            )),
-            Action::Modify | Action::Read => Ok(()),
-        },
-        BotStatus::TextOnly => match action {
-            Action::SendPhoto => Err(bad(
-                "Bad Request: not enough rights to send photos to the chat",
-            )),
-            Action::SendAudio => Err(bad(
-                "Bad Request: not enough rights to send music to the chat",
-            )),
-            Action::SendDocument => Err(bad(
-                "Bad Request: not enough rights to send documents to the chat",
-            )),
-            Action::SendText | Action::Modify | Action::Read => Ok(()),
-        },
+        // Telegram's words for what a restricted member may not send;
+        // `TextOnly` may still send text.
+        status @ (BotStatus::NoRights | BotStatus::TextOnly) => {
+            let what = match action {
+                Action::SendText if status == BotStatus::NoRights => "text messages",
+                Action::SendPhoto => "photos",
+                Action::SendAudio => "music",
+                Action::SendDocument => "documents",
+                Action::SendText | Action::Modify | Action::Read => return Ok(()),
+            };
+            Err(bad(&format!(
+                "Bad Request: not enough rights to send {what} to the chat"
+            )))
+        }
     }
 }
 
