@@ -115,6 +115,15 @@ pub trait Target: Send + Sync {
     fn name(&self) -> &str;
     /// The platform name (`telegram`, `discord`, `discord_webhook`, `console`).
     fn platform(&self) -> &'static str;
+    /// What shares this target's platform rate budget. When several
+    /// instances share one database, the targets of one sender are
+    /// delivered by one instance at a time (it holds their leases
+    /// together), so a bot's global and per-chat limits are kept by one
+    /// process. Default: the platform (one bot per platform section);
+    /// a target with limits of its own (a webhook) or none says so.
+    fn sender(&self) -> String {
+        self.platform().to_string()
+    }
     /// True when a resend after an ambiguous failure cannot post twice
     /// (Discord bot messages with `nonce` + `enforce_nonce`).
     fn idempotent_send(&self) -> bool {

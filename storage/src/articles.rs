@@ -15,7 +15,8 @@ impl Store {
         items: &[(IncomingArticle, Vec<Route>)],
         now: Millis,
     ) -> Result<Vec<Ingested>> {
-        let tx = self.write()?;
+        let tx = self.conn.begin(true)?;
+        self.fences.check(&tx, SCOPE_FEED, &state.feed)?;
         lock_feed(&tx, &state.feed, items.iter().flat_map(|(_, r)| r))?;
         let mut out = Vec::with_capacity(items.len());
         for (item, routes) in items {

@@ -168,6 +168,7 @@ mod tests {
         .expect("open read-only");
         let mut ro = crate::Store {
             conn: Conn::Sqlite(conn),
+            fences: Default::default(),
         };
         let e = ro.check_writable().expect_err("read-only");
         assert!(

@@ -25,7 +25,8 @@ impl Store {
     /// writes its result (a lost update). [`Store::set_feed_paused`] is
     /// the one way to clear a pause.
     pub fn put_feed_state(&mut self, s: &FeedState, now: Millis) -> Result<()> {
-        let tx = self.write()?;
+        let tx = self.conn.begin(true)?;
+        self.fences.check(&tx, SCOPE_FEED, &s.feed)?;
         put_feed_state(&tx, s, now)?;
         tx.commit()?;
         Ok(())

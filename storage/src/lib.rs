@@ -20,6 +20,7 @@ mod copy;
 mod feeds;
 mod import;
 mod instances;
+mod leases;
 mod log;
 mod notify;
 mod poison;
@@ -37,6 +38,8 @@ pub(crate) use backend::{Conn, Row, Tx, params};
 pub use copy::CopyReport;
 pub(crate) use feeds::put_feed_state;
 pub use instances::InstanceRow;
+pub(crate) use leases::Fences;
+pub use leases::{Held, LeaseRow, SCOPE_FEED, SCOPE_TARGET};
 pub use notify::{Change, ChangeListener};
 pub(crate) use rows::*;
 pub use stats::QueueStats;
@@ -69,6 +72,13 @@ pub enum Error {
         "the PostgreSQL connection was lost and another crier took over the database: this instance stands down"
     )]
     LostInstanceLock,
+    /// A lease this instance held was taken over by another instance
+    /// (it ended while this one was slow or cut off): the write is
+    /// refused, the new holder does the work.
+    #[error(
+        "another crier instance took over the {0} (this instance's lease ended): the write was refused"
+    )]
+    LeaseLost(String),
     #[error("invalid PostgreSQL URL: {0}")]
     BadUrl(String),
     /// A stored value is not what the schema says (a damaged database).
@@ -120,6 +130,8 @@ mod errors;
 /// access (the core runs it on a blocking thread).
 pub struct Store {
     pub(crate) conn: Conn,
+    /// The fencing tokens of the leases this store claimed (`leases.rs`).
+    pub(crate) fences: Fences,
 }
 
 impl Store {
@@ -157,7 +169,10 @@ impl Store {
     pub(crate) fn open_pg(config: postgres::Config) -> Result<Store> {
         let conn = Conn::Pg(Box::new(RefCell::new(backend::Pg::connect(config)?)));
         schema::migrate_pg(&conn)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            fences: Fences::default(),
+        })
     }
 
     fn init(conn: Connection) -> Result<Store> {
@@ -173,6 +188,7 @@ impl Store {
         schema::migrate(&mut conn)?;
         Ok(Store {
             conn: Conn::Sqlite(conn),
+            fences: Fences::default(),
         })
     }
 
@@ -217,6 +233,8 @@ impl Store {
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod lease_tests;
 #[cfg(test)]
 pub(crate) mod testdb;
 #[cfg(test)]

@@ -89,7 +89,8 @@ impl Store {
         empty_reason: &str,
         now: Millis,
     ) -> Result<()> {
-        let tx = self.write()?;
+        let tx = self.conn.begin(true)?;
+        self.fences.check_delivery(&tx, delivery_id)?;
         plan_job(&tx, delivery_id, parts, empty_reason, now)?;
         tx.commit()?;
         Ok(())
@@ -104,7 +105,8 @@ impl Store {
         folded: &[i64],
         now: Millis,
     ) -> Result<()> {
-        let tx = self.write()?;
+        let tx = self.conn.begin(true)?;
+        self.fences.check_delivery(&tx, delivery_id)?;
         plan_job(
             &tx,
             delivery_id,
@@ -136,7 +138,8 @@ impl Store {
     /// The row is about to be sent: `sending`, one more attempt. Returns
     /// the attempt number.
     pub fn mark_sending(&mut self, id: i64, now: Millis) -> Result<u32> {
-        let tx = self.write()?;
+        let tx = self.conn.begin(true)?;
+        self.fences.check_delivery(&tx, id)?;
         let n = tx.execute(
             "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1 AND state IN ('pending','sending')",
             params![id, now],
@@ -163,7 +166,8 @@ impl Store {
         note: Option<&str>,
         now: Millis,
     ) -> Result<()> {
-        let tx = self.write()?;
+        let tx = self.conn.begin(true)?;
+        self.fences.check_delivery(&tx, id)?;
         let d = tx
             .query_opt(
                 &format!("SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.id = ?1"),
@@ -256,7 +260,8 @@ impl Store {
     }
 
     fn update_row(&mut self, sql: &str, p: &[&dyn backend::Param], id: i64) -> Result<()> {
-        let tx = self.write()?;
+        let tx = self.conn.begin(true)?;
+        self.fences.check_delivery(&tx, id)?;
         let n = tx.execute(sql, p)?;
         if n == 0 {
             return Err(Error::NoSuchDelivery(id));

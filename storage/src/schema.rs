@@ -179,6 +179,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         seen_at    INTEGER NOT NULL
     );
     "#,
+    // v6: leases (several instances sharing the work, `leases.rs`); not
+    // copied by `crier migrate`.
+    r#"
+    CREATE TABLE leases (
+        scope      TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        holder     TEXT NOT NULL,
+        token      INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, name)
+    );
+    "#,
 ];
 
 /// Apply every migration newer than the database's version.
@@ -365,6 +377,17 @@ pub(crate) const PG_MIGRATIONS: &[&str] = &[
         version    TEXT COLLATE "C" NOT NULL,
         started_at BIGINT NOT NULL,
         seen_at    BIGINT NOT NULL
+    );
+    "#,
+    // v6
+    r#"
+    CREATE TABLE leases (
+        scope      TEXT COLLATE "C" NOT NULL,
+        name       TEXT COLLATE "C" NOT NULL,
+        holder     TEXT COLLATE "C" NOT NULL,
+        token      BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (scope, name)
     );
     "#,
 ];

@@ -68,6 +68,11 @@ impl Target for ConsoleTarget {
         "console"
     }
 
+    /// No platform limits: each console target stands alone.
+    fn sender(&self) -> String {
+        format!("console:{}", self.name)
+    }
+
     fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
         let text = crate::format::terminal::preview(post, feed, &self.format)?;
         Ok(vec![Part {

@@ -346,6 +346,15 @@ impl Target for DiscordTarget {
         }
     }
 
+    /// Bot channels share the bot's global budget; a webhook's limits are
+    /// its own.
+    fn sender(&self) -> String {
+        match self.dest {
+            Dest::Channel { .. } => "discord".into(),
+            Dest::Webhook { .. } => format!("discord_webhook:{}", self.name),
+        }
+    }
+
     /// Bot messages carry `nonce` + `enforce_nonce`: a resend returns the
     /// first message. Webhook executions have no nonce.
     fn take_alert(&self) -> Option<(String, String)> {
