@@ -25,74 +25,35 @@ pub fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     cfg.db_location().open()
 }
 
-/// How often a standby instance asks for PostgreSQL's instance lock.
-const STANDBY_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+/// How this instance holds the database: alone (the SQLite file's lock),
+/// or shared with other instances through leases (PostgreSQL).
+pub enum Hold {
+    Alone(InstanceLock),
+    Shared,
+}
 
-/// Open the database and take its single-instance lock: an `flock` on the
-/// SQLite file (taken before opening it: crash recovery must not race
-/// another process), or PostgreSQL's session advisory lock, held by the
-/// store's connection for as long as it lives. On PostgreSQL a second
-/// instance waits as a standby and takes over (crash recovery included)
-/// as soon as the holder's connection ends. Several instances sharing the
-/// work need leases first. Blocking; `None` when `shutdown` came first.
-fn open_locked(
-    location: &DbLocation,
-    me: &Me,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<Option<(InstanceLock, Store)>> {
-    let Some((lock, mut store)) = lock_and_open(location, me, shutdown)? else {
-        return Ok(None);
+/// Open the database. SQLite: take the file's single-instance lock first
+/// (crash recovery must not race another process). PostgreSQL: any number
+/// of instances share the database; the work is split by leases
+/// (`share.rs`), and crash recovery runs per target when its lease is
+/// taken. Blocking.
+fn open_held(location: &DbLocation, me: &Me) -> anyhow::Result<(Hold, Store)> {
+    let (hold, mut store) = match location {
+        DbLocation::Sqlite(path) => {
+            let lock = InstanceLock::acquire(path)?;
+            (Hold::Alone(lock), location.open()?)
+        }
+        DbLocation::Postgres(_) => (Hold::Shared, location.open()?),
     };
     store
         .check_writable()
         .with_context(|| format!("the database {location} does not take writes"))?;
-    me.become_active(&mut store)
-        .with_context(|| format!("cannot record this instance in {location}"))?;
-    Ok(Some((lock, store)))
-}
-
-fn lock_and_open(
-    location: &DbLocation,
-    me: &Me,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<Option<(InstanceLock, Store)>> {
-    match location {
-        DbLocation::Sqlite(path) => {
-            let lock = InstanceLock::acquire(path)?;
-            Ok(Some((lock, location.open()?)))
-        }
-        DbLocation::Postgres(url) => {
-            let mut store = location.open()?;
-            let mut said = false;
-            loop {
-                if store
-                    .try_instance_lock()
-                    .with_context(|| format!("cannot take the instance lock in {url}"))?
-                {
-                    if said {
-                        tracing::warn!(database = %url, "the active instance is gone: this standby takes over");
-                    }
-                    return Ok(Some((InstanceLock::in_database(url.to_string()), store)));
-                }
-                if !said {
-                    tracing::warn!(database = %url, "another crier is running on this database: waiting as a standby (two active instances would post twice)");
-                    said = true;
-                }
-                // Listed as a standby (`crier status`); a failed beat is
-                // only a missing line there.
-                if let Err(e) = me.beat(&mut store, "standby") {
-                    tracing::debug!(error = %e, "cannot record the standby's heartbeat");
-                }
-                for _ in 0..20 {
-                    if shutdown.is_cancelled() {
-                        let _ = me.forget(&mut store);
-                        return Ok(None);
-                    }
-                    std::thread::sleep(STANDBY_RETRY / 20);
-                }
-            }
-        }
+    match &hold {
+        Hold::Alone(_) => me.become_active(&mut store),
+        Hold::Shared => me.beat(&mut store, "shared"),
     }
+    .with_context(|| format!("cannot record this instance in {location}"))?;
+    Ok((hold, store))
 }
 
 pub fn fetcher_for(cfg: &Config) -> anyhow::Result<Fetcher> {
@@ -121,22 +82,26 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     let cfg = Arc::new(cfg);
     let location = cfg.db_location();
     let me = Me::new();
-    let (lock, store) = {
-        let (location, shutdown, me) = (location.clone(), shutdown.clone(), me.clone());
-        match tokio::task::spawn_blocking(move || open_locked(&location, &me, &shutdown))
+    let (hold, store) = {
+        let (location, me) = (location.clone(), me.clone());
+        tokio::task::spawn_blocking(move || open_held(&location, &me))
             .await
             .context("opening the database")??
-        {
-            Some(opened) => opened,
-            None => return Ok(()),
-        }
     };
+    let shared = matches!(hold, Hold::Shared);
     let db = Db::new(store);
     let listener = match cfg.http.listen_addr() {
         Some(addr) => Some(crate::http::bind(addr.map_err(anyhow::Error::msg)?).await?),
         None => None,
     };
-    tracing::info!(database = %location, lock = %lock.real.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting");
+    match &hold {
+        Hold::Alone(lock) => {
+            tracing::info!(database = %location, lock = %lock.real.display(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting")
+        }
+        Hold::Shared => {
+            tracing::info!(database = %location, instance = %me.id(), lease = ?cfg.storage.lease(), feeds = cfg.feeds.len(), targets = cfg.targets.len(), "starting; the work is shared with the other instances on this database through leases")
+        }
+    }
 
     let runtimes = targets::build(&cfg, &opts)?;
     for (name, rt) in &runtimes {
@@ -159,7 +124,9 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
         cfg.delivery.clone(),
         alerts.clone(),
     );
-    engine.recover(&lock).await?;
+    if let Hold::Alone(lock) = &hold {
+        engine.recover(lock).await?;
+    }
     for t in &cfg.targets {
         (engine.telemetry().metrics).set_platform(&t.name.0, t.kind);
     }
@@ -195,6 +162,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     let handler = crate::supervise::GuardedHandler::new(command_center.clone(), alerts.clone());
     let mut notifiers: Vec<Arc<dyn crate::alerts::Notifier>> = Vec::new();
     let mut frontends = tokio::task::JoinSet::new();
+    let mut shared_frontends = Vec::new();
     // Front-ends that take pushed updates live as long as the listener.
     let mut hooked = Vec::new();
     let env = crier_bots::platform::FrontendEnv {
@@ -210,7 +178,15 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
             continue;
         };
         notifiers.push(fe.notifier.clone());
-        if fe.hooks.is_empty() {
+        if fe.hooks.is_empty() && shared {
+            // One instance runs it (one getUpdates poller, one gateway
+            // session per bot): the lease keeper starts it where it holds
+            // the front-end's lease.
+            shared_frontends.push(crate::share::SharedFrontend {
+                name: p.name().into(),
+                run: fe.run.clone(),
+            });
+        } else if fe.hooks.is_empty() {
             let run = fe.run.clone();
             frontends.spawn(supervise(
                 "front-end",
@@ -249,7 +225,8 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
         shutdown.clone(),
         {
             let (db, sd, me) = (db.clone(), shutdown.clone(), me.clone());
-            move || me.clone().run_active(db.clone(), sd.clone())
+            let role = if shared { "shared" } else { "active" };
+            move || me.clone().run_beats(db.clone(), role, sd.clone())
         },
     ));
     frontends.spawn(supervise(
@@ -316,8 +293,33 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
         anyhow::bail!("the {name} front-end takes pushed updates: it needs [http] listen");
     }
 
-    let mut workers = engine.spawn_workers(shutdown.clone());
+    let keeper = shared.then(|| {
+        crate::share::Keeper::new(
+            db.clone(),
+            me.id().to_string(),
+            cfg.storage.lease(),
+            poller.clone(),
+            engine.clone(),
+            std::mem::take(&mut shared_frontends),
+            alerts.clone(),
+        )
+    });
+    let mut workers = if shared {
+        tokio::task::JoinSet::new()
+    } else {
+        engine.spawn_workers(shutdown.clone())
+    };
     let mut watchers = poller.spawn(shutdown.clone());
+    if let Some(keeper) = &keeper {
+        let (keeper, sd) = (keeper.clone(), shutdown.clone());
+        frontends.spawn(supervise(
+            "lease keeper",
+            "leases".into(),
+            alerts.clone(),
+            shutdown.clone(),
+            move || keeper.clone().run(sd.clone()),
+        ));
+    }
 
     let stood_down = db.stood_down();
     tokio::select! {
@@ -328,6 +330,10 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     tracing::info!("shutting down: no new work; finishing deliveries in flight");
     let grace = cfg.delivery.shutdown_grace.0;
     let finished = tokio::time::timeout(grace, async {
+        if let Some(keeper) = &keeper {
+            // Leased tasks stop, then the leases go back at once.
+            keeper.hand_back().await;
+        }
         while workers.join_next().await.is_some() {}
         while watchers.join_next().await.is_some() {}
         while listening.join_next().await.is_some() {}
@@ -350,8 +356,9 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     }
     drop(engine);
     drop(poller);
+    drop(keeper);
     drop(db);
-    drop(lock);
+    drop(hold);
     if stood_down.is_cancelled() {
         anyhow::bail!(
             "stopped: {} (restart it to wait as a standby)",

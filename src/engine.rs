@@ -185,6 +185,23 @@ impl Engine {
     /// leftovers.
     pub async fn recover(&self, _lock: &crate::lock::InstanceLock) -> Result<usize, StoreError> {
         let stale = self.db.call(|s| s.stale_sending()).await?;
+        self.resolve_stale(stale).await
+    }
+
+    /// Resolve `target`'s rows left `sending` by the instance that held
+    /// its lease before this one (it died or stalled: its lease ended, and
+    /// its writes to these rows are now refused). The same policy as
+    /// after a crash.
+    pub async fn recover_target(&self, target: &str) -> Result<usize, StoreError> {
+        let t = target.to_string();
+        let stale = self.db.call(move |s| s.stale_sending_of(&t)).await?;
+        self.resolve_stale(stale).await
+    }
+
+    async fn resolve_stale(
+        &self,
+        stale: Vec<crier_storage::Delivery>,
+    ) -> Result<usize, StoreError> {
         let mut resolved = 0;
         for d in stale {
             let Some(rt) = self.targets.get(&d.target) else {
@@ -241,6 +258,30 @@ impl Engine {
         Ok(resolved)
     }
 
+    /// What shares `target`'s platform rate budget (see
+    /// `Target::sender`); `None` for an unknown target.
+    pub fn sender_of(&self, target: &str) -> Option<String> {
+        self.targets.get(target).map(|rt| rt.target.sender())
+    }
+
+    /// Start the worker of one target (this instance holds its lease); it
+    /// stops at `stop` after the step under way.
+    pub fn spawn_worker(
+        self: &Arc<Self>,
+        name: &str,
+        stop: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        let n = name.to_string();
+        tokio::spawn(crate::supervise::supervise(
+            "worker",
+            name.to_string(),
+            self.alerts.clone(),
+            stop.clone(),
+            move || me.clone().worker(n.clone(), stop.clone()),
+        ))
+    }
+
     /// Start one worker per target. They stop taking new work when
     /// `shutdown` is cancelled; a send in progress is finished first.
     pub fn spawn_workers(
@@ -292,6 +333,21 @@ impl Engine {
                     }
                     errors_in_a_row = 0;
                     s
+                }
+                Err(StoreError::LeaseLost(what)) => {
+                    // Another instance took the target over while this one
+                    // was slow: it resolves the row in flight; the lease
+                    // keeper sees the lease gone.
+                    tracing::warn!(target_name = %name, "another instance took over the {what}: this one stops delivering to it");
+                    if errors_in_a_row >= STORAGE_ALERT_AFTER {
+                        let was = self
+                            .storage_failing
+                            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                        if was == 1 {
+                            self.alerts.close(STORAGE_INCIDENT);
+                        }
+                    }
+                    break;
                 }
                 Err(e) => {
                     errors_in_a_row = errors_in_a_row.saturating_add(1);

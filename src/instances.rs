@@ -65,13 +65,19 @@ impl Me {
         store.forget_instance(&self.row.id, Clock::System.now_ms() - FORGET_AFTER_MS)
     }
 
-    /// The active instance's heartbeat, until `shutdown` (`crier run`
-    /// then calls [`Me::forget`]).
-    pub async fn run_active(self, db: Db, shutdown: CancellationToken) {
+    /// This instance's id (`host:pid:started`): the holder of its leases.
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+
+    /// The heartbeat as `role` (`active`, or `shared` when instances
+    /// share the work through leases), until `shutdown` (`crier run` then
+    /// calls [`Me::forget`]).
+    pub async fn run_beats(self, db: Db, role: &'static str, shutdown: CancellationToken) {
         let mut failing = false;
         loop {
             let me = self.clone();
-            match db.call(move |s| me.beat(s, "active")).await {
+            match db.call(move |s| me.beat(s, role)).await {
                 Ok(()) => failing = false,
                 Err(e) if !failing => {
                     tracing::warn!(error = %e, "cannot record this instance's heartbeat");

@@ -23,6 +23,7 @@ pub mod poller;
 pub mod redact;
 pub mod refusals;
 pub mod resubscribe;
+pub mod share;
 pub mod sources;
 pub mod status;
 pub mod store_faults;

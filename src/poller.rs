@@ -85,6 +85,10 @@ pub struct Poller {
     telemetry: crate::telemetry::Telemetry,
     /// Feeds their WebSub hub pushes: polled at the safety interval.
     pushed: crate::websub::Pushed,
+    /// Several instances share the database (`share.rs`): a feed is
+    /// watched only while this instance holds its lease
+    /// ([`Poller::watch`] / [`Poller::unwatch`]), not from `spawn`.
+    shared: AtomicBool,
 }
 
 /// A watched feed, for status displays.
@@ -144,6 +148,7 @@ impl Poller {
             feeds: Mutex::new(feeds),
             tasks: Mutex::new(None),
             pushed: Default::default(),
+            shared: AtomicBool::new(false),
         })
     }
 
@@ -201,7 +206,47 @@ impl Poller {
         &self.pushed
     }
 
+    /// Share the feeds with other instances: from now on a feed is
+    /// watched only between [`Poller::watch`] and [`Poller::unwatch`].
+    pub fn set_shared(&self) {
+        self.shared.store(true, Ordering::SeqCst);
+    }
+
+    fn is_shared(&self) -> bool {
+        self.shared.load(Ordering::SeqCst)
+    }
+
+    /// Names of every known feed (config and chat).
+    pub fn feed_names(&self) -> Vec<String> {
+        self.lock_feeds().keys().cloned().collect()
+    }
+
+    /// Start watching `name` (this instance got its lease). False when
+    /// the feed is unknown.
+    pub fn watch(self: &Arc<Self>, name: &str) -> bool {
+        {
+            let mut feeds = self.lock_feeds();
+            let Some(w) = feeds.get_mut(name) else {
+                return false;
+            };
+            // A fresh token: the one of an earlier watch is cancelled.
+            w.stop.cancel();
+            w.stop = CancellationToken::new();
+        }
+        self.start_watcher(name);
+        true
+    }
+
+    /// Stop watching `name` (its lease is lost or handed over); a poll
+    /// under way finishes (its writes are fenced).
+    pub fn unwatch(&self, name: &str) {
+        if let Some(w) = self.lock_feeds().get(name) {
+            w.stop.cancel();
+        }
+    }
+
     /// Start watching a feed added from chat. False when the name is taken.
+    /// Shared: only known until this instance holds its lease.
     pub fn add_feed(self: &Arc<Self>, feed: FeedConfig) -> bool {
         let name = feed.name.0.clone();
         let watched = Watched::new(feed, true);
@@ -212,7 +257,9 @@ impl Poller {
             }
             feeds.insert(name.clone(), watched);
         }
-        self.start_watcher(&name);
+        if !self.is_shared() {
+            self.start_watcher(&name);
+        }
         true
     }
 
@@ -301,8 +348,10 @@ impl Poller {
             feeds = names.len(),
             "watching the feeds: new articles are logged as they come; a poll with nothing new is logged at debug level (RUST_LOG=crier=debug)"
         );
-        for n in names {
-            self.start_watcher(&n);
+        if !self.is_shared() {
+            for n in names {
+                self.start_watcher(&n);
+            }
         }
         // Hand the set to the caller; watchers added later go into a fresh
         // set that `stop` drains.
@@ -399,6 +448,13 @@ impl Poller {
                     } else {
                         tracing::debug!(feed = %feed.name, not_modified = r.not_modified, "polled; nothing new");
                     }
+                }
+                Err(StoreError::LeaseLost(what)) => {
+                    // Another instance took the feed over while this one
+                    // was slow: its poll was not recorded; the lease keeper
+                    // sees the lease gone.
+                    tracing::warn!(feed = %feed.name, "another instance took over the {what}: this one stops watching it");
+                    return;
                 }
                 Err(e) => {
                     tracing::error!(feed = %feed.name, error = %e, retry_in = ?storage_wait, "cannot record the poll; will poll again");

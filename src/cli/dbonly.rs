@@ -56,6 +56,7 @@ pub fn load(path: &Path) -> Result<DbConfig, String> {
     let storage = crate::config::StorageConfig {
         path: storage_key("path")?,
         url: storage_key("url")?.map(crate::config::Secret),
+        lease: None,
     };
     let db = storage
         .location(&base_dir)

@@ -19,9 +19,44 @@ pub struct StorageConfig {
     /// A PostgreSQL database instead (`postgres://user:${PASSWORD}@host/db`).
     #[serde(default)]
     pub url: Option<Secret>,
+    /// PostgreSQL: how long an instance's lease on a feed, a target's
+    /// queue or a front-end lasts without renewal (renewed every third of
+    /// it). A dead instance's work is taken over after about this long.
+    #[serde(default)]
+    pub lease: Option<Dur>,
 }
 
 pub(super) const DEFAULT_DB_PATH: &str = "crier.db";
+/// `[storage] lease` when unset.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(15);
+
+impl StorageConfig {
+    /// The lease time (`[storage] lease`, default 15 s).
+    pub fn lease(&self) -> Duration {
+        self.lease.as_ref().map_or(DEFAULT_LEASE, |d| d.0)
+    }
+
+    /// What is wrong with `lease`: `(key, message)`.
+    pub fn lease_error(&self) -> Option<(&'static str, String)> {
+        let d = self.lease.as_ref()?.0;
+        if d < Duration::from_secs(2) || d > Duration::from_secs(600) {
+            return Some((
+                "lease",
+                format!(
+                    "{} is out of range: a lease lasts between 2s and 10m (renewed every third of it; a dead instance's work is taken over after about this long)",
+                    humantime::format_duration(d)
+                ),
+            ));
+        }
+        if self.url.is_none() {
+            return Some((
+                "lease",
+                "leases share a PostgreSQL database between instances: set `url`, or remove `lease` (an SQLite file has one instance)".into(),
+            ));
+        }
+        None
+    }
+}
 
 impl StorageConfig {
     /// Where the delivery log is, or what is wrong with `[storage]`:

@@ -638,3 +638,25 @@ fn telegram_webhook_mode_needs_the_listener_and_its_public_url() {
     let ok = text("[http]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"https://bot.example\"\n");
     assert!(load(&ok).is_ok());
 }
+
+#[test]
+fn a_lease_needs_postgres_and_a_sane_length() {
+    set_token();
+    let pg = GOOD.replace(
+        "path = \"data/crier.db\"",
+        "url = \"postgres://crier@db/crier\"",
+    );
+    let cfg = load(&pg.replace("[storage]", "[storage]\nlease = \"30s\"")).expect("valid");
+    assert_eq!(cfg.storage.lease(), std::time::Duration::from_secs(30));
+    assert_eq!(
+        load(&pg).expect("valid").storage.lease(),
+        std::time::Duration::from_secs(15),
+        "the default"
+    );
+    let e = one_error(&pg.replace("[storage]", "[storage]\nlease = \"500ms\""));
+    assert_eq!(e.key, "storage.lease");
+    assert!(e.message.contains("between 2s and 10m"), "{}", e.message);
+    let e = one_error(&GOOD.replace("[storage]", "[storage]\nlease = \"30s\""));
+    assert_eq!(e.key, "storage.lease");
+    assert!(e.message.contains("set `url`"), "{}", e.message);
+}

@@ -19,6 +19,9 @@ pub(super) fn validate(cfg: &Config, l: &mut Loader<'_>, partial: bool) {
     if let Err((key, message)) = cfg.storage.location(&cfg.base_dir) {
         l.error_at(format!("storage.{key}"), message);
     }
+    if let Some((key, message)) = cfg.storage.lease_error() {
+        l.error_at(format!("storage.{key}"), message);
+    }
     for (key, message) in cfg.http.errors() {
         l.error_at(key, message);
     }

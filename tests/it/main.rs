@@ -23,6 +23,7 @@ mod postgres;
 mod proof;
 mod security;
 mod security_chat;
+mod shared;
 mod snapshots;
 mod spine;
 mod ssrf;
