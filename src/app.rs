@@ -218,17 +218,19 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
         },
     ));
 
-    frontends.spawn(supervise(
-        "heartbeat",
-        "instance".into(),
-        alerts.clone(),
-        shutdown.clone(),
-        {
-            let (db, sd, me) = (db.clone(), shutdown.clone(), me.clone());
-            let role = if shared { "shared" } else { "active" };
-            move || me.clone().run_beats(db.clone(), role, sd.clone())
-        },
-    ));
+    if !shared {
+        // Shared: the lease keeper beats, once a round.
+        frontends.spawn(supervise(
+            "heartbeat",
+            "instance".into(),
+            alerts.clone(),
+            shutdown.clone(),
+            {
+                let (db, sd, me) = (db.clone(), shutdown.clone(), me.clone());
+                move || me.clone().run_beats(db.clone(), "active", sd.clone())
+            },
+        ));
+    }
     frontends.spawn(supervise(
         "wake-up watcher",
         "wakeup".into(),
@@ -296,7 +298,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     let keeper = shared.then(|| {
         crate::share::Keeper::new(
             db.clone(),
-            me.id().to_string(),
+            me.clone(),
             cfg.storage.lease(),
             poller.clone(),
             engine.clone(),

@@ -126,3 +126,31 @@ pub fn describe(r: &InstanceRow, now: i64) -> String {
         r.role, r.host, r.pid, r.version
     )
 }
+
+/// What an instance holds now (several instances sharing a database):
+/// `holds feed news; targets dc, hook; front-end telegram`, or empty.
+pub fn holdings(leases: &[crier_storage::LeaseRow], id: &str, now: i64) -> String {
+    let mut parts = Vec::new();
+    for (scope, one, many) in [
+        ("feed", "feed", "feeds"),
+        ("target", "target", "targets"),
+        ("frontend", "front-end", "front-ends"),
+    ] {
+        let names: Vec<&str> = leases
+            .iter()
+            .filter(|l| l.holder == id && l.scope == scope && l.expires_at > now)
+            .map(|l| l.name.as_str())
+            .collect();
+        match names.len() {
+            0 => {}
+            1 => parts.push(format!("{one} {}", names[0])),
+            n if n <= 5 => parts.push(format!("{many} {}", names.join(", "))),
+            n => parts.push(format!("{n} {many}")),
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("holds {}", parts.join("; "))
+    }
+}

@@ -49,32 +49,21 @@ pub struct Balance {
 }
 
 /// The fair-share rule. `mine`: what this instance holds; `others`: what
-/// each other live instance holds; `total`: how many there are; `live`:
-/// live instances, this one included; `free_before`: some were free at
-/// the last round too. Claim up to the fair share (`ceil(total/live)`);
-/// work that stays free for a second round is claimed whatever the share
-/// (an instance that just died is still counted live for a while: its
-/// work must not wait for that). Hand back what is over the share by more
-/// than one while another instance is below it.
-pub fn balance(
-    mine: usize,
-    others: &[usize],
-    total: usize,
-    live: usize,
-    free_before: bool,
-) -> Balance {
+/// each other instance holding some has; `total`: how many there are;
+/// `live`: live instances, this one included. Claim up to the fair share
+/// (`ceil(total/live)`): a dead instance's work is taken once its leases
+/// ended, and once it is no longer counted live, by those below the new
+/// share. Hand back what is over the share
+/// by more than one while another instance is below it (a newcomer).
+pub fn balance(mine: usize, others: &[usize], total: usize, live: usize) -> Balance {
     let live = live.max(others.len() + 1);
     let share = total.div_ceil(live);
     let held = mine + others.iter().sum::<usize>();
     let free = total.saturating_sub(held);
-    let claim = if mine < share {
-        (share - mine).min(free)
-    } else if free_before {
-        free
-    } else {
-        0
-    };
-    let someone_below = others.len() + 1 < live || others.iter().any(|&n| n + 1 < share);
+    let someone_below = others.len() + 1 < live || others.iter().any(|&n| n < share);
+    // (Work still free while everyone has the share cannot be: the
+    // shares of the live instances cover the total.)
+    let claim = share.saturating_sub(mine).min(free);
     let release = if claim == 0 && mine > share + 1 && someone_below {
         mine - share
     } else {
@@ -95,14 +84,15 @@ struct State {
     feeds: BTreeSet<String>,
     senders: BTreeMap<String, Running>,
     frontends: HashMap<String, (CancellationToken, JoinHandle<()>)>,
-    feeds_free_before: bool,
-    senders_free_before: bool,
 }
 
 /// The lease keeper of one instance.
 pub struct Keeper {
     db: Db,
     me: String,
+    /// This instance's heartbeat row: written every round, so "live" means
+    /// "its keeper runs".
+    who: crate::instances::Me,
     lease: Duration,
     poller: Arc<Poller>,
     engine: Arc<Engine>,
@@ -117,7 +107,7 @@ pub struct Keeper {
 impl Keeper {
     pub fn new(
         db: Db,
-        me: String,
+        who: crate::instances::Me,
         lease: Duration,
         poller: Arc<Poller>,
         engine: Arc<Engine>,
@@ -127,15 +117,16 @@ impl Keeper {
         poller.set_shared();
         Arc::new(Keeper {
             db,
-            me,
+            me: who.id().to_string(),
+            who,
             lease,
             poller,
             engine,
             frontends,
             alerts,
             state: Mutex::new(State::default()),
-            live_within_ms: (lease.as_millis() as i64)
-                .max(crate::instances::BEAT_EVERY.as_millis() as i64 * 2),
+            // A round may come late by up to one round.
+            live_within_ms: (lease.as_millis() as i64) * 4 / 3,
         })
     }
 
@@ -193,6 +184,8 @@ impl Keeper {
         if shutdown.is_cancelled() {
             return Ok(());
         }
+        let who = self.who.clone();
+        self.db.call(move |s| who.beat(s, "shared")).await?;
         self.sync_dynamic_feeds().await?;
         let now = Clock::System.now_ms();
         let until = now + self.lease.as_millis() as i64;
@@ -285,8 +278,7 @@ impl Keeper {
         }
         let others = self.counts(SCOPE_FEED, now).await?;
         let mine = self.state().feeds.len();
-        let free_before = self.state().feeds_free_before;
-        let b = balance(mine, &others, known.len(), live, free_before);
+        let b = balance(mine, &others, known.len(), live);
         let held_by_others = if b.claim > 0 {
             let me = self.me.clone();
             self.db
@@ -295,10 +287,6 @@ impl Keeper {
         } else {
             Default::default()
         };
-        let free_n = known
-            .len()
-            .saturating_sub(mine + others.iter().sum::<usize>());
-        self.state().feeds_free_before = free_n > 0 && b.claim == 0;
         let free: Vec<String> = {
             let st = self.state();
             known
@@ -396,8 +384,7 @@ impl Keeper {
             .map(|&n| (n as f64 / per_target).round() as usize)
             .collect();
         let mine = self.state().senders.len();
-        let free_before = self.state().senders_free_before;
-        let b = balance(mine, &others, senders.len(), live, free_before);
+        let b = balance(mine, &others, senders.len(), live);
         let held_by_others = {
             let me = self.me.clone();
             self.db
@@ -413,7 +400,6 @@ impl Keeper {
                 })
                 .collect()
         };
-        self.state().senders_free_before = !free.is_empty() && b.claim == 0;
         let mut claimed = 0;
         for (sender, targets) in free {
             if claimed >= b.claim || shutdown.is_cancelled() {
@@ -553,37 +539,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claims_up_to_the_share_then_what_stays_free() {
+    fn claims_up_to_the_fair_share() {
         // Alone: everything.
         assert_eq!(
-            balance(0, &[], 10, 1, false),
+            balance(0, &[], 10, 1),
             Balance {
                 claim: 10,
                 release: 0
             }
         );
         // Three live, nothing held yet: a third each (rounded up).
-        assert_eq!(balance(0, &[0, 0], 10, 3, false).claim, 4);
-        // At the share, with work free: wait one round, then take it.
-        assert_eq!(balance(4, &[4], 10, 3, false).claim, 0);
-        assert_eq!(balance(4, &[4], 10, 3, true).claim, 2);
+        assert_eq!(balance(0, &[0, 0], 10, 3).claim, 4);
+        assert_eq!(balance(0, &[], 10, 3).claim, 4);
+        // At the share while another is below it: leave the rest to it.
+        assert_eq!(balance(4, &[2], 10, 3).claim, 0);
+        assert_eq!(balance(4, &[], 10, 3).claim, 0);
+        // A third instance died: the two left take a half each, in turns.
+        assert_eq!(balance(4, &[4], 10, 2).claim, 1);
+        assert_eq!(balance(1, &[1], 3, 2).claim, 1);
+        // At the share: no more, even with work free.
+        assert_eq!(balance(3, &[2], 6, 2).claim, 0);
+        assert_eq!(balance(2, &[2], 5, 2).claim, 1);
         // Never more than is free.
-        assert_eq!(balance(0, &[9], 10, 2, false).claim, 1);
+        assert_eq!(balance(0, &[9], 10, 2).claim, 1);
     }
 
     #[test]
     fn hands_back_what_is_over_the_share_when_another_is_below() {
         // A newcomer (live, holding nothing): the holder of all gives half.
         assert_eq!(
-            balance(10, &[], 10, 2, false),
+            balance(10, &[], 10, 2),
             Balance {
                 claim: 0,
                 release: 5
             }
         );
+        // Three senders, a third instance comes: the holder of all three
+        // keeps one.
+        assert_eq!(balance(3, &[], 3, 3).release, 2);
         // Within one of the share: keep (no ping-pong).
-        assert_eq!(balance(4, &[3, 3], 10, 3, false).release, 0);
+        assert_eq!(balance(4, &[3, 3], 10, 3).release, 0);
         // Over the share but nobody below it: keep.
-        assert_eq!(balance(6, &[4], 10, 2, false).release, 0);
+        assert_eq!(balance(6, &[4], 10, 2).release, 0);
     }
 }

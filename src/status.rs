@@ -52,6 +52,8 @@ pub struct Summary {
     pub sent_per_hour: Vec<u64>,
     /// The instances on this database (the active one first).
     pub instances: Vec<crier_storage::InstanceRow>,
+    /// The leases of instances sharing the database (what each holds).
+    pub leases: Vec<crier_storage::LeaseRow>,
 }
 
 /// Why a delivery is where it is (what `/why` says): the filter or skip
@@ -161,6 +163,7 @@ impl Summary {
             alerts: store.open_alerts()?,
             sent_per_hour: store.sent_per_hour(now, 24)?,
             instances: store.instances()?,
+            leases: store.leases()?,
         })
     }
 
@@ -213,6 +216,14 @@ impl Summary {
         s.push_str(&format!("Instances ({}):\n", self.instances.len()));
         for i in &self.instances {
             s.push_str(&format!("  {}\n", crate::instances::describe(i, now)));
+            let holds = crate::instances::holdings(
+                &self.leases,
+                &i.id,
+                crate::clock::Clock::System.now_ms(),
+            );
+            if !holds.is_empty() {
+                s.push_str(&format!("      {holds}\n"));
+            }
         }
         s.push_str(&format!("Open alerts ({}):\n", self.alerts.len()));
         for (_, at, msg) in &self.alerts {

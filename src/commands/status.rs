@@ -34,11 +34,18 @@ impl CommandCenter {
         // more than this one: a PostgreSQL deployment with standbys).
 
         let instances = self.db.call(|s| s.instances()).await?;
+        let leases = self.db.call(|s| s.leases()).await?;
         let mut listed = String::new();
         if instances.len() > 1 {
             listed.push_str(&format!("\nInstances ({}):", instances.len()));
+            // Leases are compared across machines: the system clock.
+            let wall = crate::clock::Clock::System.now_ms();
             for i in &instances {
                 listed.push_str(&format!("\n  {}", crate::instances::describe(i, now)));
+                let holds = crate::instances::holdings(&leases, &i.id, wall);
+                if !holds.is_empty() {
+                    listed.push_str(&format!("\n    {holds}"));
+                }
             }
         }
         Ok(Reply::text(format!(

@@ -218,7 +218,7 @@ pub fn render(s: &Summary, trend: &[u64], csrf: &str, done: Option<&str>, now: i
                     } }
                     h2 { "Instances (" (s.instances.len()) ")" }
                     div.wrap { table #instances {
-                        thead { tr { th { "Role" } th { "Host" } th { "PID" } th { "Version" } th { "Started" } th { "Last seen" } } }
+                        thead { tr { th { "Role" } th { "Host" } th { "PID" } th { "Version" } th { "Started" } th { "Last seen" } th { "Holds" } } }
                         tbody {
                             @for i in &s.instances {
                                 @let gone = i.role == "gone" || now - i.seen_at > crate::instances::GONE_AFTER_MS;
@@ -229,6 +229,7 @@ pub fn render(s: &Summary, trend: &[u64], csrf: &str, done: Option<&str>, now: i
                                     td { (i.version) }
                                     td { (when(now, Some(i.started_at))) }
                                     td { (when(now, Some(i.seen_at))) }
+                                    td { (crate::instances::holdings(&s.leases, &i.id, crate::clock::Clock::System.now_ms())) }
                                 }
                             }
                         }

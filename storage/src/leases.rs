@@ -103,11 +103,22 @@ pub const SCOPE_TARGET: &str = "target";
 pub const SCOPE_FEED: &str = "feed";
 
 impl Store {
+    /// A write transaction for lease rows. PostgreSQL: a lease row locked
+    /// by a stalled session (a fencing check of a process that stopped
+    /// mid-write) is waited for 2 s at most, then the round is retried.
+    fn lease_tx(&self) -> Result<Tx<'_>> {
+        let tx = self.conn.begin(true)?;
+        if tx.backend() == Backend::Postgres {
+            tx.batch("SET LOCAL lock_timeout = '2s'")?;
+        }
+        Ok(tx)
+    }
+
     /// Renew every lease `holder` holds in `scope` until `until`; the
     /// leases still held (a lease another instance claimed after it ended
     /// is not among them).
     pub fn renew_leases(&mut self, scope: &str, holder: &str, until: Millis) -> Result<Vec<Held>> {
-        let tx = self.conn.begin(true)?;
+        let tx = self.lease_tx()?;
         let held = tx.query_all(
             "UPDATE leases SET expires_at = ?3 WHERE scope = ?1 AND holder = ?2 RETURNING name, token",
             params![scope, holder, until],
@@ -138,7 +149,7 @@ impl Store {
         let mut sorted: Vec<&String> = names.iter().collect();
         sorted.sort();
         sorted.dedup();
-        let tx = self.conn.begin(true)?;
+        let tx = self.lease_tx()?;
         let mut out = Vec::with_capacity(sorted.len());
         for name in sorted {
             let token: Option<i64> = tx.query_opt(
@@ -175,7 +186,7 @@ impl Store {
         now: Millis,
         max: usize,
     ) -> Result<Vec<Held>> {
-        let tx = self.conn.begin(true)?;
+        let tx = self.lease_tx()?;
         let mut out = Vec::new();
         for name in names {
             if out.len() >= max {
@@ -241,7 +252,7 @@ impl Store {
     /// hand-over: the work they cover is stopped). The rows stay, so the
     /// next claim raises their token.
     pub fn release_leases(&mut self, scope: &str, names: &[String], holder: &str) -> Result<()> {
-        let tx = self.conn.begin(true)?;
+        let tx = self.lease_tx()?;
         for name in names {
             tx.execute(
                 "UPDATE leases SET expires_at = 0 WHERE scope = ?1 AND name = ?2 AND holder = ?3",
@@ -259,7 +270,7 @@ impl Store {
 
     /// End every lease `holder` holds (a clean stop).
     pub fn release_all_leases(&mut self, holder: &str) -> Result<()> {
-        let tx = self.conn.begin(true)?;
+        let tx = self.lease_tx()?;
         tx.execute(
             "UPDATE leases SET expires_at = 0 WHERE holder = ?1",
             params![holder],

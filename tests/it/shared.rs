@@ -36,6 +36,32 @@ fn holders(store: &Store) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Poll `cond` until it holds; on timeout, panic with the leases and the
+/// instances' logs.
+fn wait_shared(
+    what: &str,
+    timeout: Duration,
+    store: &Store,
+    runs: &[&Running],
+    mut cond: impl FnMut() -> bool,
+) {
+    let start = Instant::now();
+    while !cond() {
+        if start.elapsed() > timeout {
+            let logs: Vec<String> = runs
+                .iter()
+                .map(|r| format!("pid {}:\n{}", r.child.id(), r.stderr()))
+                .collect();
+            panic!(
+                "timed out after {timeout:?} waiting for {what}\nleases: {:?}\n{}",
+                holders(store),
+                logs.join("\n----\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The pid part of a holder id (`host:pid:started`).
 fn pid_of(holder: &str) -> Option<u32> {
     holder.split(':').nth(1)?.parse().ok()
@@ -96,9 +122,12 @@ fn three_instances_share_the_work_and_survive_random_kills() {
     let mut all: Vec<Running> = (0..3).map(|_| start()).collect();
     let store = pg.store();
     // The work spreads: the three senders end up on three instances.
-    wait_until(
+    let runs: Vec<&Running> = all.iter().collect();
+    wait_shared(
         "the targets spread over the three instances",
         Duration::from_secs(30),
+        &store,
+        &runs,
         || {
             let h = holders(&store);
             let target_holders: BTreeSet<&String> = h
@@ -111,6 +140,11 @@ fn three_instances_share_the_work_and_survive_random_kills() {
     );
     let status = stdout_of(&ws.crier(&["status"]));
     assert!(status.contains("Instances (3):"), "{status}");
+    // Each instance says what it holds: the three targets, one each.
+    assert_eq!(status.matches("holds ").count(), 3, "{status}");
+    for t in ["target tg", "target dc", "target hook"] {
+        assert!(status.contains(t), "{t}: {status}");
+    }
     for r in &all {
         let pid = format!("pid {}", r.child.id());
         assert!(
@@ -137,9 +171,12 @@ fn three_instances_share_the_work_and_survive_random_kills() {
             .status();
         let _ = all[victim].child.wait();
         // Its work is taken over by the others.
-        wait_until(
+        let runs: Vec<&Running> = all.iter().collect();
+        wait_shared(
             "the killed instance's work taken over",
             LEASE + Duration::from_secs(15),
+            &store,
+            &runs,
             || all_held_without(&store, Some(pid)),
         );
         let took = killed_at.elapsed();
@@ -230,9 +267,11 @@ fn a_stalled_instance_loses_its_work_and_its_late_writes_are_refused() {
     let _ = std::process::Command::new("kill")
         .args(["-STOP", &a_pid.to_string()])
         .status();
-    wait_until(
+    wait_shared(
         "B to take A's work while A is stalled",
         LEASE + Duration::from_secs(15),
+        &store,
+        &[&b],
         || all_held_without(&store, Some(a_pid)),
     );
     let _ = std::process::Command::new("kill")

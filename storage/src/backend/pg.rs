@@ -33,6 +33,9 @@ impl Drop for Pg {
     }
 }
 
+/// How long a session may sit idle inside a transaction.
+const IDLE_IN_TX_TIMEOUT: &str = "SET idle_in_transaction_session_timeout = '5s'";
+
 impl Pg {
     pub(crate) fn connect(mut config: postgres::Config) -> Result<Pg> {
         if config.get_connect_timeout().is_none() {
@@ -70,6 +73,13 @@ impl Pg {
                     reason: crate::errors::describe_pg(&e),
                 })?;
             self.client = Some(c);
+            // Crier never waits inside a transaction (a store call runs it
+            // start to end): a session idle in one is a stalled process
+            // (stopped, swapped out) holding row locks other instances
+            // wait for. The server ends it.
+            if let Some(c) = self.client.as_mut() {
+                c.batch_execute(IDLE_IN_TX_TIMEOUT)?;
+            }
             self.pid = self
                 .client
                 .as_mut()
