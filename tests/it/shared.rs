@@ -301,3 +301,105 @@ fn a_stalled_instance_loses_its_work_and_its_late_writes_are_refused() {
     assert_eq!(limit_violations(&f), 0);
     drop(f.rt);
 }
+
+/// The Telegram front-end (a `getUpdates` long poll: Telegram answers 409
+/// to a second poller) runs on one instance only; when that instance is
+/// killed, another takes the front-end over and answers the admins.
+#[test]
+fn one_instance_runs_the_chat_front_end_and_another_takes_it_over() {
+    let Some(pg) = PgSchema::create("frontend") else {
+        return;
+    };
+    const ADMIN: i64 = 4242;
+    let admin = crier_fakes::telegram::TgUser::new(ADMIN, "Ada");
+    let f = Fakes::start();
+    f.tg.add_private(&admin);
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("c", 3))));
+    let ws = Workspace::new();
+    let config = f.config("").replacen(
+        "[telegram]\n",
+        &format!("[telegram]\nadmins = [{ADMIN}]\n"),
+        1,
+    );
+    ws.write(
+        "config.toml",
+        &format!("{}{config}", shared_section(&pg.url)),
+    );
+    let start = || {
+        let mut r = Running::start(ws.dir.path(), &ws.config(), &[]);
+        r.wait_for("an instance to start", Duration::from_secs(20), |_, e| {
+            e.contains("starting; the work is shared")
+        });
+        r
+    };
+    let mut all = vec![start(), start()];
+    let store = pg.store();
+    let front_end = |store: &Store| {
+        holders(store)
+            .into_iter()
+            .find(|(s, n, _)| s == "frontend" && n == "telegram")
+            .and_then(|(.., h)| pid_of(&h))
+    };
+    let ask = |text: &str, expect: &str, all: &[Running]| {
+        let before = f.tg.bot_posts(ADMIN).len();
+        f.tg.user_says(ADMIN, &admin, text);
+        let start = Instant::now();
+        while !f
+            .tg
+            .bot_posts(ADMIN)
+            .iter()
+            .skip(before)
+            .any(|m| m.shown.contains(expect))
+        {
+            let names: Vec<String> =
+                f.tg.requests()
+                    .iter()
+                    .map(|r| format!("{} {}", r.name, r.status))
+                    .collect();
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no answer to {text:?} containing {expect:?}: {:?}\nrequests: {names:?}",
+                f.tg.bot_posts(ADMIN)
+                    .iter()
+                    .map(|m| m.shown.clone())
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_until("a front-end holder", Duration::from_secs(20), || {
+        front_end(&store).is_some()
+    });
+    ask("/status", "Instances (2)", &all);
+    let holder = front_end(&store).expect("held");
+    let victim = all
+        .iter()
+        .position(|r| r.child.id() == holder)
+        .expect("one of ours");
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &holder.to_string()])
+        .status();
+    let _ = all[victim].child.wait();
+    all.remove(victim);
+    let runs: Vec<&Running> = all.iter().collect();
+    wait_shared(
+        "the other instance to take the front-end over",
+        LEASE + Duration::from_secs(15),
+        &store,
+        &runs,
+        || front_end(&store).is_some_and(|p| p != holder),
+    );
+    ask("/status", "Crier", &all);
+    let conflicts =
+        f.tg.requests_to("GetUpdates")
+            .iter()
+            .filter(|r| r.status == 409)
+            .count();
+    assert_eq!(conflicts, 0, "two instances polled getUpdates at once");
+    for r in all {
+        let (status, _, err) = r.terminate();
+        assert!(status.success(), "{err}");
+    }
+    drop(f.rt);
+}
