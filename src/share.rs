@@ -10,7 +10,9 @@
 //!   previous holder left `sending` are resolved first, by the crash
 //!   policy;
 //! - a **front-end** lease → that chat front-end (one `getUpdates` poller,
-//!   one gateway session per bot).
+//!   one gateway session per bot), held by the instance that holds its
+//!   bot's targets when it has some, so one process sends everything
+//!   through one bot.
 //!
 //! Writes of leased work are fenced in storage: once another instance
 //! took a lease over, the old holder's writes for it are refused, and its
@@ -505,8 +507,39 @@ impl Keeper {
             tracing::warn!(frontend = %name, "another instance took over the chat front-end");
             stop.cancel();
         }
+        // A front-end goes with its bot's targets when it has some (the
+        // sender of the same name): one process sends everything through
+        // one bot, replies included, within the bot's limits.
+        let senders = self.senders();
+        let follows = |name: &str| senders.contains_key(name);
+        let mine = |st: &State, name: &str| st.senders.contains_key(name);
+        let astray: Vec<(String, CancellationToken)> = {
+            let mut st = self.state();
+            let names: Vec<String> = st
+                .frontends
+                .keys()
+                .filter(|n| follows(n) && !mine(&st, n))
+                .cloned()
+                .collect();
+            names
+                .into_iter()
+                .filter_map(|n| st.frontends.remove(&n).map(|(stop, _)| (n, stop)))
+                .collect()
+        };
+        for (name, stop) in astray {
+            tracing::info!(frontend = %name, "handing the chat front-end over with its bot's targets");
+            stop.cancel();
+            let (me, n) = (self.me.clone(), vec![name]);
+            self.db
+                .call(move |s| s.release_leases(SCOPE_FRONTEND, &n, &me))
+                .await?;
+        }
         for fe in &self.frontends {
-            if self.state().frontends.contains_key(&fe.name) || shutdown.is_cancelled() {
+            let skip = {
+                let st = self.state();
+                st.frontends.contains_key(&fe.name) || (follows(&fe.name) && !mine(&st, &fe.name))
+            };
+            if skip || shutdown.is_cancelled() {
                 continue;
             }
             let (me, n) = (self.me.clone(), vec![fe.name.clone()]);

@@ -373,6 +373,12 @@ fn one_instance_runs_the_chat_front_end_and_another_takes_it_over() {
     });
     ask("/status", "Instances (2)");
     let holder = front_end(&store).expect("held");
+    // It runs beside the bot's targets: one process sends through the bot.
+    let tg_holder = holders(&store)
+        .into_iter()
+        .find(|(s, n, _)| s == "target" && n == "tg")
+        .and_then(|(.., h)| pid_of(&h));
+    assert_eq!(tg_holder, Some(holder));
     let victim = all
         .iter()
         .position(|r| r.child.id() == holder)
