@@ -258,16 +258,25 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
             engine.telemetry().clone(),
         );
         mounts.extend(push.mounts());
-        frontends.spawn(supervise(
-            "websub",
-            "websub".into(),
-            alerts.clone(),
-            shutdown.clone(),
-            {
-                let sd = shutdown.clone();
-                move || push.clone().run(sd.clone())
-            },
-        ));
+        if shared {
+            // Every instance takes pushes (its listener), one manages the
+            // hub subscriptions.
+            shared_frontends.push(crate::share::SharedFrontend {
+                name: "websub".into(),
+                run: Arc::new(move |sd| Box::pin(push.clone().run(sd))),
+            });
+        } else {
+            frontends.spawn(supervise(
+                "websub",
+                "websub".into(),
+                alerts.clone(),
+                shutdown.clone(),
+                {
+                    let sd = shutdown.clone();
+                    move || push.clone().run(sd.clone())
+                },
+            ));
+        }
         listening.spawn(crate::http::start(
             listener,
             cfg.clone(),

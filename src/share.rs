@@ -37,7 +37,8 @@ use crate::poller::Poller;
 /// The scope of a chat front-end's lease.
 pub const SCOPE_FRONTEND: &str = "frontend";
 
-/// A front-end that must run on one instance only.
+/// A task that must run on one instance only: a chat front-end, or the
+/// WebSub subscription manager.
 pub struct SharedFrontend {
     pub name: String,
     pub run: Arc<dyn Fn(CancellationToken) -> Task + Send + Sync>,
