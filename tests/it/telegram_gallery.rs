@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crier_fakes::FakeTelegram;
 use crier_fakes::feed::{FeedServer, Route};
-use crier_fakes::telegram::{BotStatus, PhotoFailure, TgMessage};
+use crier_fakes::telegram::{BotStatus, PhotoFailure, TgMessage, TgUser};
 use crier_storage::State;
 
 use crate::daemon::*;
@@ -58,6 +58,11 @@ fn feed(title: &str) -> String {
 
 impl World {
     fn start(&self, chats: &[(&str, i64)]) -> Daemon {
+        self.start_with(chats, "")
+    }
+
+    /// `telegram` is added to the `[telegram]` section.
+    fn start_with(&self, chats: &[(&str, i64)], telegram: &str) -> Daemon {
         let targets: String = chats
             .iter()
             .map(|(name, chat)| {
@@ -76,6 +81,10 @@ path = "crier.db"
 token = "{token}"
 api_url = "{api}"
 timeout = "5s"
+{telegram}
+
+[commands]
+allow_private_urls = true
 
 [delivery]
 retry_base = "100ms"
@@ -225,5 +234,53 @@ async fn a_refused_album_goes_out_as_its_first_photo_or_as_text() {
     assert!(
         st.as_ref().is_none_or(|s| s.disabled_reason.is_none()),
         "still in service: {st:?}"
+    );
+}
+
+/// `/preview` in a chat with the bot shows an album as a line saying so,
+/// then its first photo with the caption.
+#[tokio::test]
+async fn a_preview_shows_an_album_as_its_first_photo() {
+    const EDITOR: i64 = 200;
+    let w = world().await;
+    let editor = TgUser::new(EDITOR, "Eddie");
+    w.tg.add_private(&editor);
+    let body: String = ["ridge", "lake", "hut"]
+        .iter()
+        .map(|p| {
+            format!(
+                r#"<p>At the {p}, the third day of the walk.</p><img src="{}" alt="{p}">"#,
+                picture(p)
+            )
+        })
+        .collect();
+    let page = format!(
+        "<!doctype html><html><head><title>Three days on the ridge</title></head><body><article><h1>Three days on the ridge</h1>{body}</article></body></html>"
+    );
+    w.feeds
+        .set("/walk.html", Route::ok(page, "text/html; charset=utf-8"));
+    w.feeds.set("/feed.xml", Route::feed(feed("Unrelated")));
+    let d = w.start_with(&[("album", CHANNEL)], &format!("editors = [{EDITOR}]"));
+    w.tg.user_says(
+        EDITOR,
+        &editor,
+        &format!("/preview {}", w.feeds.url("/walk.html")),
+    );
+    eventually("the preview", Duration::from_secs(20), || {
+        w.tg.bot_posts(EDITOR).iter().any(|m| m.is_photo())
+    })
+    .await;
+    d.stop().await;
+    let inbox = w.tg.bot_posts(EDITOR);
+    let at = inbox
+        .iter()
+        .position(|m| m.shown.contains("an album of 3 photos"))
+        .unwrap_or_else(|| panic!("the album line: {inbox:?}"));
+    let photo = &inbox[at + 1];
+    assert_eq!(photo.photo.as_deref(), Some(picture("ridge").as_str()));
+    assert!(
+        photo.shown.starts_with("Three days on the ridge"),
+        "{}",
+        photo.shown
     );
 }
