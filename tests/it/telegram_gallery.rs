@@ -43,15 +43,30 @@ fn picture(name: &str) -> String {
 /// The feed with one article of three pictures in its full text
 /// (`content:encoded`; a description's pictures are not the article's).
 fn feed(title: &str) -> String {
+    feed_of(&[("g-1", title)])
+}
+
+/// A feed of articles `(guid, title)`, each with the same three pictures
+/// (dated an hour apart, the first oldest); `g-1` links to [`LINK`].
+fn feed_of(items: &[(&str, &str)]) -> String {
     let body: String = ["ridge", "lake", "hut"]
         .iter()
         .map(|p| format!(r#"<p>At the {p}.</p><img src="{}" alt="{p}">"#, picture(p)))
         .collect();
+    let items: String = items
+        .iter()
+        .enumerate()
+        .map(|(i, (guid, title))| {
+            format!(
+                r#"<item><title>{title}</title><link>https://news.example/{guid}</link><guid isPermaLink="false">{guid}</guid><pubDate>Sun, 29 Jan 2023 1{i}:46:40 +0000</pubDate><description>Three days.</description><content:encoded><![CDATA[{body}]]></content:encoded></item>
+"#
+            )
+        })
+        .collect();
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Loopback News</title><link>https://news.example/</link><description>d</description>
-<item><title>{title}</title><link>{LINK}</link><guid isPermaLink="false">g-1</guid><pubDate>Sun, 29 Jan 2023 13:46:40 +0000</pubDate><description>Three days.</description><content:encoded><![CDATA[{body}]]></content:encoded></item>
-</channel></rss>
+{items}</channel></rss>
 "#
     )
 }
@@ -283,4 +298,38 @@ async fn a_preview_shows_an_album_as_its_first_photo() {
         "{}",
         photo.shown
     );
+}
+
+/// Albums count one message per picture in Crier's own limiter as in
+/// Telegram's: three albums in a row to one channel (the fake allows 3
+/// messages per 3 s per chat) are paced, never refused with a 429.
+#[tokio::test]
+async fn albums_in_a_row_are_paced_without_a_429() {
+    let w = world().await;
+    w.feeds.set(
+        "/feed.xml",
+        Route::feed(feed_of(&[
+            ("g-3", "Day three"),
+            ("g-2", "Day two"),
+            ("g-1", "Day one"),
+        ])),
+    );
+    let d = w.start(&[("album", CHANNEL)]);
+    eventually("three albums", Duration::from_secs(30), || {
+        w.tg.bot_posts(CHANNEL).len() == 9
+    })
+    .await;
+    d.stop().await;
+    let sends = w.tg.requests_to("sendMediaGroup");
+    assert_eq!(sends.len(), 3, "{sends:?}");
+    assert!(sends.iter().all(|r| r.status == 200), "{sends:?}");
+    assert!(
+        w.tg.requests().iter().all(|r| r.status != 429),
+        "no 429 at all"
+    );
+    // Each album waited for the one before to leave the chat's window.
+    for pair in sends.windows(2) {
+        let gap = pair[1].elapsed.saturating_sub(pair[0].elapsed);
+        assert!(gap >= Duration::from_millis(2900), "{gap:?}");
+    }
 }
