@@ -10,11 +10,20 @@ use crier_bots::format::{
 };
 
 /// The target formats every post is rendered with: the default, full text,
-/// plain Discord with few parts, and a custom template.
+/// plain Discord with few parts, a custom template, and galleries (Telegram
+/// albums, Discord grids) with few parts.
 fn formats() -> Vec<TargetFormat> {
     let d = TargetFormat::default();
     vec![
         d.clone(),
+        TargetFormat {
+            mode: Mode::Full,
+            read_more: true,
+            telegram_gallery: true,
+            discord_gallery: true,
+            max_parts: 3,
+            ..d.clone()
+        },
         TargetFormat {
             mode: Mode::Full,
             read_more: true,

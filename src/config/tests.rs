@@ -298,15 +298,18 @@ fn template_errors_name_the_target() {
     let f = c.target_format(&c.targets[0]);
     assert_eq!(f.mode, crier_bots::format::Mode::Full);
     assert_eq!(f.link_preview, crier_bots::format::LinkPreview::None);
-    // `gallery` is Discord's (Telegram's media groups are not built yet).
-    let e = one_error(&GOOD.replace("silent = true", "silent = true\ngallery = true"));
-    assert_eq!(e.key, "targets[0].gallery");
+    // `gallery` is a key of both platforms, each with its own flag.
+    let c = load(&GOOD.replace("silent = true", "silent = true\ngallery = true")).expect("loads");
+    let f = c.target_format(&c.targets[0]);
+    assert!(f.telegram_gallery && !f.discord_gallery);
     let hook = "\n[[targets]]\nname = \"hook\"\nplatform = \"discord_webhook\"\nwebhook_url = \"https://discord.com/api/webhooks/1/abc\"\ngallery = true\n";
     let c = load(&format!("{GOOD}{hook}")).expect("loads");
     let t = c.targets.iter().find(|t| t.name.0 == "hook").expect("hook");
     assert!(c.target_format(t).discord_gallery);
+    assert!(!c.target_format(t).telegram_gallery);
     assert!(
-        !c.target_format(&c.targets[0]).discord_gallery,
+        !c.target_format(&c.targets[0]).discord_gallery
+            && !c.target_format(&c.targets[0]).telegram_gallery,
         "off by default"
     );
 }

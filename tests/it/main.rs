@@ -30,4 +30,5 @@ mod ssrf;
 mod supervise;
 mod support;
 mod telegram;
+mod telegram_gallery;
 mod websub;

@@ -161,6 +161,10 @@ pub struct TargetFormat {
     /// Discord: an article with several pictures shows up to 4 of them as
     /// a gallery (embeds sharing the article URL). Default `false`.
     pub discord_gallery: bool,
+    /// Telegram: an article with 2 or more pictures is sent as a media
+    /// group (`sendMediaGroup`, up to 10 photos, the caption on the first;
+    /// text beyond the caption follows as text messages). Default `false`.
+    pub telegram_gallery: bool,
     /// Discord embed colour (0xRRGGBB), overriding the feed's.
     pub color: Option<u32>,
     /// Full mode and digests: at most this many messages per post (the
@@ -191,6 +195,7 @@ impl Default for TargetFormat {
             max_parts: 10,
             hashtags: 5,
             discord_gallery: false,
+            telegram_gallery: false,
         }
     }
 }

@@ -58,12 +58,15 @@ pub fn telegram(m: &TelegramMessage) -> String {
     if m.method == TelegramMethod::SendAudio {
         out.push_str(&format!("[audio: {}]\n", m.audio.as_deref().unwrap_or("?")));
     }
+    for item in m.media.iter().flatten() {
+        out.push_str(&format!("[album photo: {}]\n", item.media));
+    }
     let above = preview.is_some_and(|p| p.show_above_text == Some(true));
     if above && let Some(url) = preview.and_then(|p| p.url.as_deref()) {
         out.push_str(&format!("[link preview above: {url}]\n"));
     }
     let body = m.body();
-    let text = match m.parse_mode.as_deref() {
+    let text = match m.body_parse_mode() {
         Some(p) if p.eq_ignore_ascii_case("html") => match parse_telegram_html(body) {
             Ok(parsed) => with_markers(&parsed),
             Err(e) => format!("[unparseable HTML: {e}]\n{body}"),
@@ -273,6 +276,7 @@ mod tests {
             photo: None,
             audio: None,
             caption: None,
+            media: None,
             parse_mode: Some("HTML".into()),
             link_preview_options: Some(LinkPreviewOptions::large("https://i.example/p.jpg", true)),
             reply_markup: None,

@@ -137,6 +137,15 @@ fn classify_description(desc: &str) -> Failure {
     use DeliveryError as D;
     let d = desc.to_ascii_lowercase();
     let has = |s: &str| d.contains(s);
+    if let Some(secs) = retry_after_in(&d) {
+        // A media group's item hit the flood limit: a 400 whose text
+        // carries the 429 ("failed to send message #1 with the error
+        // message \"Too Many Requests: retry after 8\"",
+        // rubenlagus/TelegramBots#1520).
+        return Failure::Other(D::RateLimited {
+            retry_after: std::time::Duration::from_secs(secs),
+        });
+    }
     if has("can't parse entities")
         || has("message is too long")
         || has("caption is too long")
@@ -154,6 +163,7 @@ fn classify_description(desc: &str) -> Failure {
         || has("wrong remote file identifier")
         || has("photo_invalid")
         || has("audio_invalid")
+        || has("group send failed")
     {
         Failure::Media(desc.to_string())
     } else if has("not enough rights to send") && !has("text messages") {
@@ -191,6 +201,14 @@ fn classify_description(desc: &str) -> Failure {
         // "Internal Server Error", "Bad Gateway"…: Telegram's 5xx.
         Failure::Other(D::Transient(format!("Telegram: {desc}")))
     }
+}
+
+/// The seconds of a "too many requests: retry after N" inside a
+/// (lower-cased) description.
+fn retry_after_in(d: &str) -> Option<u64> {
+    let (_, rest) = d.split_once("too many requests: retry after ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse::<u64>().ok().map(|s| s.clamp(1, 3600))
 }
 
 pub(super) fn into_error(f: Failure) -> DeliveryError {
@@ -239,6 +257,18 @@ mod tests {
         assert!(kind("Bad Request: failed to get HTTP URL content").starts_with("Media"));
         assert!(
             kind("Bad Request: message can't be deleted for everyone").contains("NotDeletable")
+        );
+        // Media groups: an item's failure is told in a 400.
+        assert!(
+            kind("Bad Request: failed to send message #2 with the error message \"wrong file identifier/http url specified\"")
+                .starts_with("Media")
+        );
+        assert!(kind("Bad Request: group send failed").starts_with("Media"));
+        assert_eq!(
+            kind(
+                "Bad Request: failed to send message #1 with the error message \"Too Many Requests: retry after 8\""
+            ),
+            "Other(RateLimited { retry_after: 8s })"
         );
         assert!(kind("Internal Server Error").contains("Transient"));
         assert!(kind("Bad Gateway").contains("Transient"));

@@ -109,6 +109,10 @@ pub struct TelegramLook {
     /// default), `article` (preview of the link), `none`.
     #[serde(default)]
     pub link_preview: Option<LinkPreview>,
+    /// An article with 2 or more pictures is sent as a media group of up
+    /// to 10 photos, the caption on the first (default false).
+    #[serde(default)]
+    pub gallery: Option<bool>,
 }
 
 /// `platform = "telegram"`: where and how a target posts.

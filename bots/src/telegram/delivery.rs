@@ -1,6 +1,9 @@
 //! The Telegram target: sends, edits and deletes one post's messages in
 //! one chat, paced by the bot's flood limiter, falling back to plain text
-//! or to text when Telegram rejects the markup or the media.
+//! or to text when Telegram rejects the markup or the media. Media groups
+//! (albums) are in `delivery/group.rs`.
+
+mod group;
 
 use std::sync::{Arc, RwLock};
 
@@ -14,8 +17,8 @@ use url::Url;
 
 use super::classify::{Failure, classify, into_error};
 use super::wire::{
-    chat_recipient, group_or_channel, html, keyboard, message_url, other_kind, parse_ref,
-    preview_options,
+    chat_recipient, group_or_channel, html, keyboard, message_ref, message_url, other_kind,
+    parse_ref, preview_options,
 };
 use super::{TelegramClient, TelegramOptions, check};
 use crate::format::telegram::{self as tgfmt, TelegramMessage, TelegramMethod};
@@ -56,9 +59,14 @@ impl TelegramTarget {
     }
 
     async fn pace(&self, chat: &str) {
+        self.pace_n(chat, 1).await;
+    }
+
+    /// Wait for `n` messages sent at once (a media group's pictures).
+    async fn pace_n(&self, chat: &str, n: usize) {
         self.client
             .limiter
-            .acquire(chat, group_or_channel(chat))
+            .acquire_n(chat, group_or_channel(chat), n)
             .await;
     }
 
@@ -70,6 +78,9 @@ impl TelegramTarget {
 
     /// One send request (no fallbacks).
     async fn send_once(&self, m: &TelegramMessage) -> Result<MessageRef, Failure> {
+        if m.method == TelegramMethod::SendMediaGroup {
+            return self.send_group(m).await;
+        }
         let chat = self.chat();
         self.pace(&chat).await;
         let bot = &self.client.bot;
@@ -129,10 +140,15 @@ impl TelegramTarget {
                 }
                 common!(req)
             }
+            TelegramMethod::SendMediaGroup => {
+                return Err(Failure::Other(DeliveryError::Rejected(
+                    "a media group is sent by send_group".into(),
+                )));
+            }
         };
         match res {
             Ok(msg) => Ok(MessageRef {
-                id: format!("{}:{}", msg.chat.id.0, msg.id.0),
+                id: message_ref(msg.chat.id.0, &[msg.id]),
                 url: message_url(&msg.chat, msg.id),
             }),
             Err(e) => {
@@ -143,13 +159,21 @@ impl TelegramTarget {
         }
     }
 
-    /// One edit request: text or caption (and keyboard) of `id`.
+    /// One edit request: text or caption (and keyboard) of `id`. A media
+    /// group's edit is its first picture's caption (the pictures stay).
     async fn edit_once(
         &self,
         chat: &str,
         id: MessageId,
         m: &TelegramMessage,
     ) -> Result<(), Failure> {
+        let photo;
+        let m = if m.method == TelegramMethod::SendMediaGroup {
+            photo = tgfmt::group_to_photo(m);
+            &photo
+        } else {
+            m
+        };
         self.pace(chat).await;
         let bot = &self.client.bot;
         let to = chat_recipient(chat);
@@ -167,7 +191,9 @@ impl TelegramTarget {
                 }
                 req.await.map(|_| ())
             }
-            TelegramMethod::SendPhoto | TelegramMethod::SendAudio => {
+            TelegramMethod::SendPhoto
+            | TelegramMethod::SendAudio
+            | TelegramMethod::SendMediaGroup => {
                 let mut req = bot.edit_message_caption(to, id);
                 if let Some(c) = &m.caption {
                     req = req.caption(c.clone());
@@ -223,6 +249,9 @@ impl Target for TelegramTarget {
                 message: Some(r),
                 note: None,
             }),
+            Err(Failure::Media(why)) if m.method == TelegramMethod::SendMediaGroup => {
+                self.group_refused(&m, &why, ctx).await
+            }
             Err(Failure::Media(why)) => {
                 let text = tgfmt::media_to_text(&m);
                 let (what, how) = if m.method == TelegramMethod::SendAudio {
@@ -265,7 +294,11 @@ impl Target for TelegramTarget {
         ctx: &SendCtx,
     ) -> Result<Sent, DeliveryError> {
         let m = Self::payload(part)?;
-        let (chat, id) = parse_ref(message)?;
+        let (chat, ids) = parse_ref(message)?;
+        // An album's text is its first message's caption.
+        let id = *ids
+            .first()
+            .ok_or_else(|| DeliveryError::Rejected(format!("no message in {:?}", message.id)))?;
         let ok = || Sent {
             message: Some(message.clone()),
             note: None,
@@ -297,7 +330,11 @@ impl Target for TelegramTarget {
     }
 
     async fn delete(&self, message: &MessageRef, _ctx: &SendCtx) -> Result<(), DeliveryError> {
-        let (chat, id) = parse_ref(message)?;
+        let (chat, ids) = parse_ref(message)?;
+        let id = match ids.as_slice() {
+            [one] => *one,
+            _ => return self.delete_group(&chat, &ids).await,
+        };
         self.pace(&chat).await;
         match self
             .client

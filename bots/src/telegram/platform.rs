@@ -253,5 +253,8 @@ impl TelegramLook {
         if let Some(l) = self.link_preview {
             fmt.link_preview = l;
         }
+        if let Some(g) = self.gallery {
+            fmt.telegram_gallery = g;
+        }
     }
 }

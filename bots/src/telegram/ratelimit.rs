@@ -35,7 +35,9 @@ impl Default for Limits {
 
 #[derive(Default)]
 struct ChatState {
-    last: Option<Instant>,
+    /// When the chat is free again: the last send plus one gap per message
+    /// it carried (a media group of n pictures is n messages).
+    free_at: Option<Instant>,
     minute: VecDeque<Instant>,
     blocked_until: Option<Instant>,
 }
@@ -57,6 +59,19 @@ pub struct RateLimiter {
 const MINUTE: Duration = Duration::from_millis(61_000);
 const SECOND: Duration = Duration::from_millis(1_050);
 
+/// When `n` more hits fit into a window of `cap` per `span` holding
+/// `hits` (oldest first); `None` if they fit now. More than `cap` at once
+/// wait for an empty window.
+fn window_ready(hits: &VecDeque<Instant>, cap: u32, n: usize, span: Duration) -> Option<Instant> {
+    let cap = cap.max(1) as usize;
+    let n = n.clamp(1, cap);
+    if hits.len() + n <= cap {
+        return None;
+    }
+    // The hit that must leave the window before `n` more fit.
+    hits.get(hits.len() + n - cap - 1).map(|t| *t + span)
+}
+
 impl RateLimiter {
     pub fn new(limits: Limits) -> RateLimiter {
         RateLimiter {
@@ -69,10 +84,20 @@ impl RateLimiter {
         self.limits
     }
 
-    /// When a message to `chat` may be sent, or `None` if it may be sent
-    /// now (in which case the send is recorded).
-    fn try_take(&self, chat: &str, group_or_channel: bool, now: Instant) -> Option<Instant> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+    /// When `n` messages sent at once to `chat` (a media group) may go, or
+    /// `None` if they may go now (in which case they are recorded). A
+    /// group waits as if its messages had been spaced a gap apart, and
+    /// holds the chat for one gap per message.
+    fn try_take(
+        &self,
+        chat: &str,
+        group_or_channel: bool,
+        n: usize,
+        now: Instant,
+    ) -> Option<Instant> {
+        let n = n.max(1);
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let st = &mut *guard;
         while st
             .second
             .front()
@@ -81,11 +106,10 @@ impl RateLimiter {
             st.second.pop_front();
         }
         let mut ready = now;
-        if st.second.len() as u32 >= self.limits.global_per_second.max(1)
-            && let Some(first) = st.second.front()
-        {
-            ready = ready.max(*first + SECOND);
+        if let Some(at) = window_ready(&st.second, self.limits.global_per_second, n, SECOND) {
+            ready = ready.max(at);
         }
+        let gap = self.limits.per_chat_gap;
         let c = st.chats.entry(chat.to_string()).or_default();
         while c
             .minute
@@ -97,29 +121,36 @@ impl RateLimiter {
         if let Some(b) = c.blocked_until {
             ready = ready.max(b);
         }
-        if let Some(last) = c.last {
-            ready = ready.max(last + self.limits.per_chat_gap);
+        if let Some(free) = c.free_at {
+            ready = ready.max(free + gap * (n as u32 - 1).min(u32::MAX / 2));
         }
         if group_or_channel
-            && c.minute.len() as u32 >= self.limits.per_group_per_minute.max(1)
-            && let Some(first) = c.minute.front()
+            && let Some(at) = window_ready(&c.minute, self.limits.per_group_per_minute, n, MINUTE)
         {
-            ready = ready.max(*first + MINUTE);
+            ready = ready.max(at);
         }
         if ready > now {
             return Some(ready);
         }
-        c.last = Some(now);
-        c.minute.push_back(now);
+        c.free_at = Some(now + gap * (n as u32).min(u32::MAX / 2));
         c.blocked_until = None;
-        st.second.push_back(now);
+        for _ in 0..n {
+            c.minute.push_back(now);
+            st.second.push_back(now);
+        }
         None
     }
 
     /// Wait until a message to `chat` may be sent, and count it.
     pub async fn acquire(&self, chat: &str, group_or_channel: bool) {
+        self.acquire_n(chat, group_or_channel, 1).await;
+    }
+
+    /// Wait until `n` messages sent at once to `chat` (a media group of
+    /// `n` pictures) may be sent, and count them all.
+    pub async fn acquire_n(&self, chat: &str, group_or_channel: bool, n: usize) {
         loop {
-            match self.try_take(chat, group_or_channel, Instant::now()) {
+            match self.try_take(chat, group_or_channel, n, Instant::now()) {
                 None => return,
                 Some(at) => crate::pacing::sleep_until(crate::pacing::Limiter::Telegram, at).await,
             }
@@ -197,6 +228,42 @@ mod tests {
         // may add to it meanwhile.
         let d = waited(Limiter::Telegram) - before;
         assert!(d >= Duration::from_secs(2), "{d:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_media_group_counts_as_one_message_per_picture() {
+        let l = limiter();
+        let start = Instant::now();
+        l.acquire("-1001", true).await;
+        // Three pictures wait as if spaced a second apart...
+        l.acquire_n("-1001", true, 3).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        // ...and hold the chat for three seconds.
+        l.acquire("-1001", true).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(6));
+        // A channel takes 20 a minute: two albums of 10, then a wait.
+        let other = Instant::now();
+        l.acquire_n("-1002", true, 10).await;
+        l.acquire_n("-1002", true, 10).await;
+        assert!(
+            other.elapsed() >= Duration::from_secs(10),
+            "{:?}",
+            other.elapsed()
+        );
+        l.acquire("-1002", true).await;
+        assert!(other.elapsed() >= MINUTE, "{:?}", other.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_media_group_counts_against_the_bots_second() {
+        let l = limiter();
+        let start = Instant::now();
+        for i in 0..3 {
+            l.acquire_n(&format!("-100{i}"), true, 10).await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO, "30 in the first second");
+        l.acquire("-1009", true).await;
+        assert_eq!(start.elapsed(), SECOND);
     }
 
     #[tokio::test(start_paused = true)]

@@ -70,14 +70,32 @@ pub(super) fn message_url(chat: &teloxide::types::Chat, id: MessageId) -> Option
         .map(|internal| format!("https://t.me/c/{internal}/{}", id.0))
 }
 
-pub(super) fn parse_ref(r: &MessageRef) -> Result<(String, MessageId), DeliveryError> {
-    let (chat, id) = r.id.rsplit_once(':').ok_or_else(|| {
-        DeliveryError::Rejected(format!("malformed message reference {:?}", r.id))
-    })?;
-    let id: i32 = id
-        .parse()
-        .map_err(|_| DeliveryError::Rejected(format!("malformed message id {:?}", r.id)))?;
-    Ok((chat.to_string(), MessageId(id)))
+/// A message reference: `chat:id`, or a media group's `chat:id+id+…`
+/// (every message of the album, in order). Old single references read as
+/// one message.
+pub(super) fn parse_ref(r: &MessageRef) -> Result<(String, Vec<MessageId>), DeliveryError> {
+    let malformed = || DeliveryError::Rejected(format!("malformed message reference {:?}", r.id));
+    let (chat, ids) = r.id.rsplit_once(':').ok_or_else(malformed)?;
+    if chat.trim().is_empty() {
+        return Err(malformed());
+    }
+    let ids = ids
+        .split('+')
+        .map(|id| match id.trim().parse::<i32>() {
+            Ok(n) if n > 0 => Ok(MessageId(n)),
+            _ => Err(DeliveryError::Rejected(format!(
+                "malformed message id {:?}",
+                r.id
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((chat.to_string(), ids))
+}
+
+/// The reference of messages sent together (see [`parse_ref`]).
+pub(super) fn message_ref(chat: i64, ids: &[MessageId]) -> String {
+    let ids: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
+    format!("{chat}:{}", ids.join("+"))
 }
 
 /// The text message a caption edit becomes when the old message is text,
@@ -85,7 +103,9 @@ pub(super) fn parse_ref(r: &MessageRef) -> Result<(String, MessageId), DeliveryE
 /// an audio file.
 pub(super) fn other_kind(m: &TelegramMessage) -> TelegramMessage {
     match m.method {
-        TelegramMethod::SendPhoto | TelegramMethod::SendAudio => tgfmt::media_to_text(m),
+        TelegramMethod::SendPhoto | TelegramMethod::SendAudio | TelegramMethod::SendMediaGroup => {
+            tgfmt::media_to_text(m)
+        }
         TelegramMethod::SendMessage => {
             let as_caption = TelegramMessage {
                 method: TelegramMethod::SendPhoto,
@@ -93,6 +113,7 @@ pub(super) fn other_kind(m: &TelegramMessage) -> TelegramMessage {
                 photo: None,
                 audio: None,
                 caption: m.text.clone(),
+                media: None,
                 parse_mode: m.parse_mode.clone(),
                 link_preview_options: None,
                 reply_markup: m.reply_markup.clone(),
@@ -125,8 +146,41 @@ mod tests {
         };
         assert_eq!(
             parse_ref(&r).expect("ref"),
-            ("-1001234".to_string(), MessageId(42))
+            ("-1001234".to_string(), vec![MessageId(42)])
         );
+        // A media group: every message, in order; written and read back.
+        let ids = [MessageId(42), MessageId(43), MessageId(44)];
+        let r = MessageRef {
+            id: message_ref(-1001234, &ids),
+            url: None,
+        };
+        assert_eq!(r.id, "-1001234:42+43+44");
+        assert_eq!(
+            parse_ref(&r).expect("ref"),
+            ("-1001234".into(), ids.to_vec())
+        );
+        let at = MessageRef {
+            id: "@news:7+8".into(),
+            url: None,
+        };
+        assert_eq!(parse_ref(&at).expect("ref").0, "@news");
+        for bad in [
+            "-1001234",
+            "-1001234:",
+            ":42",
+            "-1:42+",
+            "-1:+42",
+            "-1:4x",
+            "-1:0",
+            "-1:-3",
+            "-1:99999999999",
+        ] {
+            let r = MessageRef {
+                id: bad.into(),
+                url: None,
+            };
+            assert!(parse_ref(&r).is_err(), "{bad}");
+        }
         assert!(group_or_channel("@news"));
         assert!(group_or_channel("-1001"));
         assert!(!group_or_channel("42"));

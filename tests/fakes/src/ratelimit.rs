@@ -27,7 +27,15 @@ pub(crate) struct SlidingLog {
 
 impl SlidingLog {
     /// How long until one more hit fits into `w`; `None` if it fits now.
-    pub(crate) fn wait(&mut self, w: Window, now: SystemTime) -> Option<Duration> {
+    #[cfg(test)]
+    fn wait(&mut self, w: Window, now: SystemTime) -> Option<Duration> {
+        self.wait_n(w, now, 1)
+    }
+
+    /// How long until `n` more hits (a media group's messages) fit into
+    /// `w`; `None` if they fit now. More than the window holds wait for an
+    /// empty window.
+    pub(crate) fn wait_n(&mut self, w: Window, now: SystemTime, n: usize) -> Option<Duration> {
         while let Some(&first) = self.hits.front() {
             if since(now, first) >= w.per {
                 self.hits.pop_front();
@@ -35,11 +43,13 @@ impl SlidingLog {
                 break;
             }
         }
-        if (self.hits.len() as u64) < u64::from(w.count) {
+        let count = (w.count as usize).max(1);
+        let n = n.clamp(1, count);
+        if self.hits.len() + n <= count {
             return None;
         }
-        // The hit that must leave the window before one more fits.
-        let idx = self.hits.len() - w.count as usize;
+        // The hit that must leave the window before `n` more fit.
+        let idx = self.hits.len() + n - count - 1;
         let oldest = self.hits.get(idx).copied().unwrap_or(now);
         Some(w.per.saturating_sub(since(now, oldest)))
     }

@@ -23,6 +23,9 @@ pub(super) fn checked(m: TelegramMessage) -> TelegramMessage {
                 description: "Bad Request: there is no audio in the request".into(),
             })
         }
+        TelegramMethod::SendMediaGroup => {
+            crate::format::validate::telegram_message(m.method.as_str(), &m.params())
+        }
         _ => crate::format::validate::telegram_text(m.body(), m.parse_mode.as_deref(), m.limit())
             .map(|_| ()),
     };
@@ -31,7 +34,15 @@ pub(super) fn checked(m: TelegramMessage) -> TelegramMessage {
         Err(v) => {
             safety_net_used(&v.description, m.body());
             tracing::error!(error = %v.description, "formatter produced an invalid Telegram message; sending plain text");
-            plain_fallback(&m)
+            let plain = plain_fallback(&m);
+            if m.method == TelegramMethod::SendMediaGroup
+                && crate::format::validate::telegram_message(plain.method.as_str(), &plain.params())
+                    .is_err()
+            {
+                // Not the caption: the group itself. Its first picture.
+                return checked(super::group_to_photo(&m));
+            }
+            plain
         }
     }
 }
@@ -41,7 +52,7 @@ pub(super) fn checked(m: TelegramMessage) -> TelegramMessage {
 /// lost but the text, photo, preview and button stay.
 pub fn plain_fallback(m: &TelegramMessage) -> TelegramMessage {
     let body = m.body();
-    let plain = match m.parse_mode.as_deref() {
+    let plain = match m.body_parse_mode() {
         Some(p) if p.eq_ignore_ascii_case("html") => {
             crate::format::validate::parse_telegram_html(body)
                 .map(|p| p.text)
@@ -69,6 +80,12 @@ pub fn plain_fallback(m: &TelegramMessage) -> TelegramMessage {
         TelegramMethod::SendPhoto | TelegramMethod::SendAudio => {
             out.caption = (!plain.is_empty()).then_some(plain)
         }
+        TelegramMethod::SendMediaGroup => {
+            for (i, item) in out.media.iter_mut().flatten().enumerate() {
+                item.parse_mode = None;
+                item.caption = (i == 0 && !plain.is_empty()).then(|| plain.clone());
+            }
+        }
     }
     out
 }
@@ -93,8 +110,12 @@ fn strip_tags(s: &str) -> String {
 
 /// Turn a photo message into a text message that shows the same picture
 /// as a large link preview above the text (used when Telegram rejects the
-/// photo URL). A text message is returned unchanged.
+/// photo URL); a media group becomes the text of its first picture. A text
+/// message is returned unchanged.
 pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
+    if m.method == TelegramMethod::SendMediaGroup {
+        return photo_to_text(&super::group_to_photo(m));
+    }
     if m.method != TelegramMethod::SendPhoto {
         return m.clone();
     }
@@ -120,6 +141,7 @@ pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
         text: Some(text),
         photo: None,
         caption: None,
+        media: None,
         parse_mode,
         link_preview_options: Some(if photo.is_empty() {
             LinkPreviewOptions::disabled()
@@ -141,7 +163,7 @@ pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
 pub fn media_to_text(m: &TelegramMessage) -> TelegramMessage {
     match m.method {
         TelegramMethod::SendMessage => m.clone(),
-        TelegramMethod::SendPhoto => photo_to_text(m),
+        TelegramMethod::SendPhoto | TelegramMethod::SendMediaGroup => photo_to_text(m),
         TelegramMethod::SendAudio => match &m.fallback {
             Some(f) if f.method == TelegramMethod::SendMessage => (**f).clone(),
             _ => audio_link_text(m),
@@ -175,6 +197,7 @@ fn audio_link_text(m: &TelegramMessage) -> TelegramMessage {
         photo: None,
         audio: None,
         caption: None,
+        media: None,
         parse_mode: m.parse_mode.clone(),
         link_preview_options: Some(LinkPreviewOptions::disabled()),
         reply_markup: m.reply_markup.clone(),

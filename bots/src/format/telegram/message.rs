@@ -23,6 +23,9 @@ pub enum TelegramMethod {
     /// `sendAudio` (`audio` + `caption`).
     #[serde(rename = "sendAudio")]
     SendAudio,
+    /// `sendMediaGroup` (`media`: 2–10 photos, the caption on the first).
+    #[serde(rename = "sendMediaGroup")]
+    SendMediaGroup,
 }
 
 impl TelegramMethod {
@@ -32,6 +35,7 @@ impl TelegramMethod {
             TelegramMethod::SendMessage => "sendMessage",
             TelegramMethod::SendPhoto => "sendPhoto",
             TelegramMethod::SendAudio => "sendAudio",
+            TelegramMethod::SendMediaGroup => "sendMediaGroup",
         }
     }
 }
@@ -76,6 +80,36 @@ impl LinkPreviewOptions {
     }
 }
 
+/// Bot API `InputMediaPhoto`: one picture of a `sendMediaGroup`. Only the
+/// first of a group carries the caption (Telegram shows it under the
+/// album).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputMediaPhoto {
+    /// `"photo"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The picture's URL.
+    pub media: String,
+    /// The caption (first item only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// `"HTML"` with a caption, else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<String>,
+}
+
+impl InputMediaPhoto {
+    /// A picture without caption.
+    pub fn photo(url: &str) -> InputMediaPhoto {
+        InputMediaPhoto {
+            kind: "photo".into(),
+            media: url.to_string(),
+            caption: None,
+            parse_mode: None,
+        }
+    }
+}
+
 /// An inline keyboard URL button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InlineKeyboardButton {
@@ -115,6 +149,10 @@ pub struct TelegramMessage {
     /// `sendPhoto` / `sendAudio` caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
+    /// `sendMediaGroup` pictures (the caption and its `parse_mode` are on
+    /// the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Vec<InputMediaPhoto>>,
     /// `"HTML"`, or absent for plain text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_mode: Option<String>,
@@ -142,19 +180,44 @@ impl TelegramMessage {
         v
     }
 
-    /// The text or caption.
+    /// The text or caption (a media group's: its first picture's).
     pub fn body(&self) -> &str {
         self.text
             .as_deref()
             .or(self.caption.as_deref())
+            .or(self.first_media().and_then(|m| m.caption.as_deref()))
             .unwrap_or("")
+    }
+
+    /// The `parse_mode` of [`Self::body`].
+    pub fn body_parse_mode(&self) -> Option<&str> {
+        match self.method {
+            TelegramMethod::SendMediaGroup => self.first_media()?.parse_mode.as_deref(),
+            _ => self.parse_mode.as_deref(),
+        }
+    }
+
+    /// The first picture of a media group.
+    pub fn first_media(&self) -> Option<&InputMediaPhoto> {
+        self.media.as_ref()?.first()
+    }
+
+    /// How many messages sending this makes (a media group: one per
+    /// picture).
+    pub fn message_count(&self) -> usize {
+        match self.method {
+            TelegramMethod::SendMediaGroup => self.media.as_ref().map_or(1, Vec::len).max(1),
+            _ => 1,
+        }
     }
 
     /// The length limit of [`Self::body`].
     pub fn limit(&self) -> usize {
         match self.method {
             TelegramMethod::SendMessage => TEXT_LIMIT,
-            TelegramMethod::SendPhoto | TelegramMethod::SendAudio => CAPTION_LIMIT,
+            TelegramMethod::SendPhoto
+            | TelegramMethod::SendAudio
+            | TelegramMethod::SendMediaGroup => CAPTION_LIMIT,
         }
     }
 
@@ -165,7 +228,17 @@ impl TelegramMessage {
             .unwrap_or_else(|_| self.body().to_string());
         let first = plain.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let first = crate::format::text::truncate_words(first.trim(), 80);
-        format!("{} {:?}", self.method.as_str(), first)
+        match self.method {
+            TelegramMethod::SendMediaGroup => {
+                format!(
+                    "{} ({} photos) {:?}",
+                    self.method.as_str(),
+                    self.message_count(),
+                    first
+                )
+            }
+            _ => format!("{} {:?}", self.method.as_str(), first),
+        }
     }
 
     /// Wrap as an opaque [`Part`] for the delivery engine.

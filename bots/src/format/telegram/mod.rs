@@ -16,6 +16,13 @@
 //! into several `sendMessage`s (preview on the first only, the optional
 //! "Read more" button on the last).
 //!
+//! Gallery strategy (`telegram_gallery`, off by default): an article with
+//! 2–10 distinct web pictures is sent as a **media group** (`sendMediaGroup`,
+//! an album), the caption on the first picture; text beyond the caption
+//! follows as text messages (see `gallery.rs`). A media group takes no
+//! inline keyboard: the "Read more" button goes on the last text message,
+//! and a post that is only an album has none.
+//!
 //! Audio strategy: when the post's audio file (the one its link line
 //! shows) is MP3 or M4A of a declared length within the Bot API's 20 MB
 //! for files sent by URL, and the post fits a caption, it is sent as an
@@ -39,6 +46,7 @@ use crate::target::RenderError;
 
 mod entities;
 mod fallback;
+mod gallery;
 mod html;
 mod message;
 
@@ -47,10 +55,11 @@ pub use entities::{ENTITY_BYTES, MAX_ENTITIES};
 use entities::{split_within_entity_budget, thin_entities};
 use fallback::checked;
 pub use fallback::{media_to_text, photo_to_text, plain_fallback};
+pub use gallery::group_to_photo;
 use html::{Tag, TgDialect, to_html, wanted};
 pub use message::{
-    CAPTION_LIMIT, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, TEXT_LIMIT,
-    TelegramMessage, TelegramMethod,
+    CAPTION_LIMIT, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions,
+    TEXT_LIMIT, TelegramMessage, TelegramMethod,
 };
 
 fn read_more(fmt: &TargetFormat, art: &Article) -> Option<InlineKeyboardMarkup> {
@@ -91,6 +100,7 @@ fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
         photo: None,
         audio: None,
         caption: None,
+        media: None,
         parse_mode: Some("HTML".into()),
         link_preview_options: Some(preview),
         reply_markup: None,
@@ -109,6 +119,8 @@ fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
 ///   like full mode.
 /// * A post with a playable audio file that fits a caption: one audio
 ///   message (see [`audio_message`]).
+/// * With `telegram_gallery`, a post with 2–10 pictures: a media group,
+///   then the text beyond its caption (see `gallery.rs`).
 ///
 /// Every message passes [`super::validate::telegram_message`]; should one
 /// not (a bug), its plain-text fallback is sent instead.
@@ -171,6 +183,7 @@ fn audio_message(
         photo: None,
         audio: Some(audio),
         caption: (!html.is_empty()).then_some(html),
+        media: None,
         parse_mode: Some("HTML".into()),
         link_preview_options: None,
         reply_markup: read_more(fmt, art),
@@ -184,6 +197,14 @@ fn render_article(
     art: &Article,
     fmt: &TargetFormat,
 ) -> Result<Vec<TelegramMessage>, RenderError> {
+    let pictures = gallery::pictures(fmt, post, art, telegram_audio(post).is_some());
+    let grouped;
+    let art = if pictures.is_empty() {
+        art
+    } else {
+        grouped = gallery::without_pictures(art, &pictures);
+        &grouped
+    };
     let pieces = template::pieces(Look::Telegram, fmt, post, art)?;
     let d = TgDialect;
     let full = matches!(fmt.mode, Mode::Full) || !post.digest.is_empty();
@@ -194,6 +215,15 @@ fn render_article(
     } else {
         fit_summary(&d, &pieces, art, TEXT_LIMIT).0
     };
+    if !pictures.is_empty() {
+        let mut out = gallery::group_post(&d, blocks, &pictures, fmt.max_parts);
+        if let Some(last) = out.last_mut()
+            && last.method == TelegramMethod::SendMessage
+        {
+            last.reply_markup = read_more(fmt, art);
+        }
+        return Ok(out);
+    }
     if blocks.is_empty() && !photo_ok {
         return Err(RenderError(format!(
             "nothing to publish for {:?}: no title, text or link",
@@ -214,6 +244,7 @@ fn render_article(
             photo: art.image.clone(),
             audio: None,
             caption: (!html.is_empty()).then_some(html),
+            media: None,
             parse_mode: Some("HTML".into()),
             link_preview_options: None,
             reply_markup: None,
@@ -251,5 +282,7 @@ fn render_article(
     Ok(out)
 }
 
+#[cfg(test)]
+mod gallery_tests;
 #[cfg(test)]
 mod tests;

@@ -6,8 +6,10 @@ use std::fmt;
 use serde_json::{Value, json};
 
 mod html;
+mod media;
 
 pub use html::parse_telegram_html;
+pub use media::{TELEGRAM_MEDIA_GROUP_MAX, telegram_media_group, telegram_media_items};
 
 /// A Telegram rejection: `description` is the exact text Telegram answers,
 /// e.g. `Bad Request: message is too long`.
@@ -140,7 +142,8 @@ fn tg_url_ok(u: &str) -> bool {
 }
 
 /// Check the parameters of a Bot API call (`sendMessage`,
-/// `editMessageText`, `sendPhoto`, `sendAudio`, `editMessageCaption`; method names are
+/// `editMessageText`, `sendPhoto`, `sendAudio`, `editMessageCaption`,
+/// `sendMediaGroup` (see `media.rs`); method names are
 /// case-insensitive, as Telegram's are): text vs caption and their limits,
 /// `parse_mode`, `link_preview_options`, the inline keyboard's URL
 /// buttons. Other methods pass.
@@ -175,6 +178,7 @@ pub fn telegram_message(method: &str, params: &Value) -> Result<(), TelegramViol
                 telegram_text(c, pm, TELEGRAM_CAPTION_LIMIT)?;
             }
         }
+        "sendmediagroup" => return telegram_media_group(params),
         _ => return Ok(()),
     }
     if let Some(lp) = params.get("link_preview_options") {

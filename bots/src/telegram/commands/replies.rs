@@ -6,7 +6,7 @@ use std::future::IntoFuture;
 use std::sync::Arc;
 
 use crate::commands::{Notifier, Reply, ReplyFile};
-use crate::format::telegram::TelegramMessage;
+use crate::format::telegram::{TelegramMessage, TelegramMethod, group_to_photo};
 use teloxide::payloads::{
     SendAudioSetters, SendDocumentSetters, SendMessageSetters, SendPhotoSetters,
 };
@@ -79,7 +79,23 @@ impl TelegramFrontend {
                     })
                     .await;
                 for part in &p.parts {
-                    if let Some(m) = TelegramMessage::from_payload(&part.payload) {
+                    let Some(m) = TelegramMessage::from_payload(&part.payload) else {
+                        continue;
+                    };
+                    if m.method == TelegramMethod::SendMediaGroup {
+                        // An album is previewed as its first photo (one
+                        // message), after a line saying so.
+                        let note = format!(
+                            "(an album of {} photos; the first one with its caption:)",
+                            m.message_count()
+                        );
+                        let _ = self
+                            .paced(&chat.to_string(), || {
+                                bot.send_message(ChatId(chat), note.clone()).into_future()
+                            })
+                            .await;
+                        self.send_native(chat, &group_to_photo(&m)).await;
+                    } else {
                         self.send_native(chat, &m).await;
                     }
                 }

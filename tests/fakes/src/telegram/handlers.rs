@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+mod album;
 pub(crate) mod audio;
 pub(crate) mod files;
 pub(crate) mod webhook;
@@ -256,6 +257,8 @@ async fn dispatch(sh: &Shared, method: &str, p: &Params) -> Reply {
         "sendmessage" => send_message(sh, st, p),
         "sendphoto" => send_photo(sh, st, p),
         "sendaudio" => audio::send_audio(sh, st, p),
+        "sendmediagroup" => album::send_media_group(sh, st, p),
+        "deletemessages" => album::delete_messages(sh, st, p),
         "senddocument" => files::send_document(sh, st, p),
         "getfile" => files::get_file(st, p),
         "editmessagetext" => edit_message(sh, st, p, EditKind::Text),

@@ -25,6 +25,7 @@
 //!   message per second per chat, 20 per minute per group and 30 per second
 //!   overall; a 429 carries `parameters.retry_after` in whole seconds.
 //! - Method names are case-insensitive (teloxide sends `SendMessage`).
+//! - `sendMediaGroup` and `deleteMessages`: see `handlers/album.rs`.
 //! - `sendAudio`: see `handlers/audio.rs` (MP3/M4A, 20 MB by URL, the
 //!   `Audio` object, "Not enough rights to send music to the chat" from
 //!   TDLib's `MessageContent.cpp`).
@@ -184,6 +185,8 @@ pub struct TgMessage {
     pub photo: Option<String>,
     /// The photo, when uploaded as a file.
     pub photo_upload: Option<UploadedFile>,
+    /// The album (`sendMediaGroup`) the message belongs to.
+    pub media_group_id: Option<String>,
     /// An audio file (sent with `sendAudio`).
     pub audio: Option<TgAudio>,
     /// A document (a file sent with `sendDocument`, or a user's).
@@ -712,6 +715,7 @@ impl FakeTelegram {
                 parse_mode: None,
                 photo: None,
                 photo_upload: None,
+                media_group_id: None,
                 audio: None,
                 document: None,
                 reply_markup: None,

@@ -7,5 +7,6 @@ mod discord_gateway;
 mod discord_serenity;
 mod support;
 mod telegram;
+mod telegram_album;
 mod telegram_files;
 mod telegram_teloxide;

@@ -41,6 +41,7 @@ pub(super) enum Action {
     SendText,
     SendPhoto,
     SendAudio,
+    SendVideo,
     SendDocument,
     Modify,
     Read,
@@ -84,6 +85,7 @@ pub(super) fn check_access(chat: &TgChat, action: Action) -> Result<(), TgError>
                 Action::SendText if status == BotStatus::NoRights => "text messages",
                 Action::SendPhoto => "photos",
                 Action::SendAudio => "music",
+                Action::SendVideo => "videos",
                 Action::SendDocument => "documents",
                 Action::SendText | Action::Modify | Action::Read => return Ok(()),
             };
@@ -104,7 +106,12 @@ pub(super) fn check_thread(chat: &TgChat, p: &Params) -> Result<Option<i64>, TgE
     }
 }
 
-fn flood_wait(st: &mut State, chat: &TgChat, now: std::time::SystemTime) -> Option<Duration> {
+fn flood_wait(
+    st: &mut State,
+    chat: &TgChat,
+    now: std::time::SystemTime,
+    n: usize,
+) -> Option<Duration> {
     let limits = st.limits;
     let mut wait: Option<Duration> = None;
     let mut worst = |w: Option<Duration>| {
@@ -113,15 +120,27 @@ fn flood_wait(st: &mut State, chat: &TgChat, now: std::time::SystemTime) -> Opti
         }
     };
     if let Some(w) = limits.per_chat {
-        worst(st.rate.per_chat.entry(chat.id).or_default().wait(w, now));
+        worst(
+            st.rate
+                .per_chat
+                .entry(chat.id)
+                .or_default()
+                .wait_n(w, now, n),
+        );
     }
     if let Some(w) = limits.per_group
         && chat.kind.is_multi_user()
     {
-        worst(st.rate.per_group.entry(chat.id).or_default().wait(w, now));
+        worst(
+            st.rate
+                .per_group
+                .entry(chat.id)
+                .or_default()
+                .wait_n(w, now, n),
+        );
     }
     if let Some(w) = limits.global {
-        worst(st.rate.global.wait(w, now));
+        worst(st.rate.global.wait_n(w, now, n));
     }
     wait
 }
@@ -131,18 +150,34 @@ pub(super) fn flood_check(
     chat: &TgChat,
     now: std::time::SystemTime,
 ) -> Result<(), TgError> {
-    match flood_wait(st, chat, now) {
+    flood_check_n(st, chat, now, 1)
+}
+
+/// `n` messages sent at once (a media group counts one per item).
+pub(super) fn flood_check_n(
+    st: &mut State,
+    chat: &TgChat,
+    now: std::time::SystemTime,
+    n: usize,
+) -> Result<(), TgError> {
+    match flood_wait(st, chat, now, n) {
         Some(d) => Err(too_many(ceil_secs(d))),
         None => Ok(()),
     }
 }
 
 pub(super) fn flood_record(st: &mut State, chat: &TgChat, now: std::time::SystemTime) {
-    st.rate.per_chat.entry(chat.id).or_default().record(now);
-    if chat.kind.is_multi_user() {
-        st.rate.per_group.entry(chat.id).or_default().record(now);
+    flood_record_n(st, chat, now, 1);
+}
+
+pub(super) fn flood_record_n(st: &mut State, chat: &TgChat, now: std::time::SystemTime, n: usize) {
+    for _ in 0..n.max(1) {
+        st.rate.per_chat.entry(chat.id).or_default().record(now);
+        if chat.kind.is_multi_user() {
+            st.rate.per_group.entry(chat.id).or_default().record(now);
+        }
+        st.rate.global.record(now);
     }
-    st.rate.global.record(now);
 }
 
 pub(super) fn get_chat(st: &State, p: &Params) -> Reply {

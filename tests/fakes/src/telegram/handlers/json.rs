@@ -77,6 +77,9 @@ fn message_json_depth(st: &State, bot_id: i64, m: &TgMessage, with_reply: bool) 
     if m.protect_content {
         o.insert("has_protected_content".into(), json!(true));
     }
+    if let Some(g) = &m.media_group_id {
+        o.insert("media_group_id".into(), json!(g));
+    }
     if m.is_photo() {
         let fid = m
             .photo

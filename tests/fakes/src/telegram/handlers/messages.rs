@@ -11,7 +11,7 @@ use super::{
     photo_file_id, reply_markup, reply_to, resolve_chat, shown_text,
 };
 
-fn new_message(sh: &Shared, st: &mut State, chat: &TgChat, p: &Params) -> TgMessage {
+pub(super) fn new_message(sh: &Shared, st: &mut State, chat: &TgChat, p: &Params) -> TgMessage {
     TgMessage {
         chat_id: chat.id,
         message_id: next_message_id(st, chat.id),
@@ -24,6 +24,7 @@ fn new_message(sh: &Shared, st: &mut State, chat: &TgChat, p: &Params) -> TgMess
         parse_mode: None,
         photo: None,
         photo_upload: None,
+        media_group_id: None,
         audio: None,
         document: None,
         reply_markup: None,
@@ -148,7 +149,7 @@ pub(super) enum EditKind {
     Markup,
 }
 
-fn find_message(st: &mut State, chat_id: i64, id: i64) -> Option<&mut TgMessage> {
+pub(super) fn find_message(st: &mut State, chat_id: i64, id: i64) -> Option<&mut TgMessage> {
     st.messages
         .get_mut(&chat_id)?
         .iter_mut()
