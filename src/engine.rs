@@ -188,6 +188,27 @@ impl Engine {
         self.resolve_stale(stale).await
     }
 
+    /// Tell `target`'s rate limiter what was sent to it in the last
+    /// minute (by the instance that held it before: its windows go on).
+    /// Leases and sent times are compared across machines: the system
+    /// clock.
+    pub async fn seed_limits(&self, target: &str) -> Result<(), StoreError> {
+        let Some(rt) = self.targets.get(target) else {
+            return Ok(());
+        };
+        let now = crate::clock::Clock::System.now_ms();
+        let t = target.to_string();
+        let times = self
+            .db
+            .call(move |s| s.sent_times_of(&t, now - 61_000))
+            .await?;
+        let ago: Vec<Duration> = times.iter().map(|&at| ms_to_duration(now - at)).collect();
+        if !ago.is_empty() {
+            rt.target.sent_elsewhere(&ago);
+        }
+        Ok(())
+    }
+
     /// Resolve `target`'s rows left `sending` by the instance that held
     /// its lease before this one (it died or stalled: its lease ended, and
     /// its writes to these rows are now refused). The same policy as

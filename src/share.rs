@@ -434,6 +434,11 @@ impl Keeper {
                     }
                 }
             }
+            for t in &targets {
+                if let Err(e) = self.engine.seed_limits(t).await {
+                    tracing::warn!(target_name = %t, error = %e, "cannot read what the previous holder sent; the rate limiter starts empty");
+                }
+            }
             let stop = shutdown.child_token();
             let tasks = targets
                 .iter()

@@ -124,6 +124,11 @@ pub trait Target: Send + Sync {
     fn sender(&self) -> String {
         self.platform().to_string()
     }
+    /// Messages another process sent to this target recently (the
+    /// instance that delivered it before this one took it over), how long
+    /// ago each: the platform's rate limiter counts them as its own, so a
+    /// hand-over does not reopen a window. Default: nothing to count.
+    fn sent_elsewhere(&self, _ago: &[Duration]) {}
     /// True when a resend after an ambiguous failure cannot post twice
     /// (Discord bot messages with `nonce` + `enforce_nonce`).
     fn idempotent_send(&self) -> bool {

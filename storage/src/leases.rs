@@ -297,6 +297,16 @@ impl Store {
         )
     }
 
+    /// When the rows of `target` sent since `since` were sent (every
+    /// operation: each was a request to the platform), oldest first.
+    pub fn sent_times_of(&self, target: &str, since: Millis) -> Result<Vec<Millis>> {
+        self.conn.query_all(
+            "SELECT sent_at FROM deliveries WHERE target = ?1 AND state = 'sent' AND sent_at >= ?2 ORDER BY sent_at",
+            params![target, since],
+            |r| r.get("sent_at"),
+        )
+    }
+
     /// Rows of `target` left `sending`, oldest first: what a new owner of
     /// the target's lease resolves before its worker starts.
     pub fn stale_sending_of(&self, target: &str) -> Result<Vec<Delivery>> {

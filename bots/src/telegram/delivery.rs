@@ -235,6 +235,13 @@ impl Target for TelegramTarget {
         "telegram"
     }
 
+    fn sent_elsewhere(&self, ago: &[std::time::Duration]) {
+        let chat = self.chat();
+        self.client
+            .limiter
+            .seed(&chat, group_or_channel(&chat), ago);
+    }
+
     fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
         Ok(tgfmt::render(post, feed, &self.format)?
             .iter()

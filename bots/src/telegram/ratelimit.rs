@@ -141,6 +141,35 @@ impl RateLimiter {
         None
     }
 
+    /// Count messages another process sent to `chat` through this bot
+    /// `ago` ago (the instance that delivered the chat before this one,
+    /// when several share a database): the windows start where that one's
+    /// ended.
+    pub fn seed(&self, chat: &str, group_or_channel: bool, ago: &[Duration]) {
+        self.seed_at(chat, group_or_channel, ago, Instant::now());
+    }
+
+    fn seed_at(&self, chat: &str, group_or_channel: bool, ago: &[Duration], now: Instant) {
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let st = &mut *guard;
+        let gap = self.limits.per_chat_gap;
+        let c = st.chats.entry(chat.to_string()).or_default();
+        for a in ago {
+            let Some(at) = now.checked_sub(*a) else {
+                continue;
+            };
+            if *a < MINUTE && group_or_channel {
+                c.minute.push_back(at);
+            }
+            if *a < SECOND {
+                st.second.push_back(at);
+            }
+            c.free_at = Some(c.free_at.map_or(at + gap, |f| f.max(at + gap)));
+        }
+        c.minute.make_contiguous().sort();
+        st.second.make_contiguous().sort();
+    }
+
     /// Wait until a message to `chat` may be sent, and count it.
     pub async fn acquire(&self, chat: &str, group_or_channel: bool) {
         self.acquire_n(chat, group_or_channel, 1).await;
@@ -275,5 +304,26 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO, "other chats go on");
         l.acquire("-1001", true).await;
         assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_another_process_sent_counts() {
+        let l = RateLimiter::new(Limits {
+            per_chat_gap: Duration::from_millis(10),
+            per_group_per_minute: 3,
+            global_per_second: 1000,
+        });
+        // Another instance sent 3 messages to the channel 30 s, 20 s and
+        // 10 s ago: the minute is full until the first is 61 s old.
+        let ago = [30, 20, 10].map(Duration::from_secs);
+        l.seed("-1001", true, &ago);
+        let start = Instant::now();
+        l.acquire("-1001", true).await;
+        assert_eq!(start.elapsed(), MINUTE - Duration::from_secs(30));
+        // A private chat has no minute window: only the gap.
+        l.seed("42", false, &[Duration::from_millis(1)]);
+        let start = Instant::now();
+        l.acquire("42", false).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(9));
     }
 }
