@@ -119,6 +119,19 @@ fn open_locked(loc: &DbLocation, role: &str) -> anyhow::Result<(Store, Option<In
             {
                 anyhow::bail!("a crier is running on the {role} {url}; stop it first");
             }
+            // Instances sharing the database hold leases, not that lock:
+            // any heard from lately is running.
+            let now = crate::clock::Clock::System.now_ms();
+            let running = store
+                .instances()?
+                .into_iter()
+                .filter(|i| i.role != "gone" && now - i.seen_at < crate::instances::GONE_AFTER_MS)
+                .count();
+            if running > 0 {
+                anyhow::bail!(
+                    "{running} crier instance(s) are running on the {role} {url} (crier status lists them); stop them first"
+                );
+            }
             Ok((store, None))
         }
     }

@@ -14,7 +14,7 @@ use crate::postgres::{
     PgSchema, all_shown, check_once_in_order, limit_violations, storage_section,
 };
 use crate::proof::Fakes;
-use crate::support::{Running, Workspace, stdout_of, unsettled, wait_until};
+use crate::support::{Running, Workspace, stderr_of, stdout_of, unsettled, wait_until};
 use crier_fakes::feed::Route;
 
 /// The lease time the tests run with (`[storage] lease`).
@@ -379,6 +379,14 @@ fn one_instance_runs_the_chat_front_end_and_another_takes_it_over() {
         .find(|(s, n, _)| s == "target" && n == "tg")
         .and_then(|(.., h)| pid_of(&h));
     assert_eq!(tg_holder, Some(holder));
+    // Copying a database the instances are using is refused.
+    let out = ws.crier(&["migrate", "--from", &pg.url, "--to", "copy.db"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("2 crier instance(s) are running"),
+        "{}",
+        stderr_of(&out)
+    );
     let victim = all
         .iter()
         .position(|r| r.child.id() == holder)
