@@ -103,6 +103,8 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
         }
     }
 
+    let mut opts = opts;
+    opts.kv = Some(Arc::new(crate::kv::DbKv(db.clone())));
     let runtimes = targets::build(&cfg, &opts)?;
     for (name, rt) in &runtimes {
         let n = name.clone();

@@ -15,6 +15,7 @@ pub mod fetch_slots;
 pub mod http;
 pub mod instances;
 pub mod intake;
+pub mod kv;
 pub mod lock;
 pub mod opml;
 pub mod pipeline;

@@ -17,6 +17,9 @@ pub struct BuildOptions {
     /// Platforms that replace the registered one of the same name (a
     /// console that writes into a buffer, say).
     pub platforms: Vec<Arc<dyn DynPlatform>>,
+    /// What platforms may keep in the delivery log (`crier run`); `None`
+    /// elsewhere.
+    pub kv: Option<Arc<dyn crier_bots::platform::KvStore>>,
 }
 
 /// One runtime per configured target.
@@ -38,6 +41,7 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
                 silent: t.silent,
                 format: cfg.target_format(t),
                 spec: &*t.spec,
+                kv: opts.kv.clone(),
             })
             .collect();
         let platform = opts

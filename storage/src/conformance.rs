@@ -103,6 +103,8 @@ fn populate(s: &mut Store) {
         .expect("audit");
     }
     s.open_alert("target:dc", "bot kicked", 21).expect("alert");
+    s.put_platform_value("telegraph:token", "tok", 22)
+        .expect("platform value");
     s.add_dynamic_feed(&DynamicFeed {
         name: "blog".into(),
         url: "https://blog.example/feed".into(),

@@ -164,6 +164,12 @@ pub(crate) const TABLES: &[(&str, &[&str], &str, bool)] = &[
         "feed",
         false,
     ),
+    (
+        "platform_state",
+        &["key", "value", "updated_at"],
+        "key",
+        false,
+    ),
 ];
 
 /// What [`Store::copy_to`] copied: rows per table, in copy order.

@@ -23,6 +23,7 @@ mod instances;
 mod leases;
 mod log;
 mod notify;
+mod platform_state;
 mod poison;
 mod queue;
 mod rows;

@@ -191,6 +191,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (scope, name)
     );
     "#,
+    // v7: what platforms keep (`platform_state.rs`): account tokens they
+    // created (Telegraph), copied by `crier migrate`.
+    r#"
+    CREATE TABLE platform_state (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Apply every migration newer than the database's version.
@@ -388,6 +397,14 @@ pub(crate) const PG_MIGRATIONS: &[&str] = &[
         token      BIGINT NOT NULL,
         expires_at BIGINT NOT NULL,
         PRIMARY KEY (scope, name)
+    );
+    "#,
+    // v7
+    r#"
+    CREATE TABLE platform_state (
+        key        TEXT COLLATE "C" PRIMARY KEY,
+        value      TEXT COLLATE "C" NOT NULL,
+        updated_at BIGINT NOT NULL
     );
     "#,
 ];

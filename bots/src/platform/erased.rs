@@ -144,6 +144,7 @@ impl<P: Platform> DynPlatform for P {
                     silent: t.silent,
                     format: t.format.clone(),
                     spec: own::<P::Target>(t.spec)?,
+                    kv: t.kv.clone(),
                 })
             })
             .collect::<Option<Vec<_>>>()

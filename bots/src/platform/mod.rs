@@ -8,6 +8,8 @@
 //! registered ones (`src/platforms.rs` in the core: one line each).
 
 mod erased;
+pub mod kv;
+pub use kv::{KvStore, MemoryKv};
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -166,6 +168,9 @@ pub struct TargetInput<'a, T: ?Sized> {
     pub silent: bool,
     pub format: TargetFormat,
     pub spec: &'a T,
+    /// The core's persistent key-value store (`kv.rs`); `None` where
+    /// there is no delivery log (`crier preview`, `crier check`).
+    pub kv: Option<Arc<dyn KvStore>>,
 }
 
 /// What a section's checks may look at beyond the section.
