@@ -240,7 +240,8 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
         shutdown.clone(),
         {
             let (db, engine, sd) = (db.clone(), engine.clone(), shutdown.clone());
-            move || crate::wakeup::watch(db.clone(), engine.clone(), sd.clone())
+            let poller = poller.clone();
+            move || crate::wakeup::watch(db.clone(), engine.clone(), poller.clone(), sd.clone())
         },
     ));
     let mut listening = tokio::task::JoinSet::new();

@@ -185,12 +185,23 @@ impl Poller {
     pub fn wake(&self, name: &str) {
         if let Some(w) = self.lock_feeds().get(name) {
             w.wake.notify_one();
+            self.tell_the_holder(name);
         }
     }
 
     /// Poll a feed as soon as it may (not while paused): a thin WebSub
     /// ping or a WordPress publish hook.
     pub fn poll_now(&self, name: &str) -> bool {
+        let known = self.poll_here(name);
+        if known {
+            self.tell_the_holder(name);
+        }
+        known
+    }
+
+    /// [`Poller::poll_now`] for this instance's watcher only (a request
+    /// another instance sent: `wakeup.rs`).
+    pub fn poll_here(&self, name: &str) -> bool {
         match self.lock_feeds().get(name) {
             Some(w) => {
                 w.now.store(true, Ordering::SeqCst);
@@ -199,6 +210,20 @@ impl Poller {
             }
             None => false,
         }
+    }
+
+    /// Shared: the feed may be watched by another instance; ask it to
+    /// poll too (through the database; it hears it at once).
+    fn tell_the_holder(&self, name: &str) {
+        if !self.is_shared() {
+            return;
+        }
+        let (db, n) = (self.db.clone(), name.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = db.call(move |s| s.request_poll(&n)).await {
+                tracing::warn!(error = %e, "cannot ask the other instances to poll a feed; its next scheduled poll will see it");
+            }
+        });
     }
 
     /// The feeds pushed by their hub (shared with `websub`).

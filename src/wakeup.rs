@@ -24,9 +24,14 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The longest pause after the listening session failed to (re)connect.
 const LISTEN_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-pub async fn watch(db: Db, engine: Arc<Engine>, shutdown: CancellationToken) {
+pub async fn watch(
+    db: Db,
+    engine: Arc<Engine>,
+    poller: Arc<crate::poller::Poller>,
+    shutdown: CancellationToken,
+) {
     match db.call(|s| Ok(s.change_listener())).await {
-        Ok(Some(listener)) => listen(db, engine, listener, shutdown).await,
+        Ok(Some(listener)) => listen(db, engine, poller, listener, shutdown).await,
         Ok(None) => poll(db, engine, shutdown).await,
         Err(e) => {
             tracing::warn!(error = %e, "cannot set up the watch for outside changes; polling instead");
@@ -39,6 +44,7 @@ pub async fn watch(db: Db, engine: Arc<Engine>, shutdown: CancellationToken) {
 async fn listen(
     db: Db,
     engine: Arc<Engine>,
+    poller: Arc<crate::poller::Poller>,
     listener: ChangeListener,
     shutdown: CancellationToken,
 ) {
@@ -61,11 +67,16 @@ async fn listen(
         let l = listener.clone();
         let heard = tokio::task::spawn_blocking(move || {
             let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
-            l.wait(CHECK_EVERY, own)
+            l.wait(CHECK_EVERY, own).map(|c| (c, l.take_polls()))
         })
         .await;
         match heard {
-            Ok(Ok(change)) => {
+            Ok(Ok((change, polls))) => {
+                // Another instance was asked to poll a feed this one may
+                // watch (a push, a hook, /poll received over there).
+                for feed in polls {
+                    poller.poll_here(&feed);
+                }
                 if failing {
                     tracing::info!("listening for outside changes again");
                     failing = false;

@@ -188,3 +188,38 @@ fn a_worker_whose_target_lease_was_taken_over_cannot_touch_its_rows() {
         );
     });
 }
+
+#[test]
+fn a_poll_request_reaches_other_instances_listeners_with_the_feed() {
+    let Some(db) = crate::testdb::PgSchema::create() else {
+        return;
+    };
+    let owner = db.open();
+    let mut heard = owner.change_listener().expect("PostgreSQL listens");
+    let wait = std::time::Duration::from_millis(300);
+    let own = owner.session_pid();
+    assert_eq!(heard.wait(wait, own).expect("connect"), Change::Reconnected);
+    // The owner's own request is not news; another instance's is.
+    owner.request_poll("mine").expect("request");
+    assert_eq!(heard.wait(wait, own).expect("own"), Change::Quiet);
+    assert!(heard.take_polls().is_empty());
+    let other = db.open();
+    other.request_poll("news").expect("request");
+    other.request_poll("sports ünï").expect("request");
+    let mut polls = Vec::new();
+    for _ in 0..10 {
+        heard
+            .wait(std::time::Duration::from_secs(1), own)
+            .expect("wait");
+        polls.extend(heard.take_polls());
+        if polls.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(polls, ["news", "sports ünï"]);
+    // SQLite has one process: nothing to send.
+    Store::open_in_memory()
+        .expect("sqlite")
+        .request_poll("news")
+        .expect("a no-op");
+}

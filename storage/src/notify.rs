@@ -27,6 +27,9 @@ pub struct ChangeListener {
     config: postgres::Config,
     label: String,
     client: Option<postgres::Client>,
+    /// Feeds another session asked to poll now ([`Store::request_poll`]),
+    /// heard since the last [`ChangeListener::take_polls`].
+    polls: Vec<String>,
 }
 
 impl ChangeListener {
@@ -54,14 +57,23 @@ impl ChangeListener {
         let mut notes = client.notifications();
         let mut changed = false;
         let first = notes.timeout_iter(timeout).next()?;
+        let mut polls = Vec::new();
+        let mut hear = |n: &postgres::Notification| {
+            let other = Some(n.process_id()) != own;
+            if let (true, Some(feed)) = (other, n.payload().strip_prefix(POLL_PREFIX)) {
+                polls.push(feed.to_string());
+            }
+            other
+        };
         if let Some(n) = first {
-            changed |= Some(n.process_id()) != own;
+            changed |= hear(&n);
             // Take what else arrived meanwhile, without waiting.
             let mut more = notes.iter();
             while let Some(n) = more.next()? {
-                changed |= Some(n.process_id()) != own;
+                changed |= hear(&n);
             }
         }
+        self.polls.extend(polls);
         Ok(if changed {
             Change::Changed
         } else {
@@ -69,6 +81,16 @@ impl ChangeListener {
         })
     }
 }
+
+impl ChangeListener {
+    /// The feeds other sessions asked to poll now since the last call.
+    pub fn take_polls(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.polls)
+    }
+}
+
+/// A notification's payload asking the holder of a feed to poll it now.
+const POLL_PREFIX: &str = "poll:";
 
 impl Drop for ChangeListener {
     /// As for the store's session: never close the sync client on a thread
@@ -89,7 +111,22 @@ impl Store {
             label: crate::backend::label(&config),
             config,
             client: None,
+            polls: Vec::new(),
         })
+    }
+
+    /// Ask whichever instance watches `feed` to poll it now (a thin push,
+    /// a WordPress hook, `/poll` or `/resume` received by another
+    /// instance): a notification on the schema's channel, heard by every
+    /// listener but this session's own. SQLite: nothing (one process).
+    pub fn request_poll(&self, feed: &str) -> Result<()> {
+        if self.backend() == crate::Backend::Postgres {
+            self.conn.execute(
+                "SELECT pg_notify('crier_' || left(md5(current_schema()), 16), CAST(?1 AS TEXT))",
+                crate::params![format!("{POLL_PREFIX}{feed}")],
+            )?;
+        }
+        Ok(())
     }
 
     /// The server process of this store's PostgreSQL session (what a

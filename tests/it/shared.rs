@@ -417,3 +417,99 @@ fn one_instance_runs_the_chat_front_end_and_another_takes_it_over() {
     }
     drop(f.rt);
 }
+
+/// A WordPress publish hook that reaches an instance which does not watch
+/// the feed (a load balancer picks any): that instance asks the holder
+/// through the database, and the holder polls at once. The feed's
+/// interval is an hour, so only the hook explains the new article.
+#[test]
+fn a_hook_received_by_another_instance_makes_the_holder_poll_at_once() {
+    let Some(pg) = PgSchema::create("hook") else {
+        return;
+    };
+    const SECRET: &str = "wp-hook-0123456789abcdef";
+    let f = Fakes::start();
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("h", 2))));
+    let ws = Workspace::new();
+    let config = f.config("").replacen(
+        "interval = \"1s\"\n",
+        &format!("interval = \"1h\"\npush = \"off\"\nwordpress_hook_secret = \"{SECRET}\"\n"),
+        1,
+    );
+    let ports = [crate::http::free_port(), crate::http::free_port()];
+    let runs: Vec<Running> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let file = format!("i{i}.toml");
+            ws.write(
+                &file,
+                &format!(
+                    "{}\n[http]\nlisten = \"127.0.0.1:{port}\"\n{config}",
+                    shared_section(&pg.url)
+                ),
+            );
+            let mut r = Running::start(ws.dir.path(), &ws.dir.path().join(&file), &[]);
+            r.wait_for("an instance to start", Duration::from_secs(20), |_, e| {
+                e.contains("starting; the work is shared")
+            });
+            r
+        })
+        .collect();
+    let store = pg.store();
+    let refs: Vec<&Running> = runs.iter().collect();
+    wait_shared(
+        "the baseline poll",
+        Duration::from_secs(30),
+        &store,
+        &refs,
+        || {
+            store
+                .feed_state("news")
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.baseline_done)
+        },
+    );
+    let holder = holders(&store)
+        .into_iter()
+        .find(|(s, n, _)| s == "feed" && n == "news")
+        .and_then(|(.., h)| pid_of(&h))
+        .expect("the feed is held");
+    let other = runs
+        .iter()
+        .position(|r| r.child.id() != holder)
+        .expect("two instances");
+    let hits = f.feeds.hits("/feed.xml");
+    f.feeds
+        .set("/feed.xml", Route::feed(rss(&numbered("h", 3))));
+    // The hook, on the instance that does not watch the feed.
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", ports[other])).expect("connect");
+    use std::io::{Read, Write};
+    write!(
+        conn,
+        "POST /hooks/wordpress/news/{SECRET} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 2"), "{answer}");
+    wait_shared(
+        "the holder to poll the feed",
+        Duration::from_secs(5),
+        &store,
+        &refs,
+        || store.article_count("news").unwrap_or(0) == 3,
+    );
+    assert_eq!(
+        f.feeds.hits("/feed.xml"),
+        hits + 1,
+        "one poll, by the holder"
+    );
+    for r in runs {
+        let (status, _, err) = r.terminate();
+        assert!(status.success(), "{err}");
+    }
+    drop(f.rt);
+}
