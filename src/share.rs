@@ -142,9 +142,22 @@ impl Keeper {
     /// (others take the work at once, not after the lease time).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let every = self.lease / 3;
+        let mut failing = false;
         loop {
-            if let Err(e) = self.round(&shutdown).await {
-                tracing::warn!(error = %e, "the lease keeper cannot reach the database; leases are renewed at the next round");
+            match self.round(&shutdown).await {
+                Ok(()) if failing => {
+                    tracing::info!("the lease keeper reaches the database again");
+                    failing = false;
+                }
+                Ok(()) => {}
+                // Once per incident: it retries every round.
+                Err(e) if !failing => {
+                    tracing::warn!(error = %e, "the lease keeper cannot reach the database; it retries every round (leases it cannot renew end, and other instances take that work over)");
+                    failing = true;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "the lease keeper still cannot reach the database")
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
