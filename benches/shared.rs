@@ -123,7 +123,9 @@ fn run(rt: &tokio::runtime::Runtime, admin: &mut postgres::Client, base: &str, c
     );
     let names: Vec<String> = (0..c.hooks).map(|h| format!("\"hook{h}\"")).collect();
     for h in 0..c.hooks {
-        let hook = dc.add_webhook(1_400_000_000_000_000_000 + h as u64);
+        let channel = 1_400_000_000_000_000_000 + h as u64;
+        dc.add_text_channel(channel);
+        let hook = dc.add_webhook(channel);
         cfg.push_str(&format!(
             "\n[[targets]]\nname = \"hook{h}\"\nplatform = \"discord_webhook\"\nwebhook_url = \"{}\"\n",
             dc.webhook_url(&hook)
@@ -156,7 +158,12 @@ fn run(rt: &tokio::runtime::Runtime, admin: &mut postgres::Client, base: &str, c
                 .arg(&config)
                 .env("RUST_LOG", "crier=warn")
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                // CRIER_BENCH_LOG=1 shows the instances' warnings.
+                .stderr(if std::env::var_os("CRIER_BENCH_LOG").is_some() {
+                    Stdio::inherit()
+                } else {
+                    Stdio::null()
+                })
                 .spawn()
                 .expect("spawn crier")
         })
