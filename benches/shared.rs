@@ -200,7 +200,12 @@ fn run(rt: &tokio::runtime::Runtime, admin: &mut postgres::Client, base: &str, c
         )
         .map(|r| r.get(0))
         .unwrap_or(0);
-    // Polls: every feed once a second, over 10 s, once all is delivered.
+    // Polls: every feed once a second, over 10 s, once all is delivered
+    // and every feed was polled at least once (start-up is not counted).
+    let all_feeds = (c.feeds + c.poll_feeds) as u64;
+    while server.total_hits() < all_feeds && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let hits0 = server.total_hits();
     let cpu0: Duration = children
         .iter()
