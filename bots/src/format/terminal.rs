@@ -281,6 +281,7 @@ mod tests {
             link_preview_options: Some(LinkPreviewOptions::large("https://i.example/p.jpg", true)),
             reply_markup: None,
             fallback: None,
+            telegraph: None,
         };
         assert_eq!(
             telegram(&m),
