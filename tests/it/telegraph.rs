@@ -15,7 +15,7 @@ use crier_bots::telegram::{Limits, TelegramClient, TelegramOptions, TelegramTarg
 use crier_bots::{DeliveryError, MessageRef, Part, Post, SendCtx, Sent, Target};
 use crier_fakes::feed::{FeedServer, Route};
 use crier_fakes::telegram::TelegramLimits;
-use crier_fakes::{FakeTelegram, FakeTelegraph};
+use crier_fakes::{FakeTelegram, FakeTelegraph, Fault};
 use crier_storage::State;
 use serde_json::json;
 use url::Url;
@@ -185,6 +185,31 @@ async fn a_long_article_is_a_page_and_one_message_linking_it_the_token_made_once
             .iter()
             .all(|c| c.params.get("access_token") == Some(&token))
     );
+    // The token is a secret: scrubbed from any text that leaves.
+    let scrubbed = crier_bots::scrub::scrub(&format!("token={token}")).into_owned();
+    assert!(!scrubbed.contains(&token), "{scrubbed}");
+}
+
+#[tokio::test]
+async fn a_retry_after_telegram_refused_the_summary_reuses_the_page() {
+    let k = kit().await;
+    let t = k.target(true);
+    let part = one_part(&t, &long_post("Three days"));
+    // The page is made, then Telegram asks to wait.
+    k.tg.inject(Fault::RateLimit(Duration::from_secs(2)).on("sendMessage"));
+    let first = t.send(&part, &ctx(1)).await;
+    assert!(
+        matches!(first, Err(DeliveryError::RateLimited { .. })),
+        "{first:?}"
+    );
+    assert_eq!(k.tgph.pages().len(), 1);
+    let sent = t.send(&part, &ctx(1)).await.expect("sent");
+    assert_eq!(k.tgph.calls_to("createPage").len(), 1, "one page");
+    assert!(message_ref(&sent).id.ends_with(&k.tgph.pages()[0].path));
+    assert_eq!(k.tg.bot_posts(CHANNEL).len(), 1);
+    // How a member's preview shows it: the summary and the page to come.
+    let shown = t.preview_text(&part);
+    assert!(shown.contains("a Telegraph page \"Three days\""), "{shown}");
 }
 
 #[tokio::test]
@@ -429,12 +454,30 @@ telegraph = true
     })
     .await;
     d.stop().await;
+    // The account's token is in the database, and a restart uses it.
+    let stored = store(dir.path())
+        .platform_value(TOKEN_KEY)
+        .expect("read")
+        .expect("a token");
+    assert_eq!(
+        k.tgph.calls_to("createPage")[0].params.get("access_token"),
+        Some(&stored)
+    );
+    feeds.set(
+        "/feed.xml",
+        Route::feed(feed("Three days on the ridge, corrected").replace("long-1", "long-2")),
+    );
+    let d = Daemon::start(dir.path(), &config);
+    eventually("the second page", Duration::from_secs(20), || {
+        k.tgph.pages().len() == 2
+    })
+    .await;
+    d.stop().await;
     let withdrawn = k.tgph.page(&page.path).expect("page");
     assert_eq!(
         withdrawn.content,
         json!([{"tag": "p", "children": [WITHDRAWN]}])
     );
-    assert_eq!(k.tgph.calls_to("createAccount").len(), 1);
-    assert_eq!(k.tgph.calls_to("createPage").len(), 1);
-    assert_eq!(k.tg.messages(CHANNEL).len(), 1, "one message, deleted");
+    assert_eq!(k.tgph.calls_to("createAccount").len(), 1, "made once");
+    assert_eq!(k.tgph.calls_to("createPage").len(), 2);
 }
