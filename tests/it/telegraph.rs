@@ -275,6 +275,29 @@ async fn telegraph_down_sends_the_split_messages_which_edits_and_deletes_follow(
     assert_eq!(r.id, format!("{CHANNEL}:{}", ids.join("+")));
     assert!(k.tgph.pages().is_empty());
 
+    // Telegram fails on a later split message: the retry sends the rest.
+    let other = one_part(&t, &long_post("Four days"));
+    k.tg.inject(
+        Fault::RateLimit(Duration::from_secs(1))
+            .on("sendMessage")
+            .skip_first(1),
+    );
+    let failed = t.send(&other, &ctx(2)).await;
+    assert!(
+        matches!(failed, Err(DeliveryError::RateLimited { .. })),
+        "{failed:?}"
+    );
+    assert_eq!(k.tg.bot_posts(CHANNEL).len(), split.len() + 1);
+    let resent = t.send(&other, &ctx(2)).await.expect("sent");
+    assert_eq!(k.tg.bot_posts(CHANNEL).len(), 2 * split.len(), "no repeat");
+    let first_id = split.len() + 1;
+    assert!(
+        message_ref(&resent)
+            .id
+            .starts_with(&format!("{CHANNEL}:{first_id}+")),
+        "{resent:?}"
+    );
+
     // Still down at the edit: the split messages are edited one for one.
     t.edit(
         &r,
@@ -290,7 +313,9 @@ async fn telegraph_down_sends_the_split_messages_which_edits_and_deletes_follow(
         first.shown
     );
     t.delete(&r, &ctx(1)).await.expect("deleted");
-    assert!(k.tg.visible(CHANNEL).is_empty());
+    let left: Vec<i64> = k.tg.visible(CHANNEL).iter().map(|m| m.message_id).collect();
+    let second: Vec<i64> = (first_id as i64..=(2 * split.len()) as i64).collect();
+    assert_eq!(left, second, "the first post's messages are all gone");
 }
 
 #[tokio::test]

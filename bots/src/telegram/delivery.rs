@@ -41,6 +41,9 @@ pub struct TelegramTarget {
     /// Pages made for a delivery whose Telegram message is not sent yet
     /// (a retry reuses the page instead of making another).
     pages: std::sync::Mutex<std::collections::HashMap<i64, PageRef>>,
+    /// Split messages already sent for a delivery whose others are not (a
+    /// retry sends the rest only).
+    split_sent: std::sync::Mutex<std::collections::HashMap<i64, Vec<MessageRef>>>,
 }
 
 impl TelegramTarget {
@@ -58,6 +61,7 @@ impl TelegramTarget {
             format,
             telegraph: None,
             pages: Default::default(),
+            split_sent: Default::default(),
         }
     }
 

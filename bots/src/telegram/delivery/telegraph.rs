@@ -74,31 +74,55 @@ impl TelegramTarget {
         })
     }
 
-    /// The split messages, in order, as one reference.
+    /// The split messages, in order, as one reference. Should one fail,
+    /// those already sent are remembered for this delivery: the retry
+    /// sends the rest only.
     async fn send_fallback(
         &self,
         page: &TelegraphPage,
         ctx: &SendCtx,
         why: &str,
     ) -> Result<Sent, DeliveryError> {
-        let mut chat = None;
-        let mut ids = Vec::new();
+        let mut done = self
+            .split_sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ctx.delivery_id)
+            .unwrap_or_default();
         let mut notes = vec![format!(
             "Telegraph failed ({why}); sent as {} split messages",
             page.fallback.len()
         )];
-        for m in &page.fallback {
-            let sent = self.send(&m.to_part(), ctx).await?;
-            notes.extend(sent.note);
-            if let Some(r) = sent.message {
-                let (c, more) = parse_ref(&r)?;
-                chat.get_or_insert(c);
-                ids.extend(more.into_iter().map(|i| i.0.to_string()));
+        for m in page.fallback.iter().skip(done.len()) {
+            match self.send(&m.to_part(), ctx).await {
+                Ok(sent) => {
+                    notes.extend(sent.note);
+                    // A message always comes back from Telegram; keep the
+                    // count right should one not.
+                    done.push(sent.message.unwrap_or(MessageRef {
+                        id: String::new(),
+                        url: None,
+                    }));
+                }
+                Err(e) => {
+                    self.split_sent
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(ctx.delivery_id, done);
+                    return Err(e);
+                }
             }
+        }
+        let mut chat = None;
+        let mut ids = Vec::new();
+        for r in done.iter().filter(|r| !r.id.is_empty()) {
+            let (c, more) = parse_ref(r)?;
+            chat.get_or_insert(c);
+            ids.extend(more.into_iter().map(|i| i.0.to_string()));
         }
         let message = chat.map(|c| MessageRef {
             id: format!("{c}:{}", ids.join("+")),
-            url: None,
+            url: done.first().and_then(|r| r.url.clone()),
         });
         Ok(Sent {
             message,
