@@ -21,6 +21,7 @@ fn formats() -> Vec<TargetFormat> {
             read_more: true,
             telegram_gallery: true,
             discord_gallery: true,
+            telegraph: true,
             max_parts: 3,
             ..d.clone()
         },

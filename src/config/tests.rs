@@ -663,3 +663,23 @@ fn a_lease_needs_postgres_and_a_sane_length() {
     assert_eq!(e.key, "storage.lease");
     assert!(e.message.contains("set `url`"), "{}", e.message);
 }
+
+#[test]
+fn telegraph_is_a_telegram_key_with_its_account_in_the_telegram_section() {
+    set_token();
+    let c = load(&GOOD.replace("silent = true", "silent = true\ntelegraph = true")).expect("loads");
+    assert!(c.target_format(&c.targets[0]).telegraph);
+    assert!(!c.target_format(&c.targets[1]).telegraph, "off by default");
+    let section = GOOD.replace(
+        "admins = [1]",
+        "admins = [1]\n\n[telegram.telegraph]\napi_url = \"http://127.0.0.1:10/\"\nshort_name = \"News\"",
+    );
+    load(&section).expect("loads");
+    // The account's name: 1 to 32 characters, reported at its key.
+    let e = one_error(&section.replace("\"News\"", &format!("\"{}\"", "n".repeat(33))));
+    assert_eq!(e.key, "telegram.telegraph.short_name");
+    // Refused on Discord targets, at the key.
+    let hook = "\n[[targets]]\nname = \"hook\"\nplatform = \"discord_webhook\"\nwebhook_url = \"https://discord.com/api/webhooks/1/abc\"\ntelegraph = true\n";
+    let e = one_error(&format!("{GOOD}{hook}"));
+    assert!(e.key.ends_with("telegraph"), "{e:?}");
+}

@@ -31,4 +31,5 @@ mod supervise;
 mod support;
 mod telegram;
 mod telegram_gallery;
+mod telegraph;
 mod websub;

@@ -165,6 +165,11 @@ pub struct TargetFormat {
     /// group (`sendMediaGroup`, up to 10 photos, the caption on the first;
     /// text beyond the caption follows as text messages). Default `false`.
     pub telegram_gallery: bool,
+    /// Telegram, full mode: an article too long for one message is
+    /// published as a Telegraph page and posted as its summary with the
+    /// page's link (Instant View); the split messages stay as the
+    /// fallback. Default `false`.
+    pub telegraph: bool,
     /// Discord embed colour (0xRRGGBB), overriding the feed's.
     pub color: Option<u32>,
     /// Full mode and digests: at most this many messages per post (the
@@ -196,6 +201,7 @@ impl Default for TargetFormat {
             hashtags: 5,
             discord_gallery: false,
             telegram_gallery: false,
+            telegraph: false,
         }
     }
 }

@@ -77,6 +77,14 @@ pub fn telegram(m: &TelegramMessage) -> String {
     if !above && let Some(url) = preview.and_then(|p| p.url.as_deref()) {
         out.push_str(&format!("\n[link preview: {url}]"));
     }
+    if let Some(page) = &m.telegraph {
+        out.push_str(&format!(
+            "\n[+ a Telegraph page {:?} ({} nodes) linked here at send, shown with Instant View; if Telegraph fails: {} split messages]",
+            page.title,
+            page.content.as_array().map_or(0, Vec::len),
+            page.fallback.len()
+        ));
+    }
     if let Some(rm) = &m.reply_markup {
         for row in &rm.inline_keyboard {
             for b in row {
@@ -281,6 +289,7 @@ mod tests {
             link_preview_options: Some(LinkPreviewOptions::large("https://i.example/p.jpg", true)),
             reply_markup: None,
             fallback: None,
+            telegraph: None,
         };
         assert_eq!(
             telegram(&m),

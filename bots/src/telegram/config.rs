@@ -49,6 +49,46 @@ pub struct TelegramConfig {
     /// How commands arrive: `"polling"` (getUpdates) or `"webhook"`.
     #[serde(default)]
     pub updates: TelegramUpdates,
+    /// `[telegram.telegraph]`: the Telegraph account long articles are
+    /// published with (targets with `telegraph = true`).
+    #[serde(default)]
+    pub telegraph: TelegraphConfig,
+}
+
+/// `[telegram.telegraph]`: where the Telegraph API is and the account
+/// Crier creates there (once; its token is kept in the database).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegraphConfig {
+    /// The Telegraph API (default `https://api.telegra.ph`).
+    #[serde(default = "default_telegraph_api")]
+    pub api_url: HttpUrl,
+    /// The account's name (`createAccount` `short_name`, 1–32
+    /// characters; default `"Crier"`).
+    #[serde(default = "default_telegraph_short_name")]
+    pub short_name: String,
+    /// The pages' author line; default: the article's author, else the
+    /// source's title.
+    #[serde(default)]
+    pub author_name: Option<String>,
+}
+
+impl Default for TelegraphConfig {
+    fn default() -> Self {
+        TelegraphConfig {
+            api_url: default_telegraph_api(),
+            short_name: default_telegraph_short_name(),
+            author_name: None,
+        }
+    }
+}
+
+fn default_telegraph_api() -> HttpUrl {
+    HttpUrl(Url::parse("https://api.telegra.ph").expect("static URL"))
+}
+
+fn default_telegraph_short_name() -> String {
+    "Crier".into()
 }
 
 impl TelegramConfig {
@@ -113,6 +153,11 @@ pub struct TelegramLook {
     /// to 10 photos, the caption on the first (default false).
     #[serde(default)]
     pub gallery: Option<bool>,
+    /// Full mode: an article too long for one message becomes a Telegraph
+    /// page, posted as its summary with the page's link (Instant View);
+    /// when Telegraph fails, the split messages (default false).
+    #[serde(default)]
+    pub telegraph: Option<bool>,
 }
 
 /// `platform = "telegram"`: where and how a target posts.

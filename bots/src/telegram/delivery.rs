@@ -4,6 +4,7 @@
 //! (albums) are in `delivery/group.rs`.
 
 mod group;
+mod telegraph;
 
 use std::sync::{Arc, RwLock};
 
@@ -16,9 +17,10 @@ use teloxide::types::{InputFile, MessageId, ThreadId};
 use url::Url;
 
 use super::classify::{Failure, classify, into_error};
+use super::telegraph::{PageRef, TelegraphClient};
 use super::wire::{
     chat_recipient, group_or_channel, html, keyboard, message_ref, message_url, other_kind,
-    parse_ref, preview_options,
+    parse_ref, preview_options, split_page,
 };
 use super::{TelegramClient, TelegramOptions, check};
 use crate::format::telegram::{self as tgfmt, TelegramMessage, TelegramMethod};
@@ -33,6 +35,15 @@ pub struct TelegramTarget {
     chat: RwLock<String>,
     opts: TelegramOptions,
     format: TargetFormat,
+    /// Long articles as Telegraph pages (`telegraph = true` under `crier
+    /// run`); `None`: their split messages are sent.
+    telegraph: Option<Arc<TelegraphClient>>,
+    /// Pages made for a delivery whose Telegram message is not sent yet
+    /// (a retry reuses the page instead of making another).
+    pages: std::sync::Mutex<std::collections::HashMap<i64, PageRef>>,
+    /// Split messages already sent for a delivery whose others are not (a
+    /// retry sends the rest only).
+    split_sent: std::sync::Mutex<std::collections::HashMap<i64, Vec<MessageRef>>>,
 }
 
 impl TelegramTarget {
@@ -48,7 +59,17 @@ impl TelegramTarget {
             chat: RwLock::new(opts.chat.clone()),
             opts,
             format,
+            telegraph: None,
+            pages: Default::default(),
+            split_sent: Default::default(),
         }
+    }
+
+    /// Publish long articles through this Telegraph account (targets with
+    /// `telegraph = true`).
+    pub fn with_telegraph(mut self, telegraph: Option<Arc<TelegraphClient>>) -> TelegramTarget {
+        self.telegraph = telegraph;
+        self
     }
 
     fn chat(&self) -> String {
@@ -243,14 +264,24 @@ impl Target for TelegramTarget {
     }
 
     fn render(&self, post: &Post, feed: &FeedRenderOptions) -> Result<Vec<Part>, RenderError> {
-        Ok(tgfmt::render(post, feed, &self.format)?
-            .iter()
-            .map(TelegramMessage::to_part)
-            .collect())
+        let mut parts = Vec::new();
+        for m in tgfmt::render(post, feed, &self.format)? {
+            match &m.telegraph {
+                // No Telegraph here (`crier preview`, `check`): the split.
+                Some(page) if self.telegraph.is_none() => {
+                    parts.extend(page.fallback.iter().map(TelegramMessage::to_part));
+                }
+                _ => parts.push(m.to_part()),
+            }
+        }
+        Ok(parts)
     }
 
     async fn send(&self, part: &Part, ctx: &SendCtx) -> Result<Sent, DeliveryError> {
         let m = Self::payload(part)?;
+        if let Some(page) = &m.telegraph {
+            return self.send_telegraph(&m, page, ctx).await;
+        }
         match self.send_once(&m).await {
             Ok(r) => Ok(Sent {
                 message: Some(r),
@@ -301,6 +332,10 @@ impl Target for TelegramTarget {
         ctx: &SendCtx,
     ) -> Result<Sent, DeliveryError> {
         let m = Self::payload(part)?;
+        let (base, page) = split_page(message);
+        if m.telegraph.is_some() || page.is_some() {
+            return self.edit_telegraph(message, &base, page, &m, ctx).await;
+        }
         let (chat, ids) = parse_ref(message)?;
         // An album's text is its first message's caption.
         let id = *ids
@@ -336,7 +371,11 @@ impl Target for TelegramTarget {
         }
     }
 
-    async fn delete(&self, message: &MessageRef, _ctx: &SendCtx) -> Result<(), DeliveryError> {
+    async fn delete(&self, message: &MessageRef, ctx: &SendCtx) -> Result<(), DeliveryError> {
+        if let (base, Some(url)) = split_page(message) {
+            self.withdraw_page(&url, ctx).await?;
+            return self.delete(&base, ctx).await;
+        }
         let (chat, ids) = parse_ref(message)?;
         let id = match ids.as_slice() {
             [one] => *one,

@@ -3,7 +3,8 @@
 //! limits are honoured by design, and classifying Telegram's answers for
 //! the delivery engine. This file holds the bot client and the per-target
 //! options; the target is in `delivery`, the classification of answers in
-//! `classify`, the payload translation in `wire`.
+//! `classify`, the payload translation in `wire`, the Telegraph API client
+//! in `telegraph`.
 
 mod check;
 mod classify;
@@ -13,6 +14,7 @@ mod delivery;
 mod files;
 pub mod platform;
 pub mod ratelimit;
+pub mod telegraph;
 pub mod webhook;
 mod wire;
 

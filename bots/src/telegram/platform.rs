@@ -18,6 +18,7 @@ use super::commands::{FrontendOptions, TelegramFrontend};
 use super::config::{
     TelegramConfig, TelegramLook, TelegramPlace, TelegramTargetConfig, TelegramUpdates,
 };
+use super::telegraph::TelegraphClient;
 use super::{Limits, TelegramClient, TelegramOptions, TelegramTarget};
 
 pub struct Telegram;
@@ -64,6 +65,13 @@ impl Platform for Telegram {
 
     fn section_problems(&self, s: &TelegramConfig, env: &SectionEnv) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        let short = s.telegraph.short_name.trim().chars().count();
+        if !(1..=32).contains(&short) {
+            out.push((
+                "telegraph.short_name".into(),
+                format!("Telegraph takes an account name of 1 to 32 characters, not {short}"),
+            ));
+        }
         if s.updates == TelegramUpdates::Webhook {
             if !env.listener {
                 out.push((
@@ -130,20 +138,43 @@ impl Platform for Telegram {
             tg.timeout.0,
         )
         .map_err(|e| format!("Telegram: {e}"))?;
+        // One Telegraph account for the targets that use it, where the
+        // core lends a store for its token (`crier run`).
+        let kv = targets
+            .iter()
+            .filter(|t| t.format.telegraph)
+            .find_map(|t| t.kv.clone());
+        let telegraph = match kv {
+            Some(kv) => Some(
+                TelegraphClient::new(
+                    &tg.telegraph.api_url.0,
+                    &tg.telegraph.short_name,
+                    tg.telegraph.author_name.clone(),
+                    kv,
+                    tg.timeout.0,
+                )
+                .map_err(|e| format!("Telegraph: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(targets
             .iter()
             .map(|t| {
-                Arc::new(TelegramTarget::new(
-                    t.name.to_string(),
-                    client.clone(),
-                    TelegramOptions {
-                        chat: t.spec.chat.as_api(),
-                        thread: t.spec.thread,
-                        silent: t.silent,
-                        protect_content: t.spec.protect_content,
-                    },
-                    t.format.clone(),
-                )) as Arc<dyn Target>
+                let telegraph = telegraph.clone().filter(|_| t.format.telegraph);
+                Arc::new(
+                    TelegramTarget::new(
+                        t.name.to_string(),
+                        client.clone(),
+                        TelegramOptions {
+                            chat: t.spec.chat.as_api(),
+                            thread: t.spec.thread,
+                            silent: t.silent,
+                            protect_content: t.spec.protect_content,
+                        },
+                        t.format.clone(),
+                    )
+                    .with_telegraph(telegraph),
+                ) as Arc<dyn Target>
             })
             .collect())
     }
@@ -255,6 +286,9 @@ impl TelegramLook {
         }
         if let Some(g) = self.gallery {
             fmt.telegram_gallery = g;
+        }
+        if let Some(t) = self.telegraph {
+            fmt.telegraph = t;
         }
     }
 }

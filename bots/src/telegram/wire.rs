@@ -92,6 +92,30 @@ pub(super) fn parse_ref(r: &MessageRef) -> Result<(String, Vec<MessageId>), Deli
     Ok((chat.to_string(), ids))
 }
 
+/// A reference with a Telegraph page (`chat:42|https://telegra.ph/Path`):
+/// the messages' own reference and the page's URL; any other reference
+/// as it is, with no page.
+pub(super) fn split_page(r: &MessageRef) -> (MessageRef, Option<String>) {
+    match r.id.split_once('|') {
+        Some((base, page)) if !page.trim().is_empty() => (
+            MessageRef {
+                id: base.to_string(),
+                url: r.url.clone(),
+            },
+            Some(page.trim().to_string()),
+        ),
+        _ => (r.clone(), None),
+    }
+}
+
+/// `message` with the page at `url` (see [`split_page`]).
+pub(super) fn with_page(message: MessageRef, url: &str) -> MessageRef {
+    MessageRef {
+        id: format!("{}|{url}", message.id),
+        url: message.url,
+    }
+}
+
 /// The reference of messages sent together (see [`parse_ref`]).
 pub(super) fn message_ref(chat: i64, ids: &[MessageId]) -> String {
     let ids: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
@@ -118,6 +142,7 @@ pub(super) fn other_kind(m: &TelegramMessage) -> TelegramMessage {
                 link_preview_options: None,
                 reply_markup: m.reply_markup.clone(),
                 fallback: None,
+                telegraph: None,
             };
             if crate::format::validate::telegram_text(
                 as_caption.body(),

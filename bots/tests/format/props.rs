@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use crier_bots::format::validate::{discord_message, parse_telegram_html, telegram_text};
 use crier_bots::format::{
     DiscordImage, DiscordStyle, FeedRenderOptions, LinkPreview, Mode, TargetFormat, discord,
-    telegram, terminal,
+    telegram, terminal, validate,
 };
 use crier_bots::{DigestItem, Post};
 
@@ -128,6 +128,7 @@ fn formats() -> Vec<TargetFormat> {
         TargetFormat {
             mode: Mode::Full,
             read_more: true,
+            telegraph: true,
             ..d.clone()
         },
         TargetFormat {
@@ -160,6 +161,17 @@ fn check_all(post: &Post) {
                     assert_valid_telegram(&[plain]);
                     // What a refused photo or audio file becomes.
                     assert_valid_telegram(&[telegram::media_to_text(m)]);
+                    // A Telegraph post: the page passes Telegraph's checks,
+                    // the summary with its link and the split are valid.
+                    if let Some(page) = &m.telegraph {
+                        assert_eq!(validate::telegraph_title(&page.title), Ok(()));
+                        assert_eq!(validate::telegraph_content(&page.content), Ok(()));
+                        assert_valid_telegram(&[telegram::with_link(
+                            m,
+                            "https://telegra.ph/A-12-31",
+                        )]);
+                        assert_valid_telegram(&page.fallback);
+                    }
                 }
             }
             Err(e) => assert!(e.0.contains("nothing to publish"), "{e}"),

@@ -7,6 +7,8 @@
 //! - [`discord::FakeDiscord`]: the Discord REST API (v10).
 //! - [`feed::FeedServer`]: a feed server (ETag/304, charsets, gzip,
 //!   redirects, slow or endless bodies, errors).
+//! - [`telegraph::FakeTelegraph`]: the Telegraph API (pages for long
+//!   articles).
 //! - [`hub::FakeHub`]: a WebSub hub (verification of intent, leases,
 //!   denials, signed fat and thin pings).
 //! - [`Fault`]: misbehaviours injected per test (5xx, forced 429, dropped
@@ -25,6 +27,7 @@ pub mod log;
 pub mod ratelimit;
 mod server;
 pub mod telegram;
+pub mod telegraph;
 
 pub use clock::Clock;
 pub use discord::FakeDiscord;
@@ -34,3 +37,4 @@ pub use log::RequestRecord;
 pub use ratelimit::Window;
 pub use server::Background;
 pub use telegram::FakeTelegram;
+pub use telegraph::FakeTelegraph;

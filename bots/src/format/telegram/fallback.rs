@@ -151,6 +151,7 @@ pub fn photo_to_text(m: &TelegramMessage) -> TelegramMessage {
         reply_markup: m.reply_markup.clone(),
         audio: None,
         fallback: None,
+        telegraph: None,
     }
 }
 
@@ -202,5 +203,6 @@ fn audio_link_text(m: &TelegramMessage) -> TelegramMessage {
         link_preview_options: Some(LinkPreviewOptions::disabled()),
         reply_markup: m.reply_markup.clone(),
         fallback: None,
+        telegraph: None,
     }
 }

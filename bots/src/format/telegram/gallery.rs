@@ -111,6 +111,7 @@ pub(super) fn media_group(pictures: &[String], caption: String) -> TelegramMessa
         link_preview_options: None,
         reply_markup: None,
         fallback: None,
+        telegraph: None,
     }
 }
 
@@ -133,5 +134,6 @@ pub fn group_to_photo(m: &TelegramMessage) -> TelegramMessage {
         link_preview_options: None,
         reply_markup: m.reply_markup.clone(),
         fallback: None,
+        telegraph: None,
     }
 }

@@ -167,6 +167,12 @@ pub struct TelegramMessage {
     /// audio file or the message is text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Box<TelegramMessage>>,
+    /// Not a Bot API parameter: this message is the summary of a long
+    /// article published as a Telegraph page (`telegraph = true`); the
+    /// adapter creates the page and adds its link
+    /// ([`super::telegraph::with_link`]), or sends the page's fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegraph: Option<Box<super::telegraph::TelegraphPage>>,
 }
 
 impl TelegramMessage {
@@ -176,6 +182,7 @@ impl TelegramMessage {
         if let Some(o) = v.as_object_mut() {
             o.remove("method");
             o.remove("fallback");
+            o.remove("telegraph");
         }
         v
     }

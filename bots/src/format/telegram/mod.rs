@@ -49,6 +49,7 @@ mod fallback;
 mod gallery;
 mod html;
 mod message;
+mod telegraph;
 
 use super::fit::fit_summary;
 pub use entities::{ENTITY_BYTES, MAX_ENTITIES};
@@ -61,6 +62,7 @@ pub use message::{
     CAPTION_LIMIT, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions,
     TEXT_LIMIT, TelegramMessage, TelegramMethod,
 };
+pub use telegraph::{TELEGRAPH_LINK_LABEL, TelegraphPage, with_link};
 
 fn read_more(fmt: &TargetFormat, art: &Article) -> Option<InlineKeyboardMarkup> {
     if !fmt.read_more {
@@ -105,6 +107,7 @@ fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
         link_preview_options: Some(preview),
         reply_markup: None,
         fallback: None,
+        telegraph: None,
     }
 }
 
@@ -121,6 +124,9 @@ fn text_message(html: String, preview: LinkPreviewOptions) -> TelegramMessage {
 ///   message (see [`audio_message`]).
 /// * With `telegram_gallery`, a post with 2–10 pictures: a media group,
 ///   then the text beyond its caption (see `gallery.rs`).
+/// * With `telegraph`, a full-mode post needing more than one message:
+///   one summary message carrying the Telegraph page and the split
+///   messages as its fallback (see `telegraph.rs`).
 ///
 /// Every message passes [`super::validate::telegram_message`]; should one
 /// not (a bug), its plain-text fallback is sent instead.
@@ -137,8 +143,11 @@ pub fn render(
         .into_iter()
         .map(checked)
         .collect();
-    Ok(match audio_message(post, &art, fmt, &out)? {
-        Some(audio) => vec![checked(audio)],
+    if let Some(audio) = audio_message(post, &art, fmt, &out)? {
+        return Ok(vec![checked(audio)]);
+    }
+    Ok(match telegraph::telegraph_post(post, &art, fmt, &out)? {
+        Some(page) => vec![page],
         None => out,
     })
 }
@@ -188,6 +197,7 @@ fn audio_message(
         link_preview_options: None,
         reply_markup: read_more(fmt, art),
         fallback: Some(Box::new(photo_to_text(fallback))),
+        telegraph: None,
     }))
 }
 
@@ -249,6 +259,7 @@ fn render_article(
             link_preview_options: None,
             reply_markup: None,
             fallback: None,
+            telegraph: None,
         });
     } else {
         let mut parts = if full {
@@ -284,5 +295,7 @@ fn render_article(
 
 #[cfg(test)]
 mod gallery_tests;
+#[cfg(test)]
+mod telegraph_tests;
 #[cfg(test)]
 mod tests;

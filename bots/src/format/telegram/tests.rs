@@ -90,6 +90,7 @@ fn photo_becomes_text_with_preview() {
         link_preview_options: None,
         reply_markup: None,
         fallback: None,
+        telegraph: None,
     };
     let t = photo_to_text(&m);
     assert_eq!(t.method, TelegramMethod::SendMessage);
@@ -243,6 +244,7 @@ fn an_audio_message_without_a_fallback_still_becomes_text() {
         link_preview_options: None,
         reply_markup: None,
         fallback: None,
+        telegraph: None,
     };
     let t = media_to_text(&m);
     assert_eq!(

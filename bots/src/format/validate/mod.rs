@@ -25,6 +25,8 @@
 
 mod discord;
 mod telegram;
+mod telegraph;
 
 pub use discord::*;
 pub use telegram::*;
+pub use telegraph::*;
