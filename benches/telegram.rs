@@ -130,11 +130,23 @@ fn main() {
         while workers.join_next().await.is_some() {}
         let requests = tg.requests();
         let r429 = requests.iter().filter(|r| r.status == 429).count();
+        // The sending rate itself, from the fake's clock: first to last
+        // accepted send (start-up and the log polling not counted).
+        let sends: Vec<Duration> = requests
+            .iter()
+            .filter(|r| r.status == 200 && r.name.eq_ignore_ascii_case("SendMessage"))
+            .map(|r| r.elapsed)
+            .collect();
+        let steady = match (sends.iter().min(), sends.iter().max()) {
+            (Some(a), Some(b)) if b > a => (sends.len() - 1) as f64 / (*b - *a).as_secs_f64(),
+            _ => 0.0,
+        };
         println!("telegram: {total} deliveries to {chats} channels ({per_chat} each), default limits");
         println!(
-            "  wall {:.1}s → {:.1} deliveries/s; CPU {:.2}s → {:.2} ms per delivery (incl. the in-process fake); {} requests, {} answered 429; peak RSS {} MiB",
+            "  wall {:.1}s → {:.1} deliveries/s; sending rate {steady:.2}/s ({:.1} % of 30/s; first to last send at the fake); CPU {:.2}s → {:.2} ms per delivery (incl. the in-process fake); {} requests, {} answered 429; peak RSS {} MiB",
             wall.as_secs_f64(),
             total as f64 / wall.as_secs_f64(),
+            steady * 100.0 / 30.0,
             cpu.as_secs_f64(),
             cpu.as_secs_f64() * 1000.0 / total as f64,
             requests.len(),
