@@ -80,19 +80,47 @@ impl Fences {
         }
     }
 
-    /// The same check for the target of delivery row `id`.
+    /// The same check for the target of delivery row `id`: one query on
+    /// the delivery path (the row's target and its lease together).
     pub(crate) fn check_delivery(&self, tx: &Conn, id: i64) -> Result<()> {
-        if self.holder.is_none() || !self.has_scope(SCOPE_TARGET) {
+        let Some(holder) = self.holder.as_deref() else {
+            return Ok(());
+        };
+        if !self.has_scope(SCOPE_TARGET) {
             return Ok(());
         }
-        let target: Option<String> = tx.query_opt(
-            "SELECT target FROM deliveries WHERE id = ?1",
-            params![id],
-            |r| r.get("target"),
-        )?;
+        let sql = match tx.backend() {
+            Backend::Postgres => {
+                "SELECT d.target AS target, l.holder AS holder, l.token AS token FROM deliveries d
+                 JOIN leases l ON l.scope = 'target' AND l.name = d.target WHERE d.id = ?1 FOR SHARE OF l"
+            }
+            Backend::Sqlite => {
+                "SELECT d.target AS target, l.holder AS holder, l.token AS token FROM deliveries d
+                 JOIN leases l ON l.scope = 'target' AND l.name = d.target WHERE d.id = ?1"
+            }
+        };
+        let row: Option<(String, String, i64)> = tx.query_opt(sql, params![id], |r| {
+            Ok((r.get("target")?, r.get("holder")?, r.get("token")?))
+        })?;
+        let target = match row {
+            Some((target, h, t)) => match self.token(SCOPE_TARGET, &target) {
+                Some(mine) if h != holder || t != mine => {
+                    return Err(Error::LeaseLost(format!("{SCOPE_TARGET} {target}")));
+                }
+                _ => return Ok(()),
+            },
+            // No lease row for the row's target (or no such row).
+            None => tx.query_opt(
+                "SELECT target FROM deliveries WHERE id = ?1",
+                params![id],
+                |r| r.get::<String>("target"),
+            )?,
+        };
         match target {
-            Some(t) => self.check(tx, SCOPE_TARGET, &t),
-            None => Ok(()),
+            Some(t) if self.token(SCOPE_TARGET, &t).is_some() => {
+                Err(Error::LeaseLost(format!("{SCOPE_TARGET} {t}")))
+            }
+            _ => Ok(()),
         }
     }
 }
