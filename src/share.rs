@@ -19,7 +19,7 @@
 //! task stops. Lease times are compared across machines: they come from
 //! the system clock, like the instances' heartbeats.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,7 +58,7 @@ struct Running {
 struct State {
     feeds: BTreeSet<String>,
     senders: BTreeMap<String, Running>,
-    frontends: HashMap<String, (CancellationToken, JoinHandle<()>)>,
+    frontends: BTreeMap<String, (CancellationToken, JoinHandle<()>)>,
 }
 
 /// The lease keeper of one instance.
@@ -230,15 +230,20 @@ impl Keeper {
             .collect())
     }
 
-    async fn keep_feeds(&self, now: i64, until: i64, live: usize) -> Result<(), StoreError> {
+    /// Renew this instance's leases of `scope`; the names still held.
+    async fn renew(&self, scope: &'static str, until: i64) -> Result<BTreeSet<String>, StoreError> {
         let me = self.me.clone();
-        let renewed: BTreeSet<String> = self
+        Ok(self
             .db
-            .call(move |s| s.renew_leases(SCOPE_FEED, &me, until))
+            .call(move |s| s.renew_leases(scope, &me, until))
             .await?
             .into_iter()
             .map(|h| h.name)
-            .collect();
+            .collect())
+    }
+
+    async fn keep_feeds(&self, now: i64, until: i64, live: usize) -> Result<(), StoreError> {
+        let renewed = self.renew(SCOPE_FEED, until).await?;
         let known = self.poller.feed_names();
         let lost: Vec<String> = {
             let mut st = self.state();
@@ -336,28 +341,11 @@ impl Keeper {
         live: usize,
         shutdown: &CancellationToken,
     ) -> Result<(), StoreError> {
-        let me = self.me.clone();
-        let renewed: BTreeSet<String> = self
-            .db
-            .call(move |s| s.renew_leases(SCOPE_TARGET, &me, until))
-            .await?
-            .into_iter()
-            .map(|h| h.name)
-            .collect();
+        let renewed = self.renew(SCOPE_TARGET, until).await?;
         // A sender with any target lease lost is stopped whole.
-        let lost: Vec<(String, Running)> = {
-            let mut st = self.state();
-            let names: Vec<String> = st
-                .senders
-                .iter()
-                .filter(|(_, r)| r.targets.iter().any(|t| !renewed.contains(t)))
-                .map(|(n, _)| n.clone())
-                .collect();
-            names
-                .into_iter()
-                .filter_map(|n| st.senders.remove(&n).map(|r| (n, r)))
-                .collect()
-        };
+        let lost = take_where(&mut self.state().senders, |_, r| {
+            r.targets.iter().any(|t| !renewed.contains(t))
+        });
         for (sender, r) in lost {
             tracing::warn!(sender = %sender, "this instance's lease on the targets ended and another took them: no longer delivering to them here");
             r.stop.cancel();
@@ -439,13 +427,11 @@ impl Keeper {
             );
         }
         if b.release > 0 {
-            let give: Vec<(String, Running)> = {
+            let give = {
                 let mut st = self.state();
-                let names: Vec<String> = st.senders.keys().rev().take(b.release).cloned().collect();
-                names
-                    .into_iter()
-                    .filter_map(|n| st.senders.remove(&n).map(|r| (n, r)))
-                    .collect()
+                let names: BTreeSet<String> =
+                    st.senders.keys().rev().take(b.release).cloned().collect();
+                take_where(&mut st.senders, |n, _| names.contains(n))
             };
             for (sender, r) in give {
                 tracing::info!(sender = %sender, "handing a sender's targets over to another instance");
@@ -473,28 +459,9 @@ impl Keeper {
         if self.frontends.is_empty() {
             return Ok(());
         }
-        let me = self.me.clone();
-        let renewed: BTreeSet<String> = self
-            .db
-            .call(move |s| s.renew_leases(SCOPE_FRONTEND, &me, until))
-            .await?
-            .into_iter()
-            .map(|h| h.name)
-            .collect();
-        let lost: Vec<(String, CancellationToken)> = {
-            let mut st = self.state();
-            let names: Vec<String> = st
-                .frontends
-                .keys()
-                .filter(|n| !renewed.contains(*n))
-                .cloned()
-                .collect();
-            names
-                .into_iter()
-                .filter_map(|n| st.frontends.remove(&n).map(|(stop, _)| (n, stop)))
-                .collect()
-        };
-        for (name, stop) in lost {
+        let renewed = self.renew(SCOPE_FRONTEND, until).await?;
+        let lost = take_where(&mut self.state().frontends, |n, _| !renewed.contains(n));
+        for (name, (stop, _)) in lost {
             tracing::warn!(frontend = %name, "another instance took over the chat front-end");
             stop.cancel();
         }
@@ -504,20 +471,12 @@ impl Keeper {
         let senders = self.senders();
         let follows = |name: &str| senders.contains_key(name);
         let mine = |st: &State, name: &str| st.senders.contains_key(name);
-        let astray: Vec<(String, CancellationToken)> = {
+        let astray = {
             let mut st = self.state();
-            let names: Vec<String> = st
-                .frontends
-                .keys()
-                .filter(|n| follows(n) && !mine(&st, n))
-                .cloned()
-                .collect();
-            names
-                .into_iter()
-                .filter_map(|n| st.frontends.remove(&n).map(|(stop, _)| (n, stop)))
-                .collect()
+            let held: BTreeSet<String> = st.senders.keys().cloned().collect();
+            take_where(&mut st.frontends, |n, _| follows(n) && !held.contains(n))
         };
-        for (name, stop) in astray {
+        for (name, (stop, _)) in astray {
             tracing::info!(frontend = %name, "handing the chat front-end over with its bot's targets");
             stop.cancel();
             let (me, n) = (self.me.clone(), vec![name]);
@@ -556,4 +515,20 @@ impl Keeper {
         }
         Ok(())
     }
+}
+
+/// Remove and return the entries of `map` that `pred` picks.
+fn take_where<V>(
+    map: &mut BTreeMap<String, V>,
+    pred: impl Fn(&String, &V) -> bool,
+) -> Vec<(String, V)> {
+    let names: Vec<String> = map
+        .iter()
+        .filter(|(n, v)| pred(n, v))
+        .map(|(n, _)| n.clone())
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|n| map.remove(&n).map(|v| (n, v)))
+        .collect()
 }
