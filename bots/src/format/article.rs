@@ -286,6 +286,22 @@ fn gallery(post: &Post, content: &[Block], image: Option<&str>, base: Option<&Ur
 }
 
 impl Article {
+    /// The gallery's web pictures (not Telegram file ids), at most `max`;
+    /// empty when fewer than 2 are left (no gallery of one).
+    pub(crate) fn web_gallery(&self, max: usize) -> Vec<String> {
+        let pictures: Vec<String> = self
+            .gallery
+            .iter()
+            .filter(|g| super::images::web_image(Some(g)).is_some())
+            .take(max)
+            .cloned()
+            .collect();
+        if pictures.len() < 2 {
+            return Vec::new();
+        }
+        pictures
+    }
+
     /// Nothing to show: no title, text, link or image (and not a digest).
     pub(crate) fn is_empty(&self, post: &Post) -> bool {
         self.title.is_empty()

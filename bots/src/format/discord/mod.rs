@@ -125,17 +125,7 @@ fn gallery(fmt: &TargetFormat, post: &Post, art: &Article) -> Vec<String> {
     if !wanted {
         return Vec::new();
     }
-    let pictures: Vec<String> = art
-        .gallery
-        .iter()
-        .filter(|g| web_image(Some(g)).is_some())
-        .take(GALLERY_MAX)
-        .cloned()
-        .collect();
-    if pictures.len() < 2 {
-        return Vec::new();
-    }
-    pictures
+    art.web_gallery(GALLERY_MAX)
 }
 
 /// Render a post into the Discord messages to send, in order.

@@ -13,8 +13,8 @@ use crate::format::options::TargetFormat;
 use crate::format::rich::Block;
 use crate::model::Post;
 
-/// Pictures of one media group: Telegram takes 2 to 10.
-pub(super) const GROUP_MIN: usize = 2;
+// A media group holds 2 to 10 pictures (`Article::web_gallery`,
+// `GALLERY_MAX`).
 
 /// The pictures of the post's media group, when the target asks for one
 /// and the post has 2 or more web pictures: not a digest, not a post sent
@@ -28,17 +28,7 @@ pub(super) fn pictures(fmt: &TargetFormat, post: &Post, art: &Article, audio: bo
     if !wanted {
         return Vec::new();
     }
-    let pictures: Vec<String> = art
-        .gallery
-        .iter()
-        .filter(|g| web_image(Some(g)).is_some())
-        .take(GALLERY_MAX)
-        .cloned()
-        .collect();
-    if pictures.len() < GROUP_MIN {
-        return Vec::new();
-    }
-    pictures
+    art.web_gallery(GALLERY_MAX)
 }
 
 /// The article without the group's pictures as image lines (they are in
