@@ -27,6 +27,7 @@ use crate::sources::{FeedSpec, Fetcher};
 mod contain;
 mod poll;
 mod push;
+mod ramp;
 
 pub use push::PushOutcome;
 
@@ -45,6 +46,11 @@ pub struct PollReport {
     pub error_kind: Option<&'static str>,
     /// When the feed is polled next (set after an error).
     pub next_poll_at: Option<i64>,
+    /// A scheduled poll of a feed found paused: nothing was fetched.
+    pub skipped: bool,
+    /// When the next scheduled poll is due, as recorded (None: paused, or
+    /// not known: the watcher reads the feed's state).
+    pub due_next: Option<i64>,
 }
 
 /// A watched feed.
@@ -61,9 +67,9 @@ struct Watched {
 }
 
 impl Watched {
-    fn new(feed: FeedConfig, dynamic: bool) -> Watched {
+    fn new(feed: Arc<FeedConfig>, dynamic: bool) -> Watched {
         Watched {
-            feed: Arc::new(feed),
+            feed,
             dynamic,
             stop: CancellationToken::new(),
             wake: Arc::new(Notify::new()),
@@ -89,6 +95,13 @@ pub struct Poller {
     /// watched only while this instance holds its lease
     /// ([`Poller::watch`] / [`Poller::unwatch`]), not from `spawn`.
     shared: AtomicBool,
+    /// Feeds due at once when their watcher starts are spread out.
+    ramp: ramp::Ramp,
+    /// Each feed's schedule read in one query at `spawn` (`Some(due)`, or
+    /// `None` when paused), taken by its watcher's first round.
+    preloaded: Mutex<std::collections::HashMap<String, Option<i64>>>,
+    /// Polls in flight at once (`[sources] concurrency`).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 /// A watched feed, for status displays.
@@ -133,6 +146,7 @@ impl Poller {
         alerts: Alerts,
     ) -> Arc<Poller> {
         let router = Router::new(&cfg);
+        let concurrency = cfg.sources.concurrency.max(1);
         let mut feeds = BTreeMap::new();
         for f in &cfg.feeds {
             feeds.insert(f.name.0.clone(), Watched::new(f.clone(), false));
@@ -149,6 +163,9 @@ impl Poller {
             tasks: Mutex::new(None),
             pushed: Default::default(),
             shared: AtomicBool::new(false),
+            ramp: ramp::Ramp::default(),
+            preloaded: Mutex::default(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(concurrency)),
         })
     }
 
@@ -274,7 +291,7 @@ impl Poller {
     /// Shared: only known until this instance holds its lease.
     pub fn add_feed(self: &Arc<Self>, feed: FeedConfig) -> bool {
         let name = feed.name.0.clone();
-        let watched = Watched::new(feed, true);
+        let watched = Watched::new(Arc::new(feed), true);
         {
             let mut feeds = self.lock_feeds();
             if feeds.contains_key(&name) {
@@ -306,7 +323,19 @@ impl Poller {
     }
 
     fn start_watcher(self: &Arc<Self>, name: &str) {
-        let Some((feed, stop, wake, now)) = self.lock_feeds().get(name).map(|w| {
+        let Some(shutdown) = (self.tasks.lock().unwrap_or_else(|p| p.into_inner()))
+            .as_ref()
+            .map(|(_, sd)| sd.clone())
+        else {
+            return;
+        };
+        // The watcher's one stop signal: its own token (`unwatch`, a
+        // removed feed), made a child of the shutdown so that it also
+        // stops with the process.
+        let Some((feed, stop, wake, now)) = self.lock_feeds().get_mut(name).map(|w| {
+            if !w.stop.is_cancelled() {
+                w.stop = shutdown.child_token();
+            }
             (
                 w.feed.clone(),
                 w.stop.clone(),
@@ -317,33 +346,40 @@ impl Poller {
             return;
         };
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((set, shutdown)) = tasks.as_mut() {
+        if let Some((set, _)) = tasks.as_mut() {
             let me = self.clone();
-            let shutdown = shutdown.clone();
-            let (alerts, sd) = (self.alerts.clone(), shutdown.clone());
+            let alerts = self.alerts.clone();
             set.spawn(crate::supervise::supervise(
                 "watcher",
                 feed.name.0.clone(),
                 alerts,
-                sd,
+                shutdown,
                 move || {
-                    me.clone().feed_loop(
-                        feed.clone(),
-                        stop.clone(),
-                        (wake.clone(), now.clone()),
-                        shutdown.clone(),
-                    )
+                    me.clone()
+                        .feed_loop(feed.clone(), stop.clone(), (wake.clone(), now.clone()))
                 },
             ));
         }
     }
 
     /// Resume feeds paused by a previous run: starting with a config is a
-    /// config reload.
+    /// config reload. Reads every feed's schedule in one query (100,000
+    /// feeds must not cost 100,000 round trips at start-up) and keeps it
+    /// for the watchers' first round.
     pub async fn resume_paused(&self) -> Result<(), StoreError> {
-        let feeds: Vec<Arc<FeedConfig>> = self.feeds().into_iter().map(|f| f.feed).collect();
-        for f in &feeds {
-            let name = f.name.0.clone();
+        let schedule = self.db.call(|s| s.feed_schedule()).await?;
+        let names: std::collections::HashSet<String> = self.feed_names().into_iter().collect();
+        let mut preloaded: std::collections::HashMap<String, Option<i64>> =
+            names.iter().map(|n| (n.clone(), Some(0))).collect();
+        for due in schedule {
+            if !names.contains(&due.feed) {
+                continue;
+            }
+            if !due.paused {
+                preloaded.insert(due.feed, Some(due.next_poll_at.unwrap_or(0)));
+                continue;
+            }
+            let name = due.feed.clone();
             let now = self.db.now_ms();
             let resumed = self
                 .db
@@ -356,11 +392,36 @@ impl Poller {
                 })
                 .await?;
             if let Some(reason) = resumed {
-                tracing::info!(feed = %f.name, was = %reason, "resuming a paused feed (config reloaded)");
-                self.alerts.close(&format!("feed-paused:{}", f.name));
+                tracing::info!(feed = %due.feed, was = %reason, "resuming a paused feed (config reloaded)");
+                self.alerts.close(&format!("feed-paused:{}", due.feed));
             }
         }
+        if !self.is_shared() {
+            *self.preloaded.lock().unwrap_or_else(|p| p.into_inner()) = preloaded;
+        }
         Ok(())
+    }
+
+    /// When `feed` is due (`None`: paused): what `resume_paused` read at
+    /// start-up for a watcher's first round, else the database.
+    async fn due(&self, feed: &str) -> Option<i64> {
+        let preloaded = self
+            .preloaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(feed);
+        if let Some(due) = preloaded {
+            return due;
+        }
+        let name = feed.to_string();
+        match self.db.call(move |s| s.feed_state(&name)).await {
+            Ok(Some(st)) if st.paused_reason.is_some() => None,
+            Ok(st) => Some(st.and_then(|s| s.next_poll_at).unwrap_or(0)),
+            Err(e) => {
+                tracing::error!(feed = %feed, error = %e, "cannot read the feed's state");
+                Some(self.db.now_ms() + 5_000)
+            }
+        }
     }
 
     /// One watcher task per feed; feeds added later get theirs too. The
@@ -406,21 +467,35 @@ impl Poller {
         feed: Arc<FeedConfig>,
         stop: CancellationToken,
         (wake, now): (Arc<Notify>, Arc<AtomicBool>),
-        shutdown: CancellationToken,
     ) {
         crate::faults::once("watcher", &feed.name.0);
         // Storage errors back off (a full or read-only disk does not heal in
         // 5 s: no hot loop re-downloading the feed), admins hear once.
         let mut storage_wait = STORAGE_WAIT_FIRST;
         let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Watcher, &feed.name.0);
+        // When the feed is due, as last read or recorded (`None`: paused);
+        // read again after a wake-up (a resume, a pause, a poll request).
+        let mut known: Option<Option<i64>> = None;
+        let mut first = true;
         loop {
-            let name = feed.name.0.clone();
-            let due = match self.db.call(move |s| s.feed_state(&name)).await {
-                Ok(Some(st)) if st.paused_reason.is_some() => None,
-                Ok(st) => Some(st.and_then(|s| s.next_poll_at).unwrap_or(0)),
-                Err(e) => {
-                    tracing::error!(feed = %feed.name, error = %e, "cannot read the feed's state");
-                    Some(self.db.now_ms() + 5_000)
+            let due = match known {
+                Some(due) => due,
+                None => {
+                    // Boxed, as the poll below: a watcher spends its life
+                    // waiting, and its task is as big as its largest step.
+                    let mut due = Box::pin(self.due(&feed.name.0)).await;
+                    // Due at once when the watcher starts (never polled,
+                    // or overdue after a stop): take a slot of the ramp.
+                    if first && let Some(t) = due {
+                        let now = self.db.now_ms();
+                        if t <= now {
+                            let slot = self.ramp.slot(feed.interval.0);
+                            due = Some(now + slot.as_millis() as i64);
+                        }
+                    }
+                    first = false;
+                    known = Some(due);
+                    due
                 }
             };
             let wait = match due {
@@ -431,15 +506,27 @@ impl Poller {
             };
             if !wait.is_zero() {
                 tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(wait) => {
+                        if due.is_none() {
+                            known = None;
+                        }
+                    }
+                    _ = wake.notified() => known = None,
                     _ = stop.cancelled() => return,
-                    _ = shutdown.cancelled() => return,
                 }
                 continue;
             }
-            if shutdown.is_cancelled() || stop.is_cancelled() {
+            if stop.is_cancelled() {
                 return;
+            }
+            let Ok(_slot) = Box::pin(self.in_flight.clone().acquire_owned()).await else {
+                return;
+            };
+            if let Some(t) = due {
+                let late = self.db.now_ms() - t;
+                self.telemetry
+                    .metrics
+                    .poll_started(Duration::from_millis(late.max(0) as u64));
             }
             let (busy, t0) = (
                 self.telemetry
@@ -447,8 +534,17 @@ impl Poller {
                     .busy(crate::telemetry::Kind::Watcher, &feed.name.0),
                 std::time::Instant::now(),
             );
-            let polled = self.poll_guarded(&feed).await;
+            let polled = Box::pin(self.poll_guarded(&feed)).await;
             drop(busy);
+            drop(_slot);
+            // The next round waits for what the poll recorded.
+            known = match &polled {
+                Ok(r) if !r.paused && r.due_next.is_some() => Some(r.due_next),
+                _ => None,
+            };
+            if polled.as_ref().is_ok_and(|r| r.skipped) {
+                continue;
+            }
             self.telemetry.metrics.polled(
                 &feed.name.0,
                 crate::telemetry::poll_outcome(&polled),
@@ -491,7 +587,7 @@ impl Poller {
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(storage_wait) => {}
-                        _ = shutdown.cancelled() => return,
+                        _ = stop.cancelled() => return,
                     }
                     storage_wait = (storage_wait * 2).min(STORAGE_WAIT_MAX);
                 }

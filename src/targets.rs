@@ -75,9 +75,14 @@ pub fn build(cfg: &Config, opts: &BuildOptions) -> anyhow::Result<BTreeMap<Strin
 }
 
 /// Per-feed formatting settings.
+/// Only feeds whose settings differ from the defaults are listed (the
+/// engine falls back to the defaults): 100,000 feeds do not cost 100,000
+/// copies of the default.
 pub fn feed_render_options(cfg: &Config) -> HashMap<String, FeedRenderOptions> {
+    let default = FeedRenderOptions::default();
     cfg.feeds
         .iter()
         .map(|f| (f.name.0.clone(), cfg.feed_render_options(f)))
+        .filter(|(_, o)| *o != default)
         .collect()
 }

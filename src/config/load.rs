@@ -98,7 +98,9 @@ impl<'i> Loader<'i> {
         let sources = self.section("sources");
         let commands = self.section("commands");
         let http = self.section("http");
-        let (feeds, feed_at) = self.elements("feeds", |l, path, v| l.value(path, v));
+        let (feeds, feed_at) = self.elements("feeds", |l, path, v| {
+            l.value::<super::FeedConfig>(path, v).map(Arc::new)
+        });
         let (targets, target_at) = self.elements("targets", |l, path, v| l.target(path, v));
         self.feed_at = feed_at;
         self.target_at = target_at;
@@ -239,6 +241,7 @@ impl<'i> Loader<'i> {
                 at.push(i);
             }
         }
+        out.shrink_to_fit();
         (out, at)
     }
 

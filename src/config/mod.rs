@@ -11,6 +11,7 @@
 //! `validate.rs` (checks across keys), `errors.rs`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crier_bots::format::{FeedRenderOptions, TargetFormat};
 use url::Url;
@@ -52,7 +53,9 @@ pub struct Config {
     pub sources: SourcesConfig,
     pub commands: CommandsConfig,
     pub http: HttpConfig,
-    pub feeds: Vec<FeedConfig>,
+    /// Shared with the feed watchers (`Arc`: one copy of each feed's
+    /// settings however many parts of Crier hold it).
+    pub feeds: Vec<Arc<FeedConfig>>,
     pub targets: Vec<TargetConfig>,
     /// The folder relative paths are resolved against (the config file's).
     pub base_dir: PathBuf,
@@ -187,7 +190,7 @@ impl Config {
     }
 
     pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
-        self.feeds.iter().find(|f| f.name.0 == name)
+        self.feeds.iter().find(|f| f.name.0 == name).map(|f| &**f)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::sources::{self, SourceItem};
 impl Poller {
     /// [`Poller::poll_once`] under a panic guard.
     pub(super) async fn poll_guarded(&self, feed: &FeedConfig) -> Result<PollReport, StoreError> {
-        let msg = match panics::catch(self.poll_once(feed)).await {
+        let msg = match panics::catch(self.poll_with(feed, true)).await {
             Ok(r) => return r,
             Err(msg) => msg,
         };
@@ -48,9 +48,11 @@ impl Poller {
             &mut rand::rng(),
         );
         st.next_poll_at = Some(now + backoff.as_millis() as i64);
+        let due_next = st.next_poll_at;
         self.db.call(move |s| s.put_feed_state(&st, now)).await?;
         Ok(PollReport {
             error: Some(reason),
+            due_next,
             ..PollReport::default()
         })
     }

@@ -16,6 +16,16 @@ use crate::sources::{self, FeedSpec, FetchState, PollOutcome, SourceItem};
 impl Poller {
     /// Poll one feed now and record the result.
     pub async fn poll_once(&self, feed: &FeedConfig) -> Result<PollReport, StoreError> {
+        self.poll_with(feed, false).await
+    }
+
+    /// [`Poller::poll_once`]; with `scheduled`, a feed paused since its
+    /// watcher last looked is not polled (`skipped`).
+    pub(super) async fn poll_with(
+        &self,
+        feed: &FeedConfig,
+        scheduled: bool,
+    ) -> Result<PollReport, StoreError> {
         let _turn = self.turn(&feed.name.0).await;
         let name = feed.name.0.clone();
         let url_now = self
@@ -32,6 +42,13 @@ impl Poller {
                 fetch_state: "{}".into(),
                 ..FeedState::default()
             });
+        if scheduled && state.paused_reason.is_some() {
+            return Ok(PollReport {
+                paused: true,
+                skipped: true,
+                ..PollReport::default()
+            });
+        }
         state.url = url_now;
         let fetch_state: FetchState = serde_json::from_str(&state.fetch_state).unwrap_or_default();
         let now = self.db.now_ms();
@@ -90,6 +107,7 @@ impl Poller {
                 report.error = Some(e);
                 report.error_kind = Some(if permanent { "permanent" } else { "transient" });
                 report.next_poll_at = state.next_poll_at.filter(|_| !report.paused);
+                report.due_next = report.next_poll_at;
                 let st = state.clone();
                 let now = self.db.now_ms();
                 self.db.call(move |s| s.put_feed_state(&st, now)).await?;
@@ -118,6 +136,7 @@ impl Poller {
             .as_millis() as i64,
         );
 
+        report.due_next = state.next_poll_at;
         let baseline = !state.baseline_done;
         state.baseline_done = true;
         report.baseline = baseline && !items.is_empty();

@@ -94,6 +94,7 @@ pub struct Metrics {
     registry: Registry,
     polls: Family<FeedOutcome, Counter>,
     poll_duration: Histogram,
+    poll_lag: Histogram,
     ingested: Family<FeedLabel, Counter>,
     deliveries: Family<TargetState, Counter>,
     retries: Family<TargetLabel, Counter>,
@@ -128,6 +129,7 @@ impl Metrics {
             registry: Registry::default(),
             polls: Family::default(),
             poll_duration: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            poll_lag: Histogram::new([0.1, 0.5, 1.0, 5.0, 30.0, 300.0]),
             ingested: Family::default(),
             deliveries: Family::default(),
             retries: Family::default(),
@@ -156,6 +158,11 @@ impl Metrics {
             "poll_duration_seconds",
             "Time one poll took (fetch, parse, record)",
             m.poll_duration.clone(),
+        );
+        r.register(
+            "poll_lag_seconds",
+            "How late a scheduled poll started after the time it was due (over 5 s: the watcher falls behind)",
+            m.poll_lag.clone(),
         );
         r.register(
             "articles_ingested",
@@ -253,6 +260,11 @@ impl Metrics {
             .inc();
         self.poll_duration.observe(took.as_secs_f64());
         self.ingested(feed, new);
+    }
+
+    /// A scheduled poll started `lag` after it was due.
+    pub fn poll_started(&self, lag: Duration) {
+        self.poll_lag.observe(lag.as_secs_f64());
     }
 
     /// `new` articles of `feed` recorded (by a poll or a push).

@@ -19,6 +19,24 @@ impl Store {
         )
     }
 
+    /// Every feed's schedule (when it is due, whether it is paused),
+    /// without the rest of its state: what the watchers need at start-up,
+    /// in one query however many feeds there are.
+    pub fn feed_schedule(&self) -> Result<Vec<FeedDue>> {
+        self.conn.query_all(
+            "SELECT feed, next_poll_at, paused_reason FROM feeds_state",
+            params![],
+            |r| {
+                let paused: Option<String> = r.get("paused_reason")?;
+                Ok(FeedDue {
+                    feed: r.get("feed")?,
+                    next_poll_at: r.get("next_poll_at")?,
+                    paused: paused.is_some(),
+                })
+            },
+        )
+    }
+
     /// Write a poll's view of the feed. It may pause the feed (a
     /// permanent failure) but never un-pauses it: a poll that read the row
     /// before an admin paused the feed must not undo the pause when it

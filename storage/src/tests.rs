@@ -617,3 +617,33 @@ fn a_poll_written_after_a_pause_does_not_undo_it() {
         assert!(s.set_feed_paused("new", None, 7).expect("resumed"));
     });
 }
+
+/// The watchers' start-up read: every feed's schedule in one query.
+#[test]
+fn the_schedule_of_every_feed_is_read_in_one_query() {
+    crate::testdb::each(|mut s| {
+        assert_eq!(s.feed_schedule().expect("empty"), vec![]);
+        let mut a = feed("a");
+        a.next_poll_at = Some(10);
+        s.put_feed_state(&a, 1).expect("a");
+        s.put_feed_state(&feed("b"), 1).expect("b");
+        s.set_feed_paused("b", Some("by admin"), 2).expect("pause");
+        let mut got = s.feed_schedule().expect("schedule");
+        got.sort_by(|x, y| x.feed.cmp(&y.feed));
+        assert_eq!(
+            got,
+            vec![
+                FeedDue {
+                    feed: "a".into(),
+                    next_poll_at: Some(10),
+                    paused: false
+                },
+                FeedDue {
+                    feed: "b".into(),
+                    next_poll_at: None,
+                    paused: true
+                },
+            ]
+        );
+    });
+}

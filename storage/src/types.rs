@@ -64,6 +64,14 @@ pub struct FeedState {
     pub paused_reason: Option<String>,
 }
 
+/// A feed's schedule ([`Store::feed_schedule`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedDue {
+    pub feed: String,
+    pub next_poll_at: Option<Millis>,
+    pub paused: bool,
+}
+
 /// An article as a source saw it, ready to be recorded.
 #[derive(Debug, Clone)]
 pub struct IncomingArticle {
