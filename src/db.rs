@@ -16,6 +16,8 @@ pub use crier_storage::Error as StoreError;
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Mutex<Store>>,
+    /// SQLite: small calls may run in place ([`Db::quick`]).
+    in_place: bool,
     /// Cancelled when the store reports that another instance took the
     /// database over (PostgreSQL, after a lost connection): `crier run`
     /// then stops and exits with an error instead of failing every call.
@@ -33,6 +35,7 @@ impl Db {
     /// follows tokio's paused time).
     pub fn with_clock(store: Store, clock: Clock) -> Db {
         Db {
+            in_place: store.backend() == crier_storage::Backend::Sqlite,
             inner: Arc::new(Mutex::new(store)),
             stood_down: CancellationToken::new(),
             clock,
@@ -91,6 +94,40 @@ impl Db {
                 other => return other,
             }
         }
+    }
+
+    /// [`Db::call`] for a small call on the hot path (one row read, one
+    /// poll's or one delivery's write): on SQLite, when no other call
+    /// holds the store, it runs in place on this thread instead of being
+    /// handed to the blocking pool and back. Such a call takes tens of
+    /// microseconds, the same order as the two thread hand-offs it saves
+    /// (the profile of a 304 poll was mostly those: BENCHMARKS.md). On
+    /// PostgreSQL (network round trips; its synchronous client must not
+    /// run on a runtime thread), or when the store is busy, it is
+    /// [`Db::call`].
+    pub async fn quick<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Store) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        if self.in_place {
+            let done = match self.inner.try_lock() {
+                Ok(mut store) => Some(
+                    crier_bots::panics::catch_sync(|| f(&mut store)).unwrap_or_else(|msg| {
+                        tracing::error!(panic = %msg, "a storage call panicked");
+                        Err(StoreError::Internal(format!("internal error: {msg}")))
+                    }),
+                ),
+                Err(_) => None,
+            };
+            match done {
+                // Errors take the usual road: retries with backoff.
+                Some(Err(e)) if e.is_transient() => {}
+                Some(r) => return r,
+                None => {}
+            }
+        }
+        self.call(f).await
     }
 
     /// Cancelled once another instance has taken the database over.

@@ -408,7 +408,7 @@ impl Engine {
 
     async fn step(&self, name: &str, rt: &TargetRuntime) -> Result<Step, StoreError> {
         let n = name.to_string();
-        let state = self.db.call(move |s| s.target_state(&n)).await?;
+        let state = self.db.quick(move |s| s.target_state(&n)).await?;
         if state
             .as_ref()
             .is_some_and(|s| s.disabled_reason.is_some() || s.paused_reason.is_some())
@@ -418,7 +418,7 @@ impl Engine {
         let now = self.db.now_ms();
         let hold = rt.on_failure == OnFailure::Hold;
         let n = name.to_string();
-        let head = self.db.call(move |s| s.queue_head(&n, now, hold)).await?;
+        let head = self.db.quick(move |s| s.queue_head(&n, now, hold)).await?;
         let d = match head {
             QueueHead::Empty { next_due } => {
                 return Ok(Step::Sleep(

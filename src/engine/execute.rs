@@ -18,7 +18,7 @@ impl Engine {
         let clock = self.db.clock();
         let attempt = self
             .db
-            .call(move |s| {
+            .quick(move |s| {
                 crate::store_faults::check("store.mark_sending")?;
                 s.mark_sending(id, clock.now_ms())
             })
@@ -29,7 +29,7 @@ impl Engine {
             Vec::new()
         } else {
             self.db
-                .call(move |s| s.posted_messages(article_id, &target))
+                .quick(move |s| s.posted_messages(article_id, &target))
                 .await?
         };
         let reference = d.ref_message.as_ref().map(|mid| {
@@ -99,6 +99,11 @@ impl Engine {
                 Err(e @ (StoreError::NoSuchDelivery(_) | StoreError::NoSuchArticle(_))) => {
                     return Err(e);
                 }
+                // Another instance took the target over while this one was
+                // slow: the write is refused for good; the new holder
+                // resolves the row left `sending` (the ambiguous-send
+                // policy) and this worker stops.
+                Err(e @ StoreError::LeaseLost(_)) => return Err(e),
                 Ok(()) => {
                     if wait >= RECORD_RETRY_ALERT {
                         self.alerts.close("storage-record");
@@ -141,7 +146,7 @@ impl Engine {
                 tracing::info!(delivery = id, target_name = %d.target, op = %d.op, part = d.part, "delivered");
                 let clock = self.db.clock();
                 self.db
-                    .call(move |s| {
+                    .quick(move |s| {
                         crate::store_faults::check("store.mark_sent")?;
                         s.mark_sent(
                             id,

@@ -28,7 +28,7 @@ impl Engine {
             // Posts of the last hour, its start excluded: at `sent + HOUR`
             // a post has aged out (else the wait computed below is 0 and
             // the worker spins until the clock ticks).
-            .call(move |s| s.post_times_since(&target, now - HOUR_MS + 1))
+            .quick(move |s| s.post_times_since(&target, now - HOUR_MS + 1))
             .await?;
         if let (Some(gap), Some(last)) = (p.min_gap, times.last()) {
             let ready = last + gap.as_millis() as i64;
@@ -135,7 +135,7 @@ impl Engine {
         let id = d.id;
         let article_id = d.article_id;
         let now = self.db.now_ms();
-        let Some(article) = self.db.call(move |s| s.article(article_id)).await? else {
+        let Some(article) = self.db.quick(move |s| s.article(article_id)).await? else {
             return self
                 .db
                 .call(move |s| s.mark_failed(id, "the article is missing from the log", now))
@@ -156,7 +156,7 @@ impl Engine {
         let target = d.target.clone();
         let posted = self
             .db
-            .call(move |s| s.posted_messages(article_id, &target))
+            .quick(move |s| s.posted_messages(article_id, &target))
             .await?;
 
         let render = || -> Result<Vec<PlannedPart>, String> {
@@ -219,7 +219,7 @@ impl Engine {
                 };
                 let now = self.db.now_ms();
                 self.db
-                    .call(move |s| s.plan_job(id, &parts, empty, now))
+                    .quick(move |s| s.plan_job(id, &parts, empty, now))
                     .await
             }
             Err(msg) => {

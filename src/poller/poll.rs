@@ -35,7 +35,7 @@ impl Poller {
             .unwrap_or_default();
         let mut state = self
             .db
-            .call(move |s| s.feed_state(&name))
+            .quick(move |s| s.feed_state(&name))
             .await?
             .unwrap_or_else(|| FeedState {
                 feed: feed.name.0.clone(),
@@ -177,7 +177,13 @@ impl Poller {
         let batch = self.batch(feed, items, baseline, route_changed, &overflow.skipped);
         let st = state.clone();
         let now = self.db.now_ms();
-        let outcomes = self.db.call(move |s| s.ingest(&st, &batch, now)).await?;
+        // A poll with little to record (a 304, a few new items) is
+        // recorded in place; a big batch goes to the blocking pool.
+        let outcomes = if batch.len() <= 10 {
+            self.db.quick(move |s| s.ingest(&st, &batch, now)).await?
+        } else {
+            self.db.call(move |s| s.ingest(&st, &batch, now)).await?
+        };
 
         let mut wake = BTreeSet::new();
         for o in &outcomes {

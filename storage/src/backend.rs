@@ -185,7 +185,12 @@ impl Conn {
     /// serialise where they must with [`Conn::lock`].
     pub(crate) fn begin(&self, write: bool) -> Result<Tx<'_>> {
         match self {
-            Conn::Sqlite(c) => c.execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?,
+            // Prepared once and cached, like every other statement: a
+            // poll or a delivery opens several transactions.
+            Conn::Sqlite(c) => {
+                c.prepare_cached(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?
+                    .execute([])?;
+            }
             Conn::Pg(pg) => {
                 let mut pg = pg.borrow_mut();
                 let sql = if write {
@@ -263,7 +268,9 @@ impl std::ops::Deref for Tx<'_> {
 impl Tx<'_> {
     pub(crate) fn commit(mut self) -> Result<()> {
         match self.conn {
-            Conn::Sqlite(c) => c.execute_batch("COMMIT")?,
+            Conn::Sqlite(c) => {
+                c.prepare_cached("COMMIT")?.execute([])?;
+            }
             Conn::Pg(pg) => {
                 let mut pg = pg.borrow_mut();
                 let r = pg.client().and_then(|c| Ok(c.batch_execute("COMMIT")?));
