@@ -104,6 +104,10 @@ pub struct Poller {
     in_flight: Arc<tokio::sync::Semaphore>,
 }
 
+/// What a watcher knows of its feed's next due time: `Some(Some(t))` due
+/// at `t`, `Some(None)` paused, `None` not known (read the database).
+type Known = Option<Option<i64>>;
+
 /// A watched feed, for status displays.
 #[derive(Debug, Clone)]
 pub struct FeedInfo {
@@ -475,7 +479,7 @@ impl Poller {
         let _watch = (self.telemetry.health).watch(crate::telemetry::Kind::Watcher, &feed.name.0);
         // When the feed is due, as last read or recorded (`None`: paused);
         // read again after a wake-up (a resume, a pause, a poll request).
-        let mut known: Option<Option<i64>> = None;
+        let mut known: Known = None;
         let mut first = true;
         loop {
             let due = match known {
@@ -519,80 +523,99 @@ impl Poller {
             if stop.is_cancelled() {
                 return;
             }
-            let Ok(_slot) = Box::pin(self.in_flight.clone().acquire_owned()).await else {
-                return;
-            };
-            if let Some(t) = due {
-                let late = self.db.now_ms() - t;
-                self.telemetry
-                    .metrics
-                    .poll_started(Duration::from_millis(late.max(0) as u64));
-            }
-            let (busy, t0) = (
-                self.telemetry
-                    .health
-                    .busy(crate::telemetry::Kind::Watcher, &feed.name.0),
-                std::time::Instant::now(),
-            );
-            let polled = Box::pin(self.poll_guarded(&feed)).await;
-            drop(busy);
-            drop(_slot);
-            // The next round waits for what the poll recorded.
-            known = match &polled {
-                Ok(r) if !r.paused && r.due_next.is_some() => Some(r.due_next),
-                _ => None,
-            };
-            if polled.as_ref().is_ok_and(|r| r.skipped) {
-                continue;
-            }
-            self.telemetry.metrics.polled(
-                &feed.name.0,
-                crate::telemetry::poll_outcome(&polled),
-                polled.as_ref().map_or(0, |r| r.new),
-                t0.elapsed(),
-            );
-            match polled {
-                Ok(r) => {
-                    if storage_wait > STORAGE_WAIT_FIRST {
-                        storage_wait = STORAGE_WAIT_FIRST;
-                        self.alerts.close("storage-poll");
-                    }
-                    if let Some(e) = &r.error {
-                        let url = crate::redact::redact_url(&feed.url);
-                        let next = r
-                            .next_poll_at
-                            .map(|t| when(t, self.db.now_ms()))
-                            .unwrap_or_default();
-                        tracing::warn!(feed = %feed.name, url = %url, error = %e, paused = r.paused, next_attempt = %next, "poll failed");
-                    } else if r.new + r.updated > 0 || r.baseline {
-                        tracing::info!(feed = %feed.name, new = r.new, updated = r.updated, baseline = r.baseline, "polled");
-                    } else {
-                        tracing::debug!(feed = %feed.name, not_modified = r.not_modified, "polled; nothing new");
-                    }
-                }
-                Err(StoreError::LeaseLost(what)) => {
-                    // Another instance took the feed over while this one
-                    // was slow: its poll was not recorded; the lease keeper
-                    // sees the lease gone.
-                    tracing::warn!(feed = %feed.name, "another instance took over the {what}: this one stops watching it");
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(feed = %feed.name, error = %e, retry_in = ?storage_wait, "cannot record the poll; will poll again");
-                    if storage_wait > STORAGE_WAIT_FIRST || e.needs_operator() {
-                        self.alerts.open(
-                            "storage-poll",
-                            &format!("Crier cannot record polls: {e}. Polling backs off until the database accepts writes again."),
-                        );
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(storage_wait) => {}
-                        _ = stop.cancelled() => return,
-                    }
-                    storage_wait = (storage_wait * 2).min(STORAGE_WAIT_MAX);
-                }
+            match Box::pin(self.round(&feed, due, &stop, &mut storage_wait)).await {
+                Some(next) => known = next,
+                None => return,
             }
         }
+    }
+
+    /// One due round of a watcher: poll (within `[sources] concurrency`),
+    /// record, log, back off after a storage error. What the next round
+    /// waits for (`Some(known)`), or `None` when the watcher stops. Kept
+    /// out of `feed_loop` (and boxed there) so that an idle watcher's task
+    /// holds only its wait.
+    async fn round(
+        &self,
+        feed: &Arc<FeedConfig>,
+        due: Option<i64>,
+        stop: &CancellationToken,
+        storage_wait: &mut Duration,
+    ) -> Option<Known> {
+        let Ok(_slot) = self.in_flight.clone().acquire_owned().await else {
+            return None;
+        };
+        if let Some(t) = due {
+            let late = self.db.now_ms() - t;
+            self.telemetry
+                .metrics
+                .poll_started(Duration::from_millis(late.max(0) as u64));
+        }
+        let (busy, t0) = (
+            self.telemetry
+                .health
+                .busy(crate::telemetry::Kind::Watcher, &feed.name.0),
+            std::time::Instant::now(),
+        );
+        let polled = Box::pin(self.poll_guarded(feed)).await;
+        drop(busy);
+        drop(_slot);
+        // The next round waits for what the poll recorded.
+        let known = match &polled {
+            Ok(r) if !r.paused && r.due_next.is_some() => Some(r.due_next),
+            _ => None,
+        };
+        if polled.as_ref().is_ok_and(|r| r.skipped) {
+            return Some(known);
+        }
+        self.telemetry.metrics.polled(
+            &feed.name.0,
+            crate::telemetry::poll_outcome(&polled),
+            polled.as_ref().map_or(0, |r| r.new),
+            t0.elapsed(),
+        );
+        match polled {
+            Ok(r) => {
+                if *storage_wait > STORAGE_WAIT_FIRST {
+                    *storage_wait = STORAGE_WAIT_FIRST;
+                    self.alerts.close("storage-poll");
+                }
+                if let Some(e) = &r.error {
+                    let url = crate::redact::redact_url(&feed.url);
+                    let next = r
+                        .next_poll_at
+                        .map(|t| when(t, self.db.now_ms()))
+                        .unwrap_or_default();
+                    tracing::warn!(feed = %feed.name, url = %url, error = %e, paused = r.paused, next_attempt = %next, "poll failed");
+                } else if r.new + r.updated > 0 || r.baseline {
+                    tracing::info!(feed = %feed.name, new = r.new, updated = r.updated, baseline = r.baseline, "polled");
+                } else {
+                    tracing::debug!(feed = %feed.name, not_modified = r.not_modified, "polled; nothing new");
+                }
+            }
+            Err(StoreError::LeaseLost(what)) => {
+                // Another instance took the feed over while this one
+                // was slow: its poll was not recorded; the lease keeper
+                // sees the lease gone.
+                tracing::warn!(feed = %feed.name, "another instance took over the {what}: this one stops watching it");
+                return None;
+            }
+            Err(e) => {
+                tracing::error!(feed = %feed.name, error = %e, retry_in = ?*storage_wait, "cannot record the poll; will poll again");
+                if *storage_wait > STORAGE_WAIT_FIRST || e.needs_operator() {
+                    self.alerts.open(
+                        "storage-poll",
+                        &format!("Crier cannot record polls: {e}. Polling backs off until the database accepts writes again."),
+                    );
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(*storage_wait) => {}
+                    _ = stop.cancelled() => return None,
+                }
+                *storage_wait = (*storage_wait * 2).min(STORAGE_WAIT_MAX);
+            }
+        }
+        Some(known)
     }
 }
 
