@@ -83,8 +83,10 @@ impl TelegramFrontend {
         let limiter = self.client.limiter();
         let mut attempt = 0;
         loop {
-            limiter.acquire(chat, super::group_or_channel(chat)).await;
-            match request().await {
+            let slot = limiter.acquire(chat, super::group_or_channel(chat)).await;
+            let answer = request().await;
+            drop(slot);
+            match answer {
                 Err(teloxide::RequestError::RetryAfter(s)) if attempt < 3 => {
                     attempt += 1;
                     limiter.penalize(chat, s.duration());

@@ -17,6 +17,7 @@ use teloxide::types::{InputFile, MessageId, ThreadId};
 use url::Url;
 
 use super::classify::{Failure, classify, into_error};
+use super::ratelimit::Slot;
 use super::telegraph::{PageRef, TelegraphClient};
 use super::wire::{
     chat_recipient, group_or_channel, html, keyboard, message_ref, message_url, other_kind,
@@ -79,16 +80,17 @@ impl TelegramTarget {
             .unwrap_or_else(|p| p.into_inner().clone())
     }
 
-    async fn pace(&self, chat: &str) {
-        self.pace_n(chat, 1).await;
+    /// Wait for one message to `chat`; hold the slot until it is answered.
+    async fn pace(&self, chat: &str) -> Slot<'_> {
+        self.pace_n(chat, 1).await
     }
 
     /// Wait for `n` messages sent at once (a media group's pictures).
-    async fn pace_n(&self, chat: &str, n: usize) {
+    async fn pace_n(&self, chat: &str, n: usize) -> Slot<'_> {
         self.client
             .limiter
             .acquire_n(chat, group_or_channel(chat), n)
-            .await;
+            .await
     }
 
     fn penalize(&self, chat: &str, f: &Failure) {
@@ -103,7 +105,7 @@ impl TelegramTarget {
             return self.send_group(m).await;
         }
         let chat = self.chat();
-        self.pace(&chat).await;
+        let _slot = self.pace(&chat).await;
         let bot = &self.client.bot;
         let to = chat_recipient(&chat);
         let thread = self.opts.thread.map(|t| ThreadId(MessageId(t)));
@@ -195,7 +197,7 @@ impl TelegramTarget {
         } else {
             m
         };
-        self.pace(chat).await;
+        let _slot = self.pace(chat).await;
         let bot = &self.client.bot;
         let to = chat_recipient(chat);
         let res = match m.method {
@@ -381,7 +383,7 @@ impl Target for TelegramTarget {
             [one] => *one,
             _ => return self.delete_group(&chat, &ids).await,
         };
-        self.pace(&chat).await;
+        let _slot = self.pace(&chat).await;
         match self
             .client
             .bot

@@ -56,7 +56,7 @@ impl TelegramTarget {
     pub(super) async fn send_group(&self, m: &TelegramMessage) -> Result<MessageRef, Failure> {
         let media = input_media(m)?;
         let chat = self.chat();
-        self.pace_n(&chat, media.len()).await;
+        let _slot = self.pace_n(&chat, media.len()).await;
         let mut req = self
             .client
             .bot
@@ -138,7 +138,7 @@ impl TelegramTarget {
         ids: &[MessageId],
     ) -> Result<(), DeliveryError> {
         for chunk in ids.chunks(DELETE_MAX) {
-            self.pace(chat).await;
+            let _slot = self.pace(chat).await;
             if let Err(e) = self
                 .client
                 .bot
