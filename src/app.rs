@@ -132,6 +132,7 @@ pub async fn run(cfg: Config, opts: BuildOptions, outer: CancellationToken) -> a
     for t in &cfg.targets {
         (engine.telemetry().metrics).set_platform(&t.name.0, t.kind);
     }
+    (engine.telemetry().metrics).set_feed_count(cfg.feeds.len());
     let fetcher = Arc::new(fetcher_for(&cfg)?);
     let poller = Poller::with_alerts(
         db.clone(),

@@ -18,6 +18,10 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
+/// Feeds watched above which the per-feed series become one
+/// (`Metrics::set_feed_count`).
+pub const FEED_SERIES_MAX: usize = 1_000;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FeedOutcome {
     feed: String,
@@ -107,6 +111,8 @@ pub struct Metrics {
     /// What `limiter_wait` shows of `crier_bots::pacing`, per platform.
     limiter_shown: Mutex<[Duration; 2]>,
     open_alerts: Gauge,
+    /// Per-feed series, or one `feed="*"` series past [`FEED_SERIES_MAX`].
+    per_feed: std::sync::atomic::AtomicBool,
     paused_feeds: Gauge,
     disabled_targets: Gauge,
     paused_targets: Gauge,
@@ -141,6 +147,7 @@ impl Metrics {
             limiter_wait: Family::default(),
             limiter_shown: Mutex::new([Duration::ZERO; 2]),
             open_alerts: Gauge::default(),
+            per_feed: std::sync::atomic::AtomicBool::new(true),
             paused_feeds: Gauge::default(),
             disabled_targets: Gauge::default(),
             paused_targets: Gauge::default(),
@@ -250,11 +257,33 @@ impl Metrics {
             .insert(target.to_string(), platform);
     }
 
+    /// How many feeds are watched: past [`FEED_SERIES_MAX`] the per-feed
+    /// series (polls, articles, pushes) are kept under `feed="*"` (all
+    /// feeds) instead — 100,000 feeds would otherwise be several hundred
+    /// thousand series, tens of megabytes in the process and a /metrics
+    /// page no Prometheus should scrape. The status page and `/status`
+    /// still show every feed (from the delivery log).
+    pub fn set_feed_count(&self, feeds: usize) {
+        self.per_feed.store(
+            feeds <= FEED_SERIES_MAX,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The `feed` label value for `feed`.
+    fn feed_label(&self, feed: &str) -> String {
+        if self.per_feed.load(std::sync::atomic::Ordering::Relaxed) {
+            feed.to_string()
+        } else {
+            "*".to_string()
+        }
+    }
+
     /// One poll ended.
     pub fn polled(&self, feed: &str, outcome: PollOutcome, new: usize, took: Duration) {
         self.polls
             .get_or_create(&FeedOutcome {
-                feed: feed.to_string(),
+                feed: self.feed_label(feed),
                 outcome: outcome.label(),
             })
             .inc();
@@ -272,7 +301,7 @@ impl Metrics {
         if new > 0 {
             self.ingested
                 .get_or_create(&FeedLabel {
-                    feed: feed.to_string(),
+                    feed: self.feed_label(feed),
                 })
                 .inc_by(new as u64);
         }
@@ -282,7 +311,7 @@ impl Metrics {
     pub fn pushed(&self, feed: &str, outcome: &'static str) {
         self.websub
             .get_or_create(&FeedOutcome {
-                feed: feed.to_string(),
+                feed: self.feed_label(feed),
                 outcome: outcome.to_string(),
             })
             .inc();
@@ -460,6 +489,21 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn past_the_limit_of_feeds_the_feed_series_are_one() {
+        let m = Metrics::new();
+        m.set_feed_count(FEED_SERIES_MAX);
+        m.polled("a", PollOutcome::NotModified, 0, Duration::from_millis(1));
+        assert!(m.encode().contains("feed=\"a\""));
+        let m = Metrics::new();
+        m.set_feed_count(FEED_SERIES_MAX + 1);
+        m.polled("a", PollOutcome::NotModified, 0, Duration::from_millis(1));
+        m.polled("b", PollOutcome::New, 2, Duration::from_millis(1));
+        let text = m.encode();
+        assert!(!text.contains("feed=\"a\""), "{text}");
+        assert!(text.contains("feed=\"*\""), "{text}");
+    }
 
     #[test]
     fn counters_and_gauges_show_in_the_text_format() {
