@@ -9,6 +9,9 @@ use quick_xml::events::Event;
 /// `text` with the items (`<item>`/`<entry>`) after the first `max` cut
 /// out; the text itself when it has no more than `max` or cannot be read.
 pub(crate) fn cap_xml_items(text: &str, max: usize) -> Cow<'_, str> {
+    if item_tags_at_most(text.as_bytes()) <= max {
+        return Cow::Borrowed(text);
+    }
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = false;
     let mut depth = 0usize;
@@ -76,6 +79,30 @@ pub(crate) fn cap_xml_items(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// An upper bound of the items [`cap_xml_items`] counts, without reading
+/// the XML: every item tag's name is `item` or `entry` (any case) right
+/// after `<` or a prefix's `:`, so counting those spots over-counts at
+/// worst (text, comments, CDATA).
+fn item_tags_at_most(bytes: &[u8]) -> usize {
+    let mut count = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'<' && *b != b':' {
+            continue;
+        }
+        let rest = &bytes[i + 1..];
+        if rest
+            .get(..4)
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"item"))
+            || rest
+                .get(..5)
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"entry"))
+        {
+            count += 1;
+        }
+    }
+    count
+}
+
 fn is_item(local: &str) -> bool {
     local.eq_ignore_ascii_case("item") || local.eq_ignore_ascii_case("entry")
 }
@@ -118,6 +145,9 @@ mod tests {
             "<rss><channel><title>t</title><item><title>1</title></item>\n<item><title>2</title></item></channel></rss>"
         );
         assert_eq!(cap_xml_items(doc, 4), doc);
+        assert!(matches!(cap_xml_items(doc, 4), Cow::Borrowed(_)));
+        let prefixed = "<rdf:RDF><rss:item/><rss:ITEM/><Entry/></rdf:RDF>";
+        assert_eq!(cap_xml_items(prefixed, 1), "<rdf:RDF><rss:item/></rdf:RDF>");
         let atom = "<feed><entry><id>1</id></entry><entry><id>2</id></entry></feed>";
         assert_eq!(
             cap_xml_items(atom, 1),

@@ -15,7 +15,7 @@ use url::Url;
 use super::html::absolutize;
 
 /// Elements that carry an item's original link, by local name.
-const ORIG_LINK: &[&str] = &["origLink"];
+pub(crate) const ORIG_LINK: &[&str] = &["origLink"];
 
 /// At most this many enclosures per post.
 const MAX_ENCLOSURES: usize = 10;
@@ -209,7 +209,12 @@ pub(crate) fn orig_links(xml: &str) -> Vec<Option<String>> {
 /// redirector links (the identity keys, computed from the feed's own
 /// link, stay as they are). Applied only when every item was seen.
 pub(crate) fn apply_orig_links(xml: &str, items: &mut [super::SourceItem]) {
-    let links = orig_links(xml);
+    apply_links(orig_links(xml), items);
+}
+
+/// [`apply_orig_links`] with the links already read (by
+/// [`super::extras::scan_xml`]).
+pub(crate) fn apply_links(links: Vec<Option<String>>, items: &mut [super::SourceItem]) {
     if links.len() != items.len() {
         return;
     }

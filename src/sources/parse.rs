@@ -19,11 +19,11 @@ use url::Url;
 use super::dates::parse_date;
 use super::encoding::{charset_from_content_type, decode, strip_xml_declaration};
 use super::extras::{
-    Extras, RawEnclosure, atom_entry_bases, dc_subjects, is_image_url, item_enclosures,
-    item_itunes_images, json_feed_images, push_unique, root_xml_base, sy_update_hint,
+    Extras, RawEnclosure, Scan, Wanted, is_image_url, json_feed_images, push_unique, root_xml_base,
+    scan_xml, sy_update_hint,
 };
 use super::html::{
-    absolutize, bounded_html, decode_text, images_in_html, normalize_language,
+    absolutize, bounded_html, decode_text, first_image_in_html, normalize_language,
     resolve_relative_urls,
 };
 use super::identity::{Candidate, build_items, dominant_key_type};
@@ -32,7 +32,7 @@ use super::sniff::{Sniffed, root_name, sniff};
 use super::{DocumentFormat, FeedMeta, ParsedDocument, SourceError};
 
 /// The 1-based line of the first XML well-formedness error, via quick-xml.
-fn xml_error_line(text: &str) -> Option<(u64, String)> {
+pub(super) fn xml_error_line(text: &str) -> Option<(u64, String)> {
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut depth: i64 = 0;
@@ -62,7 +62,7 @@ fn xml_error_line(text: &str) -> Option<(u64, String)> {
     }
 }
 
-fn line_of(text: &str, pos: usize) -> u64 {
+pub(super) fn line_of(text: &str, pos: usize) -> u64 {
     let pos = pos.min(text.len());
     text.as_bytes()[..pos]
         .iter()
@@ -242,9 +242,21 @@ fn strict_parse(body: &str, base: &Url, line_shift: u64) -> Result<ParsedDocumen
     };
     // feed-rs stops quietly at a truncated document in some cases: an XML
     // feed must be well-formed to the end, or the tail may be missing items.
-    if feed.feed_type != FeedType::JSON
-        && let Some((line, message)) = xml_error_line(&body)
-    {
+    // The same pass reads what feed-rs drops.
+    let rss = matches!(feed.feed_type, FeedType::RSS2 | FeedType::RSS0);
+    let scan = if feed.feed_type == FeedType::JSON {
+        Scan::default()
+    } else {
+        scan_xml(
+            &body,
+            Wanted {
+                subjects: rss || feed.feed_type == FeedType::RSS1,
+                item_children: rss,
+                entry_bases: feed.feed_type == FeedType::Atom,
+            },
+        )
+    };
+    if let Some((line, message)) = scan.error {
         return Err(shift(SourceError::Parse {
             line: Some(line),
             message,
@@ -258,39 +270,20 @@ fn strict_parse(body: &str, base: &Url, line_shift: u64) -> Result<ParsedDocumen
     } else {
         Vec::new()
     };
-    let subjects = if matches!(
-        feed.feed_type,
-        FeedType::RSS1 | FeedType::RSS2 | FeedType::RSS0
-    ) {
-        dc_subjects(&body)
-    } else {
-        Vec::new()
-    };
-    let entry_bases = if feed.feed_type == FeedType::Atom {
-        atom_entry_bases(&body)
-    } else {
-        Vec::new()
-    };
-    let rss = matches!(feed.feed_type, FeedType::RSS2 | FeedType::RSS0);
-    let itunes_images = if rss {
-        item_itunes_images(&body)
-    } else {
-        Vec::new()
-    };
-    let enclosures = if rss {
-        item_enclosures(&body)
-    } else {
-        Vec::new()
-    };
     let extras = Extras {
         json_images,
-        itunes_images,
-        enclosures,
-        subjects,
-        entry_bases,
+        itunes_images: scan.itunes_images,
+        enclosures: scan.enclosures,
+        subjects: scan.subjects,
+        entry_bases: scan.entry_bases,
     };
+    let json = feed.feed_type == FeedType::JSON;
     let mut doc = convert(feed, &doc_base, &extras);
-    super::media::apply_orig_links(&body, &mut doc.items);
+    if json {
+        super::media::apply_orig_links(&body, &mut doc.items);
+    } else {
+        super::media::apply_links(scan.orig_links, &mut doc.items);
+    }
     Ok(doc)
 }
 
@@ -445,7 +438,7 @@ fn convert(feed: Feed, base: &Url, extras: &Extras) -> ParsedDocument {
             .into_iter()
             .flatten()
         {
-            if let Some(first) = images_in_html(html, Some(&entry_base)).into_iter().next() {
+            if let Some(first) = first_image_in_html(html, Some(&entry_base)) {
                 push_unique(&mut images, first);
                 break;
             }

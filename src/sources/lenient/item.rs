@@ -7,7 +7,7 @@ use url::Url;
 
 use crate::sources::dates::parse_date;
 use crate::sources::html::{
-    absolutize, bounded_html, decode_text, images_in_html, normalize_language,
+    absolutize, bounded_html, decode_text, first_image_in_html, normalize_language,
     resolve_relative_urls,
 };
 use crate::sources::identity::Candidate;
@@ -62,7 +62,7 @@ pub(super) fn finish_item(
             .into_iter()
             .flatten()
         {
-            if let Some(first) = images_in_html(html, Some(base)).into_iter().next() {
+            if let Some(first) = first_image_in_html(html, Some(base)) {
                 images.push(first);
                 break;
             }

@@ -4,5 +4,6 @@ mod config_keys;
 mod corpus;
 mod guarded;
 mod lenient;
+mod parse_corpus;
 mod poll;
 mod regress;
