@@ -91,31 +91,34 @@ pub fn resolve_relative_urls(html: &str, base: &Url) -> String {
     } else {
         replace_url_attrs(html, |value| resolve_ref(value, base))
     };
-    replace_attr_values(&step, srcset_re(), |value| {
-        let mut changed = false;
-        let parts: Vec<String> = value
-            .split(',')
-            .map(|candidate| {
-                let candidate = candidate.trim();
-                let (url, descriptor) = candidate
-                    .split_once(char::is_whitespace)
-                    .unwrap_or((candidate, ""));
-                match resolve_ref(url, base) {
-                    Some(abs) => {
-                        changed = true;
-                        if descriptor.is_empty() {
-                            abs
-                        } else {
-                            format!("{abs} {}", descriptor.trim())
-                        }
+    replace_attr_values(&step, srcset_re(), |value| resolve_srcset(value, base)).into_owned()
+}
+
+/// A `srcset` value with its relative candidates resolved against
+/// `base`; `None` when nothing changed.
+fn resolve_srcset(value: &str, base: &Url) -> Option<String> {
+    let mut changed = false;
+    let parts: Vec<String> = value
+        .split(',')
+        .map(|candidate| {
+            let candidate = candidate.trim();
+            let (url, descriptor) = candidate
+                .split_once(char::is_whitespace)
+                .unwrap_or((candidate, ""));
+            match resolve_ref(url, base) {
+                Some(abs) => {
+                    changed = true;
+                    if descriptor.is_empty() {
+                        abs
+                    } else {
+                        format!("{abs} {}", descriptor.trim())
                     }
-                    None => candidate.to_owned(),
                 }
-            })
-            .collect();
-        changed.then(|| parts.join(", "))
-    })
-    .into_owned()
+                None => candidate.to_owned(),
+            }
+        })
+        .collect();
+    changed.then(|| parts.join(", "))
 }
 
 /// What [`replace_attr_values`] does with [`url_attr_re`], without the
@@ -758,29 +761,8 @@ mod tests {
         srcset_re()
             .replace_all(&step, |c: &Captures| {
                 let value = c.get(2).or(c.get(3)).map_or("", |m| m.as_str());
-                let mut changed = false;
-                let parts: Vec<String> = value
-                    .split(',')
-                    .map(|candidate| {
-                        let candidate = candidate.trim();
-                        let (url, descriptor) = candidate
-                            .split_once(char::is_whitespace)
-                            .unwrap_or((candidate, ""));
-                        match resolve_ref(url, base) {
-                            Some(abs) => {
-                                changed = true;
-                                if descriptor.is_empty() {
-                                    abs
-                                } else {
-                                    format!("{abs} {}", descriptor.trim())
-                                }
-                            }
-                            None => candidate.to_owned(),
-                        }
-                    })
-                    .collect();
-                if changed {
-                    format!("{}\"{}\"", &c[1], parts.join(", "))
+                if let Some(resolved) = resolve_srcset(value, base) {
+                    format!("{}\"{}\"", &c[1], resolved)
                 } else {
                     c[0].to_owned()
                 }
