@@ -408,17 +408,26 @@ impl Engine {
 
     async fn step(&self, name: &str, rt: &TargetRuntime) -> Result<Step, StoreError> {
         let n = name.to_string();
-        let state = self.db.quick(move |s| s.target_state(&n)).await?;
-        if state
-            .as_ref()
-            .is_some_and(|s| s.disabled_reason.is_some() || s.paused_reason.is_some())
-        {
-            return Ok(Step::Sleep(self.policy.recheck.0));
-        }
         let now = self.db.now_ms();
         let hold = rt.on_failure == OnFailure::Hold;
-        let n = name.to_string();
-        let head = self.db.quick(move |s| s.queue_head(&n, now, hold)).await?;
+        // The target's state and its queue head in one storage call (a
+        // delivery's first): `None` when the target is disabled or paused.
+        let head = self
+            .db
+            .quick(move |s| {
+                let state = s.target_state(&n)?;
+                if state
+                    .as_ref()
+                    .is_some_and(|s| s.disabled_reason.is_some() || s.paused_reason.is_some())
+                {
+                    return Ok(None);
+                }
+                s.queue_head(&n, now, hold).map(Some)
+            })
+            .await?;
+        let Some(head) = head else {
+            return Ok(Step::Sleep(self.policy.recheck.0));
+        };
         let d = match head {
             QueueHead::Empty { next_due } => {
                 return Ok(Step::Sleep(

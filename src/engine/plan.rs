@@ -135,7 +135,18 @@ impl Engine {
         let id = d.id;
         let article_id = d.article_id;
         let now = self.db.now_ms();
-        let Some(article) = self.db.quick(move |s| s.article(article_id)).await? else {
+        let target = d.target.clone();
+        // The article and what was already posted of it, in one call.
+        let (article, posted) = self
+            .db
+            .quick(move |s| {
+                let Some(article) = s.article(article_id)? else {
+                    return Ok((None, Vec::new()));
+                };
+                Ok((Some(article), s.posted_messages(article_id, &target)?))
+            })
+            .await?;
+        let Some(article) = article else {
             return self
                 .db
                 .call(move |s| s.mark_failed(id, "the article is missing from the log", now))
@@ -153,11 +164,6 @@ impl Engine {
             .feed_render_options
             .get(&article.feed)
             .unwrap_or(&default_format);
-        let target = d.target.clone();
-        let posted = self
-            .db
-            .quick(move |s| s.posted_messages(article_id, &target))
-            .await?;
 
         let render = || -> Result<Vec<PlannedPart>, String> {
             crate::faults::check("render", article.link.as_deref().unwrap_or_default());
