@@ -121,10 +121,13 @@ impl Db {
                 Err(_) => None,
             };
             match done {
-                // Errors take the usual road: retries with backoff.
-                Some(Err(e)) if e.is_transient() => {}
-                Some(r) => return r,
-                None => {}
+                Some(Ok(v)) => return Ok(v),
+                // A panic, contained and logged once.
+                Some(Err(e @ StoreError::Internal(_))) => return Err(e),
+                // Other errors take `call`'s road (a failed write was
+                // rolled back, so it is run again there): retries with
+                // backoff, a lost instance lock stands the process down.
+                _ => {}
             }
         }
         self.call(f).await
@@ -157,5 +160,34 @@ mod tests {
         let e = r.expect_err("a panic is an error");
         assert!(e.to_string().contains("storage boom"), "{e}");
         assert!(db.call(|s| s.feed_states()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_quick_call_runs_in_place_when_the_store_is_free_and_waits_when_it_is_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::new(Store::open(&dir.path().join("t.db")).expect("open"));
+        let here = std::thread::current().id();
+        let ran_on = db
+            .quick(move |_| Ok(std::thread::current().id()))
+            .await
+            .expect("quick");
+        assert_eq!(ran_on, here, "SQLite and a free store: in place");
+        // The store held by someone else: the call goes to the pool and
+        // runs once the store is free.
+        let guard = db.inner.lock().expect("lock");
+        let db2 = db.clone();
+        let waiting = tokio::spawn(async move {
+            db2.quick(move |_| Ok(std::thread::current().id()))
+                .await
+                .expect("quick")
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "it waits for the store");
+        drop(guard);
+        let ran_on = waiting.await.expect("join");
+        assert_ne!(ran_on, here, "a busy store: the blocking pool");
+        let r: Result<(), StoreError> = db.quick(|_| panic!("quick boom")).await;
+        assert!(r.expect_err("an error").to_string().contains("quick boom"));
+        assert!(db.quick(|s| s.feed_states()).await.is_ok());
     }
 }

@@ -97,8 +97,9 @@ pub struct Poller {
     shared: AtomicBool,
     /// Feeds due at once when their watcher starts are spread out.
     ramp: ramp::Ramp,
-    /// Each feed's schedule read in one query at `spawn` (`Some(due)`, or
-    /// `None` when paused), taken by its watcher's first round.
+    /// Each feed's schedule read in one query by `resume_paused` at
+    /// start-up (`Some(due)`, or `None` when paused), taken by its
+    /// watcher's first round.
     preloaded: Mutex<std::collections::HashMap<String, Option<i64>>>,
     /// Polls in flight at once (`[sources] concurrency`).
     in_flight: Arc<tokio::sync::Semaphore>,
@@ -409,11 +410,15 @@ impl Poller {
     /// When `feed` is due (`None`: paused): what `resume_paused` read at
     /// start-up for a watcher's first round, else the database.
     async fn due(&self, feed: &str) -> Option<i64> {
-        let preloaded = self
-            .preloaded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(feed);
+        let preloaded = {
+            let mut map = self.preloaded.lock().unwrap_or_else(|p| p.into_inner());
+            let due = map.remove(feed);
+            if due.is_some() && map.is_empty() {
+                // Every watcher has started: give the table back.
+                map.shrink_to_fit();
+            }
+            due
+        };
         if let Some(due) = preloaded {
             return due;
         }
