@@ -172,20 +172,27 @@ mod tests {
             .await
             .expect("quick");
         assert_eq!(ran_on, here, "SQLite and a free store: in place");
-        // The store held by someone else: the call goes to the pool and
-        // runs once the store is free.
-        let guard = db.inner.lock().expect("lock");
-        let db2 = db.clone();
-        let waiting = tokio::spawn(async move {
-            db2.quick(move |_| Ok(std::thread::current().id()))
-                .await
-                .expect("quick")
+        // The store held by someone else (a thread, for 200 ms): the call
+        // goes to the pool and runs once the store is free.
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let inner = db.inner.clone();
+        let holder = std::thread::spawn(move || {
+            let _guard = inner.lock().expect("lock");
+            let _ = held_tx.send(());
+            std::thread::sleep(std::time::Duration::from_millis(200));
         });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "it waits for the store");
-        drop(guard);
-        let ran_on = waiting.await.expect("join");
+        held_rx.recv().expect("held");
+        let t0 = std::time::Instant::now();
+        let ran_on = db
+            .quick(move |_| Ok(std::thread::current().id()))
+            .await
+            .expect("quick");
+        assert!(
+            t0.elapsed() >= std::time::Duration::from_millis(100),
+            "it waited for the store"
+        );
         assert_ne!(ran_on, here, "a busy store: the blocking pool");
+        holder.join().expect("holder");
         let r: Result<(), StoreError> = db.quick(|_| panic!("quick boom")).await;
         assert!(r.expect_err("an error").to_string().contains("quick boom"));
         assert!(db.quick(|s| s.feed_states()).await.is_ok());
