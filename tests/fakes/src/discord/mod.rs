@@ -595,6 +595,16 @@ impl FakeDiscord {
             .unwrap_or_default()
     }
 
+    /// How many messages members see in a channel or thread, without
+    /// copying them (benchmarks count while Crier runs).
+    pub fn visible_count(&self, channel_id: u64) -> usize {
+        self.shared
+            .lock()
+            .messages
+            .get(&channel_id)
+            .map_or(0, |m| m.iter().filter(|m| !m.deleted).count())
+    }
+
     /// What members see in a channel or thread.
     pub fn visible(&self, channel_id: u64) -> Vec<DcMessage> {
         self.messages(channel_id)
