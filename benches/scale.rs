@@ -159,7 +159,8 @@ fn metric(text: &str, name: &str, filter: &str) -> f64 {
         .filter(|l| l.split(['{', ' ']).next().is_some_and(|n| n == name))
         .filter(|l| l.contains(filter))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        // (an empty f64 sum is -0.0)
+        .fold(0.0, |a, b| a + b)
 }
 
 fn main() {
