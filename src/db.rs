@@ -101,7 +101,8 @@ impl Db {
     /// holds the store, it runs in place on this thread instead of being
     /// handed to the blocking pool and back. Such a call takes tens of
     /// microseconds, the same order as the two thread hand-offs it saves
-    /// (the profile of a 304 poll was mostly those: BENCHMARKS.md). On
+    /// (in the profile of a 304 poll they were the largest single cost:
+    /// BENCHMARKS.md). On
     /// PostgreSQL (network round trips; its synchronous client must not
     /// run on a runtime thread), or when the store is busy, it is
     /// [`Db::call`].
